@@ -1,0 +1,59 @@
+# The two commands: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+# Debian/Ubuntu packages: WeasyPrint's libraries (HarfBuzz subsetting keeps
+# Japanese PDFs fast), gettext for translations, venv for Python.
+RUN_PACKAGES := python3-venv python3-dev gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info
+# For the tests: Debian's Chromium for Playwright, poppler for PDF checks.
+TEST_PACKAGES := chromium poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help run test bench lint system-packages system-packages-test setup migrate messages clean
+
+help:
+	@echo "make run    - install what is missing, load demo data and run the portal on http://127.0.0.1:$(PORT)/"
+	@echo "make test   - install what is missing and run the whole test suite"
+	@echo "make bench  - run the benchmarks and write docs/performance.md"
+
+system-packages:
+	@bin/ensure-packages $(RUN_PACKAGES)
+
+system-packages-test:
+	@bin/ensure-packages $(RUN_PACKAGES) $(TEST_PACKAGES)
+
+$(VENV)/.installed: requirements.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(VENV)/.installed messages
+
+messages: $(VENV)/.installed
+	@$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
+
+migrate: setup
+	$(PY) manage.py migrate --noinput -v 0
+
+run: system-packages migrate
+	$(PY) manage.py seed_demo
+	$(PY) manage.py run_local --port $(PORT)
+
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: system-packages-test setup lint
+	$(PY) manage.py makemigrations --check --dry-run -v 0 || { echo "Model changes without a migration: run manage.py makemigrations"; exit 1; }
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: system-packages setup
+	$(PY) -m bench
+
+clean:
+	rm -rf var test-artifacts .pytest_cache

@@ -1,0 +1,82 @@
+"""allauth adapters: members sign in with WESTER ID only (no local sign-up,
+no member passwords); staff sign in with a password and TOTP."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.openid_connect.provider import _pick_data
+from django.conf import settings
+from django.shortcuts import render
+
+from accounts.services import member_sign_in
+
+logger = logging.getLogger(__name__)
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def is_open_for_signup(self, request) -> bool:
+        return False  # members come from WESTER ID; staff are created by operators
+
+    def get_logout_redirect_url(self, request) -> str:
+        # Called before the session ends: a member signed in with WESTER ID
+        # is sent on to end the provider's session too.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.wester_id:
+            end_session = provider_end_session_url(request)
+            if end_session:
+                return end_session
+        return super().get_logout_redirect_url(request)
+
+
+class WesterIdAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return sociallogin.account.provider == settings.WESTER_ID_PROVIDER_ID
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        """Link the sign-in to the member with this ``sub`` (possibly created
+        by the card center feed) and refresh their name and e-mail."""
+        claims = _pick_data(sociallogin.account.extra_data) or {}
+        member = member_sign_in(wester_id=sociallogin.account.uid, claims=claims)
+        if sociallogin.is_existing:
+            sociallogin.user = member
+        else:
+            sociallogin.connect(request, member)
+        logger.info("wester id sign-in", extra={"member": member.pk})
+
+    def on_authentication_error(self, request, provider, error=None, exception=None, extra_context=None):
+        logger.warning(
+            "wester id sign-in failed",
+            extra={"error": str(error), "exception": type(exception).__name__ if exception else None},
+        )
+        if request.GET.get("error") == "access_denied":
+            # The member pressed cancel at WESTER ID. Some providers drop the
+            # state on that redirect; it is still a cancel, not a failure.
+            raise ImmediateHttpResponse(render(request, "socialaccount/login_cancelled.html"))
+        return super().on_authentication_error(request, provider, error, exception, extra_context)
+
+
+def provider_end_session_url(request) -> str | None:
+    """The WESTER ID end-session URL (RP-initiated logout), when the provider
+    offers one; the member comes back to the portal's sign-in page."""
+    from allauth.socialaccount.adapter import get_adapter as get_social_adapter
+    from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+
+    try:
+        app = get_social_adapter(request).get_app(request, settings.WESTER_ID_PROVIDER_ID)
+        endpoint = OpenIDConnectOAuth2Adapter(request, settings.WESTER_ID_PROVIDER_ID).openid_config.get(
+            "end_session_endpoint"
+        )
+    except Exception:  # the provider is unreachable: the portal session still ends
+        logger.warning("wester id end-session endpoint unavailable")
+        return None
+    if not endpoint:
+        return None
+    query = urlencode(
+        {"client_id": app.client_id, "post_logout_redirect_uri": request.build_absolute_uri("/")}
+    )
+    return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"

@@ -1,0 +1,6 @@
+class PortalError(Exception):
+    """A domain error: the message is for the person who asked."""
+
+
+class InvalidWesterId(PortalError):
+    pass

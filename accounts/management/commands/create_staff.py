@@ -1,0 +1,39 @@
+"""Create a support-center staff account. The password is asked for (or read
+from standard input with --password-stdin); TOTP is set up at first sign-in."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.services import staff_create
+
+
+class Command(BaseCommand):
+    help = "Create a support-center staff account (TOTP is set up at the first sign-in)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--superuser", action="store_true", help="an operator account (all permissions)")
+        parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+
+    def handle(self, *args, username: str, email: str, superuser: bool, password_stdin: bool, **options):
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\n")
+        else:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Password (again): "):
+                raise CommandError("The two passwords differ; nothing was created.")
+        try:
+            staff = staff_create(username=username, email=email, password=password, superuser=superuser)
+        except ValidationError as error:
+            raise CommandError("Nothing was created: " + " ".join(error.messages)) from error
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Created staff account {staff.username!r}. Sign in at /admin/ and set up TOTP when asked."
+            )
+        )

@@ -1,0 +1,32 @@
+"""Runs the local WESTER ID stand-in (oidc-provider-mock) on 127.0.0.1 with
+the demo members, for `make run` and the browser tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.demo import DEMO_MEMBERS
+
+
+def identity_provider_command(port: int, members=DEMO_MEMBERS) -> list[str]:
+    command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    for member in members:
+        command += ["--user-claims", json.dumps(member, ensure_ascii=False)]
+    return command
+
+
+class Command(BaseCommand):
+    help = "Run the local OpenID Connect provider (oidc-provider-mock) with the demo members, on 127.0.0.1."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=9400)
+
+    def handle(self, *args, port: int, **options):
+        if not 1024 <= port <= 65535:
+            raise CommandError(f"--port must be between 1024 and 65535 (got {port})")
+        command = identity_provider_command(port)
+        os.execv(command[0], command)  # noqa: S606 (replaces this process; no shell)

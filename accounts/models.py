@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Language(models.TextChoices):
+    JA = "ja", "日本語"
+    EN = "en", "English"
+
+
+class Member(AbstractUser):
+    """A person who signs in: a member (identity = WESTER ID ``sub``) or a
+    support-center staff account (no WESTER ID, a password and TOTP).
+
+    Members have no usable password; their name and e-mail are refreshed from
+    the WESTER ID claims at every sign-in. The card center's feed may create a
+    member before they first sign in; the sign-in links them by ``wester_id``.
+    """
+
+    wester_id = models.CharField(
+        _("WESTER ID"), max_length=255, unique=True, null=True, blank=True
+    )
+    name = models.CharField(_("氏名"), max_length=200, blank=True)
+    language = models.CharField(
+        _("表示言語"), max_length=2, choices=Language.choices, default=Language.JA
+    )
+    last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("会員")
+        verbose_name_plural = _("会員")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def is_member(self) -> bool:
+        return bool(self.wester_id)
+
+    @property
+    def display_name(self) -> str:
+        full = self.name or " ".join(p for p in (self.last_name, self.first_name) if p)
+        return full or self.username
+
+    def get_full_name(self) -> str:
+        return self.display_name

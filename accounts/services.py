@@ -1,0 +1,102 @@
+"""State changes for members."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.exceptions import InvalidWesterId
+from accounts.models import Member
+
+MAX_WESTER_ID_LENGTH = 255
+
+
+def _check_wester_id(wester_id: str) -> None:
+    if not isinstance(wester_id, str) or not 1 <= len(wester_id) <= MAX_WESTER_ID_LENGTH:
+        raise InvalidWesterId("WESTER ID must be 1 to 255 characters")
+
+
+def _new_member(wester_id: str) -> Member:
+    member = Member(wester_id=wester_id, username=f"member-{uuid.uuid4().hex}")
+    member.set_unusable_password()
+    return member
+
+
+@transaction.atomic
+def member_get_or_create(*, wester_id: str) -> tuple[Member, bool]:
+    """The member for a WESTER ID, created when the card center knows them
+    before they have ever signed in."""
+    _check_wester_id(wester_id)
+    member = Member.objects.filter(wester_id=wester_id).first()
+    if member is not None:
+        return member, False
+    member = _new_member(wester_id)
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError:  # created meanwhile by another process
+        return Member.objects.get(wester_id=wester_id), False
+    return member, True
+
+
+def _claim(claims: Mapping[str, object], key: str, limit: int) -> str:
+    value = claims.get(key)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+@transaction.atomic
+def member_sign_in(*, wester_id: str, claims: Mapping[str, object]) -> Member:
+    """Find (or create) the member for a WESTER ID sign-in and refresh their
+    name and e-mail from the provider's claims."""
+    member, _ = member_get_or_create(wester_id=wester_id)
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    name = _claim(claims, "name", 200)
+    family = _claim(claims, "family_name", 150)
+    given = _claim(claims, "given_name", 150)
+    email = _claim(claims, "email", 254)
+    if name or family or given:
+        member.name = name or " ".join(p for p in (family, given) if p)
+        member.last_name, member.first_name = family, given
+    if email:
+        member.email = email
+    member.last_signed_in_at = timezone.now()
+    member.save()
+    return member
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, email: str = "", superuser: bool = False) -> Member:
+    """A support-center account: a password now, TOTP at the first sign-in."""
+    username = (username or "").strip()
+    member = Member(username=username, email=(email or "").strip(), is_staff=True, is_superuser=superuser)
+    errors: list[str] = []
+    try:
+        Member._meta.get_field("username").run_validators(username)
+        if not username:
+            raise ValidationError("The user name must not be empty.")
+        if username.startswith("member-"):
+            raise ValidationError("User names starting with 'member-' are reserved for members.")
+    except ValidationError as error:
+        errors += error.messages
+    if Member.objects.filter(username__iexact=username).exists():
+        errors.append(f"The user name {username!r} is already taken.")
+    if member.email:
+        try:
+            validate_email(member.email)
+        except ValidationError as error:
+            errors += error.messages
+    try:
+        validate_password(password, member)
+    except ValidationError as error:
+        errors += error.messages
+    if errors:
+        raise ValidationError(errors)
+    member.set_password(password)
+    member.save()
+    return member

@@ -1,0 +1,32 @@
+"""Session lifetime: 30 minutes idle (the cookie age, renewed on every
+request) and 12 hours absolute from sign-in (checked here)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+SIGNED_IN_AT = "portal_signed_in_at"
+
+
+def session_mark_signed_in(request) -> None:
+    request.session[SIGNED_IN_AT] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.get(SIGNED_IN_AT)
+            if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                messages.info(request, _("安全のため、ログインから12時間たったのでログアウトしました。もう一度ログインしてください。"))
+                return redirect("home")
+        return self.get_response(request)

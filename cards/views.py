@@ -1,0 +1,5 @@
+from django.shortcuts import render
+
+
+def help_page(request):
+    return render(request, "cards/help.html")

@@ -1,0 +1,73 @@
+"""The document window (DOMAIN.md, "Document window").
+
+Receipts, refund statements and the usage history reach back one year, to the first day
+of the month one year ago, counted in Japan time: on 2026-11-25 the earliest date is
+2025-11-01. A request reaching further back is refused with a clear message, never
+silently shortened.
+
+Pure Python: no Django imports, so it is tested without a database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from accounts.exceptions import PortalError
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+
+
+def _format_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+class OutsideWindow(PortalError):
+    """A requested period starts before the earliest date of the document window."""
+
+    def __init__(self, earliest: date) -> None:
+        self.earliest = earliest
+        shown = _format_date(earliest)
+        super().__init__(f"{shown}より前の期間は指定できません（指定できるのは{shown}以降です）。")
+
+
+def japan_today(now: datetime | None = None) -> date:
+    """The Japan (Asia/Tokyo) date of ``now``; ``now`` defaults to the current instant.
+
+    Works for any aware datetime, e.g. the Japan date of a feed record's ``at``.
+    A naive datetime is refused: its instant is unknown.
+    """
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("japan_today() needs an aware datetime, got a naive one")
+    return now.astimezone(JAPAN).date()
+
+
+def earliest_date(today: date) -> date:
+    """The first day of the month one year before ``today`` (a Japan date).
+
+    2026-11-25 -> 2025-11-01; 2024-02-29 -> 2023-02-01; 2026-01-01 -> 2025-01-01.
+    """
+    return date(today.year - 1, today.month, 1)
+
+
+def check_in_window(start: date, today: date) -> None:
+    """Raise :class:`OutsideWindow` when ``start`` lies before the window's earliest date."""
+    earliest = earliest_date(today)
+    if start < earliest:
+        raise OutsideWindow(earliest)
+
+
+def japan_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
+    """The UTC instants where a Japan-time month starts (inclusive) and ends (exclusive).
+
+    For November 2026: 2026-10-31T15:00Z up to 2026-11-30T15:00Z; filter with
+    ``start <= at < end``.
+    """
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1..12, got {month}")
+    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
+    start = datetime(year, month, 1, tzinfo=JAPAN).astimezone(UTC)
+    end = datetime(next_year, next_month, 1, tzinfo=JAPAN).astimezone(UTC)
+    return start, end

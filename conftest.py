@@ -1,0 +1,133 @@
+"""Test harness shared by every app: the environment, the local identity
+provider (a real oidc-provider-mock process) and Playwright with Debian's
+Chromium."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
+os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-var-"))
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# the tests make there are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_url(url: str, seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (local URL)
+                if response.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate limits and cached sessions live in the cache: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def identity_provider_url():
+    """A real local OpenID Connect provider process (oidc-provider-mock) with
+    the demo members, on 127.0.0.1 and a free port."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_identity_provider", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_url(f"{url}/.well-known/openid-configuration")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture
+def wester_id(settings, identity_provider_url):
+    """Point the `wester-id` app at the local provider for this test."""
+    app = dict(settings.SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"][0])
+    app["settings"] = {**app["settings"], "server_url": identity_provider_url}
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {**settings.SOCIALACCOUNT_PROVIDERS["openid_connect"], "APPS": [app]}
+    }
+    return identity_provider_url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make test`, which installs Debian's chromium package")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def page(request, browser):
+    """A fresh browser context per test (360 px phone by default); a failing
+    test leaves a full-page screenshot in test-artifacts/."""
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="ja-JP")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{request.node.name}.png"
+        try:
+            page.screenshot(path=str(path), full_page=True)
+            print(f"screenshot of the failing page: {path}")
+        except Exception as error:  # the page may be gone; the failure itself is what matters
+            print(f"no screenshot: {error}")
+    context.close()

@@ -1,0 +1,54 @@
+"""One log line per request, with a request id that follows the request into
+the tasks it enqueues."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from django.db import connection
+
+from portal.logging import request_id_var
+
+logger = logging.getLogger("portal.request")
+_VALID_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestLogMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        queries_before = len(connection.queries) if connection.queries_logged else None
+        try:
+            response = self.get_response(request)
+        except Exception:
+            logger.exception(
+                "request failed",
+                extra={"method": request.method, "path": request.path},
+            )
+            request_id_var.reset(token)
+            raise
+        duration_ms = round((time.perf_counter() - started) * 1000, 1)
+        response["X-Request-ID"] = request_id
+        user = getattr(request, "user", None)
+        extra = {
+            "method": request.method,
+            # The path only: query strings can carry codes and states.
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms,
+            "member": user.pk if user is not None and user.is_authenticated else None,
+        }
+        if queries_before is not None:
+            extra["queries"] = len(connection.queries) - queries_before
+        logger.info("request", extra=extra)
+        request_id_var.reset(token)
+        return response

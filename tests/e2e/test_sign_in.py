@@ -1,0 +1,54 @@
+"""Sign-in, sign-out and a cancelled sign-in through the real local WESTER ID
+provider, in Chromium."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.models import Member
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, live_server, sub: str) -> None:
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="WESTER IDでログイン").click()
+    page.get_by_role("button", name=sub, exact=True).click()
+
+
+def test_member_signs_in_and_sees_their_name(page, live_server, wester_id):
+    sign_in(page, live_server, "demo-hanako")
+
+    expect(page.get_by_role("heading", name="マイページ")).to_be_visible()
+    expect(page.get_by_text("山田 花子 さん、こんにちは。")).to_be_visible()
+    member = Member.objects.get(wester_id="demo-hanako")
+    assert member.email == "hanako.yamada@example.jp"
+    assert not member.has_usable_password()
+
+
+def test_member_signs_out_of_portal_and_provider(page, live_server, wester_id):
+    sign_in(page, live_server, "demo-taro")
+    expect(page.get_by_text("田中 太郎 さん、こんにちは。")).to_be_visible()
+
+    page.get_by_role("button", name="ログアウト").click()
+    # The provider's end-session page asks for confirmation, then sends the
+    # member back to the portal's sign-in page.
+    expect(page).to_have_url(re.compile(r"/oauth2/end_session"))
+    page.get_by_role("button", name=re.compile("Log out|Logout|Sign out|End session|Confirm", re.I)).click()
+    expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
+
+
+def test_cancelled_sign_in_returns_to_a_clear_page(page, live_server, wester_id):
+    page.goto(live_server.url + "/")
+    page.get_by_role("button", name="WESTER IDでログイン").click()
+    page.get_by_role("button", name="Deny").click()
+
+    expect(page.get_by_role("heading", name="ログインを中止しました")).to_be_visible()
+    page.get_by_role("link", name="ログイン画面へ戻る").click()
+    expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
+    assert not Member.objects.filter(wester_id__isnull=False).exists()
