@@ -79,13 +79,13 @@ def staff_create(*, username: str, password: str, email: str = "", superuser: bo
     try:
         Member._meta.get_field("username").run_validators(username)
         if not username:
-            raise ValidationError("The user name must not be empty.")
+            raise ValidationError("ユーザー名を入力してください。")
         if username.startswith("member-"):
-            raise ValidationError("User names starting with 'member-' are reserved for members.")
+            raise ValidationError("「member-」で始まるユーザー名は会員用のため使えません。")
     except ValidationError as error:
         errors += error.messages
     if Member.objects.filter(username__iexact=username).exists():
-        errors.append(f"The user name {username!r} is already taken.")
+        errors.append(f"ユーザー名「{username}」はすでに使われています。")
     if member.email:
         try:
             validate_email(member.email)

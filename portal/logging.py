@@ -24,8 +24,8 @@ _SECRET = re.compile(
 
 
 def redact(text: str) -> str:
-    text = _PAN.sub("[card number removed]", text)
     text = _ICOCA.sub(r"JW•••••••••••\1", text)
+    text = _PAN.sub("[card number removed]", text)
     return _SECRET.sub(r"\1\2[removed]", text)
 
 

@@ -3,10 +3,20 @@ import factory
 from accounts.models import Member
 
 
-class MemberFactory(factory.django.DjangoModelFactory):
+class _SavedAfterPasswordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        abstract = True
+        skip_postgeneration_save = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:  # the password is set after the first save
+            instance.save()
+
+
+class MemberFactory(_SavedAfterPasswordFactory):
     class Meta:
         model = Member
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"member-{n:08d}")
     wester_id = factory.Sequence(lambda n: f"sub-{n:08d}")
@@ -15,17 +25,11 @@ class MemberFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_unusable_password")
 
 
-class StaffFactory(factory.django.DjangoModelFactory):
+class StaffFactory(_SavedAfterPasswordFactory):
     class Meta:
         model = Member
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"agent{n}")
     wester_id = None
     is_staff = True
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
-
-    @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()

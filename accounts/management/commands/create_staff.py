@@ -27,11 +27,11 @@ class Command(BaseCommand):
         else:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Password (again): "):
-                raise CommandError("The two passwords differ; nothing was created.")
+                raise CommandError("2回入力したパスワードが一致しません。何も作成していません。")
         try:
             staff = staff_create(username=username, email=email, password=password, superuser=superuser)
         except ValidationError as error:
-            raise CommandError("Nothing was created: " + " ".join(error.messages)) from error
+            raise CommandError("何も作成していません: " + " ".join(error.messages)) from error
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created staff account {staff.username!r}. Sign in at /admin/ and set up TOTP when asked."

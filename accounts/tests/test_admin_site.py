@@ -1,0 +1,94 @@
+"""The support center's admin: staff only, through allauth, TOTP required."""
+
+from __future__ import annotations
+
+import pytest
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
+from allauth.mfa.totp.internal.auth import yield_hotp_counters_from_time
+
+from accounts.tests.factories import MemberFactory, StaffFactory
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct horse battery staple"
+
+
+def current_code(secret: str) -> str:
+    return format_hotp_value(hotp_value(secret, next(yield_hotp_counters_from_time())))
+
+
+def test_anonymous_visitors_are_sent_to_the_staff_sign_in(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    follow = client.get(response["Location"])
+    assert follow.status_code == 302
+    assert follow["Location"].startswith("/accounts/login/?next=")
+
+
+def test_members_get_a_404_at_the_admin(client):
+    client.force_login(MemberFactory())
+    assert client.get("/admin/").status_code == 404
+    assert client.get("/admin/accounts/member/").status_code == 404
+
+
+def test_staff_without_totp_must_set_it_up_before_seeing_anything(client):
+    staff = StaffFactory(is_superuser=True)
+    client.force_login(staff)
+
+    for url in ("/admin/", "/admin/accounts/member/", f"/admin/accounts/member/{staff.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"] == "/accounts/2fa/totp/activate/"
+
+
+def test_staff_with_totp_see_the_admin(client):
+    staff = StaffFactory(is_superuser=True)
+    TOTP.activate(staff, generate_totp_secret())
+    client.force_login(staff)
+
+    response = client.get("/admin/")
+
+    assert response.status_code == 200
+    assert "サポートセンター" in response.content.decode()
+
+
+def test_staff_sign_in_asks_for_the_totp_code(client):
+    staff = StaffFactory(username="agent-sato", is_superuser=True)
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+
+    response = client.post("/accounts/login/?next=/admin/", {"login": "agent-sato", "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/authenticate")
+    assert "_auth_user_id" not in client.session
+    wrong = client.post(response["Location"], {"code": "000000"})
+    assert "_auth_user_id" not in client.session
+    assert wrong.status_code == 200
+    right = client.post(response["Location"], {"code": current_code(secret)})
+
+    assert right.status_code == 302 and right["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+def test_a_wrong_password_does_not_sign_in(client):
+    StaffFactory(username="agent-ito")
+    response = client.post("/accounts/login/", {"login": "agent-ito", "password": "wrong password"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_members_cannot_sign_in_with_a_password(client):
+    member = MemberFactory()
+    response = client.post("/accounts/login/", {"login": member.username, "password": ""})
+    assert "_auth_user_id" not in client.session
+    assert response.status_code == 200
+
+
+def test_failed_staff_sign_ins_are_rate_limited(client):
+    StaffFactory(username="agent-kato")
+    for attempt in range(6):
+        client.post("/accounts/login/", {"login": "agent-kato", "password": f"wrong {attempt}"})
+
+    response = client.post("/accounts/login/", {"login": "agent-kato", "password": PASSWORD})
+
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 429)

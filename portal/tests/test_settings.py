@@ -1,0 +1,68 @@
+"""Production settings refuse to start without what they need, and
+`check --deploy` is clean with them."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEST_ONLY = {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", "CELERY_TASK_ALWAYS_EAGER"}
+PRODUCTION = {
+    "PORTAL_ENV": "production",
+    "SECRET_KEY": "p" * 30 + "-production-secret-for-the-check-0123456789",
+    "ALLOWED_HOSTS": "portal.example.jp",
+    "WESTER_ID_ISSUER": "https://id.example.jp",
+    "WESTER_ID_CLIENT_ID": "portal",
+    "WESTER_ID_CLIENT_SECRET": "s3cret",
+    "DATABASE_URL": "sqlite:///:memory:",
+}
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in TEST_ONLY}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "SECRET_KEY is required"),
+        ("ALLOWED_HOSTS", "ALLOWED_HOSTS is required"),
+        ("WESTER_ID_CLIENT_SECRET", "WESTER_ID_ISSUER, WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET are required"),
+    ],
+)
+def test_production_refuses_to_start_without(missing, message):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_refuses_debug_on_a_public_host():
+    result = manage("check", DEBUG="true", **PRODUCTION)
+    assert result.returncode != 0
+    assert "DEBUG must be off on a public host" in result.stderr
+
+
+def test_a_short_secret_key_is_refused():
+    result = manage("check", **{**PRODUCTION, "SECRET_KEY": "short"})
+    assert "at least 50 characters" in result.stderr
+
+
+def test_a_malformed_email_url_is_refused_with_the_accepted_forms():
+    result = manage("check", EMAIL_URL="mailto:ops@example.jp")
+    assert result.returncode != 0
+    assert "EMAIL_URL must start with" in result.stderr
