@@ -56,11 +56,13 @@ def wait_for_url(url: str, seconds: float = 30) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate limits and cached sessions live in the cache: start each test clean."""
-    from django.core.cache import cache
+def _clear_cache(request):
+    """Rate limits and cached sessions live in the cache: each test that
+    touches Django starts clean (pure-module tests need no Django at all)."""
+    if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames):
+        from django.core.cache import cache
 
-    cache.clear()
+        cache.clear()
     yield
 
 

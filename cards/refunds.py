@@ -91,7 +91,11 @@ class PassTerms:
     fares: Mapping[int, int]
 
     def __post_init__(self) -> None:
-        if self.months not in PASS_MONTHS:
+        if (
+            isinstance(self.months, bool)
+            or not isinstance(self.months, int)
+            or self.months not in PASS_MONTHS
+        ):
             raise ValueError(f"months must be 1, 3 or 6, got {self.months!r}")
         if _check_money("price", self.price) <= 0:
             raise ValueError(f"price must be > 0, got {self.price}")

@@ -21,7 +21,7 @@ from cards.refunds import (
 )
 from cards.window import japan_today
 
-# The section of FEED.md's example pass (大阪–三ノ宮, commuter).
+# The section of FEED.md's example pass (大阪-三ノ宮, commuter).
 FARES = {1: 12970, 3: 36960, 6: 70040}
 
 
@@ -350,7 +350,7 @@ def test_float_price_is_refused():
         three_month_pass(price=36960.0)
 
 
-@pytest.mark.parametrize("months", [0, 2, 4, 12])
+@pytest.mark.parametrize("months", [0, 2, 4, 12, 3.0, "3"])
 def test_months_other_than_1_3_6_are_refused(months):
     with pytest.raises(ValueError, match="months"):
         three_month_pass(months=months)
