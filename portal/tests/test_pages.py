@@ -47,3 +47,14 @@ def test_no_asset_comes_from_another_site(client):
     page = client.get("/").content.decode()
     assert "http://" not in page.replace("http://testserver", "")
     assert "https://" not in page
+
+
+def test_japanese_is_the_default_whatever_the_browser_asks_for(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="ja">' in page
+    assert "WESTER IDでログイン" in page
+
+
+def test_an_unknown_language_cookie_falls_back_to_japanese(client):
+    client.cookies["django_language"] = "fr"
+    assert '<html lang="ja">' in client.get("/").content.decode()
