@@ -51,6 +51,13 @@ class Command(BaseCommand):
             raise CommandError(f"Port {port} on 127.0.0.1 is in use. Stop what uses it, or run: make run PORT=8001")
         processes: list[subprocess.Popen] = []
 
+        def stop(signum, frame):
+            raise KeyboardInterrupt
+
+        # `kill` (SIGTERM) or a closed terminal stop the children too, like Ctrl-C.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGHUP, stop)
+
         def start(name: str, command: list[str]) -> None:
             self.stdout.write(f"starting {name}: {' '.join(command[:6])} ...")
             processes.append(subprocess.Popen(command))
