@@ -80,3 +80,9 @@ def provider_end_session_url(request) -> str | None:
         {"client_id": app.client_id, "post_logout_redirect_uri": request.build_absolute_uri("/")}
     )
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
+
+
+def user_display(user) -> str:
+    """How allauth names a person in its messages: their name, never the
+    internal user name."""
+    return user.display_name

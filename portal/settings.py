@@ -204,6 +204,7 @@ LOGIN_URL = "/"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
+ACCOUNT_USER_DISPLAY = "accounts.adapters.user_display"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.WesterIdAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}  # staff only; members have no password
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*"]

@@ -24,6 +24,8 @@ def test_member_signs_in_and_sees_their_name(page, live_server, wester_id):
 
     expect(page.get_by_role("heading", name="マイページ")).to_be_visible()
     expect(page.get_by_text("山田 花子 さん、こんにちは。")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("山田 花子")
+    expect(page.locator("body")).not_to_contain_text("member-")
     member = Member.objects.get(wester_id="demo-hanako")
     assert member.email == "hanako.yamada@example.jp"
     assert not member.has_usable_password()
