@@ -27,6 +27,8 @@ class Member(AbstractUser):
         _("表示言語"), max_length=2, choices=Language.choices, default=Language.JA
     )
     last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
+    email_pass_reminders = models.BooleanField(_("定期券の期限のお知らせ"), default=True)
+    email_monthly_statement = models.BooleanField(_("毎月の利用明細書"), default=False)
 
     class Meta:
         verbose_name = _("会員")

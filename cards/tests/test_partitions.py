@@ -1,0 +1,65 @@
+from datetime import UTC, date, datetime
+
+import pytest
+from django.db import connection
+
+from accounts.tests.factories import MemberFactory
+from cards import partitions
+from cards.models import Card, UsageRecord
+
+pytestmark = pytest.mark.django_db
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="partitions exist on PostgreSQL only (CI runs them)"
+)
+
+
+def make_usage(at: datetime) -> UsageRecord:
+    card = Card.objects.create(
+        icoca_number="JW0000000000000AB", member=MemberFactory(), device="android", status="active",
+        issued_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    return UsageRecord.objects.create(
+        center_id="U-1", card=card, occurred_at=at, kind="ride", amount=-200, balance=800,
+        from_station="大阪", to_station="京都",
+    )
+
+
+def test_sqlite_keeps_one_plain_table():
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only")
+    assert partitions.ensure_usage_partitions(first=date(2030, 1, 1), last=date(2030, 2, 1)) == []
+    assert partitions.detach_usage_partitions(before=date(2030, 1, 1)) == []
+
+
+@needs_postgres
+def test_a_new_partition_takes_over_its_rows_from_the_default_partition():
+    usage = make_usage(datetime(2031, 5, 31, 15, 30, tzinfo=UTC))  # 2031-06-01 00:30 in Japan
+
+    created = partitions.ensure_usage_partitions(first=date(2031, 6, 1), last=date(2031, 6, 1))
+
+    assert created == ["cards_usagerecord_p2031_06"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM cards_usagerecord_p2031_06 WHERE center_id = 'U-1'")
+        assert cursor.fetchone() == (1,)
+        cursor.execute("SELECT count(*) FROM cards_usagerecord_default")
+        assert cursor.fetchone() == (0,)
+    assert UsageRecord.objects.get(pk=usage.pk).amount == -200
+    assert partitions.ensure_usage_partitions(first=date(2031, 6, 1), last=date(2031, 6, 1)) == []
+
+
+@needs_postgres
+def test_old_partitions_are_detached_not_dropped():
+    partitions.ensure_usage_partitions(first=date(2031, 6, 1), last=date(2031, 7, 1))
+    detached = partitions.detach_usage_partitions(before=date(2024, 1, 1))
+    assert detached == []
+    oldest = min(n for n in partitions.existing_partitions() if n.startswith("cards_usagerecord_p"))
+    year, month = int(oldest[-7:-3]), int(oldest[-2:])
+
+    detached = partitions.detach_usage_partitions(before=partitions.add_months(date(year, month, 1), 1))
+
+    assert detached == [oldest]
+    assert oldest not in partitions.existing_partitions()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [oldest])
+        assert cursor.fetchone()[0] is not None
