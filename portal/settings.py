@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -336,7 +337,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "usage-partitions-upkeep": {
+        "task": "cards.tasks.usage_partitions_upkeep",
+        "schedule": crontab(hour=3, minute=10),
+    },
+}
+
+# --- Usage history partitions (PostgreSQL) -----------------------------------
+USAGE_PARTITIONS_AHEAD_MONTHS = int(env("USAGE_PARTITIONS_AHEAD_MONTHS", "3"))
+USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
 
 # --- The operator -------------------------------------------------------------
 PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")

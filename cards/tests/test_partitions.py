@@ -63,3 +63,28 @@ def test_old_partitions_are_detached_not_dropped():
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [oldest])
         assert cursor.fetchone()[0] is not None
+
+
+def test_the_command_refuses_bad_numbers():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="--ahead must be between 0 and 24"):
+        call_command("usage_partitions", "--ahead", "-1")
+    with pytest.raises(CommandError, match="--margin must be between 0 and 120"):
+        call_command("usage_partitions", "--detach", "--margin", "500")
+
+
+def test_the_command_and_the_beat_task_create_months_ahead():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from cards.tasks import usage_partitions_upkeep
+
+    out = StringIO()
+    call_command("usage_partitions", "--ahead", "6", stdout=out)
+    if connection.vendor == "postgresql":
+        assert "created" in out.getvalue()
+        assert usage_partitions_upkeep() == []  # already there: nothing more
+    else:
+        assert "nothing to do" in out.getvalue()

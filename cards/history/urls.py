@@ -1,0 +1,3 @@
+"""The usage history pages (利用履歴) and the CSV export."""
+
+urlpatterns: list = []
