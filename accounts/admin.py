@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
-from accounts.models import Member
+from accounts.models import AuditEvent, Member
 
 
 @admin.register(Member)
@@ -17,3 +17,25 @@ class MemberAdmin(UserAdmin):
         ("日時", {"fields": ("last_login", "last_signed_in_at", "date_joined")}),
     )
     readonly_fields = ("wester_id", "last_login", "last_signed_in_at", "date_joined")
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit trail, read only: support looks, nobody edits."""
+
+    list_display = ("at", "action", "member", "actor", "reason")
+    list_filter = ("action",)
+    search_fields = ("member__wester_id", "action")
+    date_hierarchy = "at"
+    list_select_related = ("member", "actor")
+    raw_id_fields = ("member", "actor")
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,3 +50,39 @@ class Member(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.display_name
+
+
+class AuditEvent(models.Model):
+    """Who did what to a member's account, and when: payment-card
+    registrations, reissues, changes made by staff on a member's behalf.
+
+    ``detail`` holds identifiers and outcomes only (an opaque id, a brand and
+    the last four digits, a status): never a card number, a security code, a
+    provider token or a full ICOCA number. Rows are only ever added.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("操作した人"),
+        help_text=_("会員本人、またはサポートセンターのスタッフ。システムの処理では空。"),
+    )
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="audit_events", verbose_name=_("会員")
+    )
+    action = models.CharField(_("操作"), max_length=100)
+    detail = models.JSONField(_("内容"), default=dict, blank=True)
+    reason = models.TextField(_("理由"), blank=True)
+    at = models.DateTimeField(_("日時"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("操作記録")
+        verbose_name_plural = _("操作記録")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["member", "-at"], name="audit_member_at")]
+
+    def __str__(self) -> str:
+        return f"{self.action} ({self.at:%Y-%m-%d %H:%M})"

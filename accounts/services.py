@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.exceptions import InvalidWesterId
-from accounts.models import Member
+from accounts.models import AuditEvent, Member
 
 MAX_WESTER_ID_LENGTH = 255
 
@@ -100,3 +100,31 @@ def staff_create(*, username: str, password: str, email: str = "", superuser: bo
     member.set_password(password)
     member.save()
     return member
+
+
+# Keys that name a secret: an audit entry refuses them, whatever the caller.
+_SECRET_DETAIL_KEYS = frozenset(
+    {"number", "card_number", "pan", "cvc", "cvv", "security_code", "token", "secret", "password", "icoca_number"}
+)
+
+
+def _check_audit_detail(value: object) -> None:
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if str(key).lower() in _SECRET_DETAIL_KEYS:
+                raise ValueError(f"an audit entry may not hold {key!r}")
+            _check_audit_detail(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _check_audit_detail(item)
+
+
+def audit_record(
+    *, actor: Member | None, member: Member, action: str, detail: Mapping[str, object] | None = None, reason: str = ""
+) -> AuditEvent:
+    """Add one line to the member's audit trail. ``actor`` is who acted (the
+    member, a staff account, or None for the system); ``detail`` holds ids and
+    outcomes, never a secret (keys such as ``token`` or ``number`` are refused)."""
+    detail = dict(detail or {})
+    _check_audit_detail(detail)
+    return AuditEvent.objects.create(actor=actor, member=member, action=action, detail=detail, reason=reason)
