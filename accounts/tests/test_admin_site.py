@@ -97,3 +97,11 @@ def test_failed_staff_sign_ins_are_rate_limited(client):
 
     assert "_auth_user_id" not in client.session
     assert response.status_code in (200, 429)
+
+
+def test_the_staff_sign_in_page_offers_no_sign_up_and_points_members_to_wester_id(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "サポートセンター ログイン" in page
+    assert "/accounts/signup/" not in page
+    assert 'autocomplete="current-password"' in page
+    assert "WESTER IDでログイン" in page
