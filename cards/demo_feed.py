@@ -163,9 +163,11 @@ _SHOPS = (  # (merchant, lowest, highest price; in tens of yen)
     ("自動販売機 {}駅", 13, 20),
 )
 _BRANDS = ("VISA", "JCB", "MASTERCARD", "AMEX")
+# Days off besides weekends: the fixed national holidays, New Year, お盆 (the holidays that move,
+# such as 成人の日 or the equinoxes, are left out).
 _HOLIDAYS = frozenset(
-    {(1, 1), (1, 2), (1, 3), (4, 29), (5, 3), (5, 4), (5, 5), (8, 13), (8, 14), (8, 15), (8, 16),
-     (12, 29), (12, 30), (12, 31)}
+    {(1, 1), (1, 2), (1, 3), (2, 11), (2, 23), (4, 29), (5, 3), (5, 4), (5, 5), (8, 11), (8, 13), (8, 14),
+     (8, 15), (8, 16), (11, 3), (11, 23), (12, 29), (12, 30), (12, 31)}
 )
 
 
@@ -319,7 +321,7 @@ def _end(card: Card, moment: datetime, status: str) -> None:
 
 def _hanako(seed: str, sub: str, start: date) -> MemberPlan:
     visa = _card_payment("VISA", "4242")  # her J-WEST card
-    phone = _new_card(seed, sub, "iphone-1", "iphone", _at(start, 7 * 60 + 30), [visa], amounts=(3000, 5000))
+    phone = _new_card(seed, sub, "iphone-1", "iphone", _at(start, 7 * 60 + 30), [visa], amounts=(3000, 5000, 10000))
     watch = _new_card(
         seed, sub, "watch-1", "apple_watch", _at(start + timedelta(days=20), 12 * 60 + 10),
         [CASH, _card_payment("MASTERCARD", "4444")], amounts=(2000, 3000, 5000),
