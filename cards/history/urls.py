@@ -1,3 +1,10 @@
 """The usage history pages (利用履歴) and the CSV export."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from cards.history import views
+
+urlpatterns = [
+    path("history/", views.history_list, name="history"),
+    path("history/export.csv", views.history_export, name="history-export"),
+]

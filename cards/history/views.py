@@ -1,0 +1,123 @@
+"""利用履歴 (/history/) and its CSV export (/history/export.csv): parse the
+query parameters, read through the selectors, render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
+
+from cards.history import csv as history_csv
+from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
+from cards.history.selectors import (
+    PAGE_SIZE,
+    HistoryLine,
+    HistoryQuery,
+    MemberCards,
+    MonthTotal,
+    history_page,
+    member_cards,
+    month_totals,
+    query_for,
+)
+from cards.window import japan_today
+
+TEMPLATE = "cards/history/history_list.html"
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """The lines of one Japan month on a page, with the month's totals."""
+
+    total: MonthTotal
+    lines: list[HistoryLine]
+
+    @property
+    def anchor(self) -> str:
+        return f"month-{self.total.year:04d}-{self.total.month:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.total.year, self.total.month, 1)
+
+
+def _bind(request: HttpRequest, cards: MemberCards, today: date) -> HistoryFilterForm:
+    """The filter form bound to the query string. A card that is not the
+    member's is a 404, as everywhere in the portal; an old card of a reissue
+    chain stands for the whole chain (shown as its newest card)."""
+    data = request.GET.copy()
+    public_id = (data.get("card") or "").strip()
+    if public_id:
+        card = cards.by_public_id(public_id)
+        if card is None:
+            raise Http404("no such card")
+        data["card"] = str(cards.newest_of(card).public_id)
+    return HistoryFilterForm(data, cards=cards, today=today)
+
+
+def _query(form: HistoryFilterForm, cards: MemberCards) -> HistoryQuery:
+    data = form.cleaned_data
+    scope = cards.chain(data["card"]) if data["card"] else cards.cards
+    return query_for(scope, first_day=data["first_day"], last_day=data["last_day"], kinds=data["kinds"])
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _refused(request: HttpRequest, form: HistoryFilterForm, cards: MemberCards) -> HttpResponse:
+    """The form with its messages and no history: 400."""
+    context = {"form": form, "cards": cards, "earliest": japan_date(form.earliest), "refused": True}
+    return _private(render(request, TEMPLATE, context, status=400))
+
+
+@login_required
+@require_GET
+def history_list(request: HttpRequest) -> HttpResponse:
+    cards = member_cards(request.user)
+    form = _bind(request, cards, japan_today())
+    if not form.is_valid():
+        return _refused(request, form, cards)
+    query = _query(form, cards)
+    after = form.cleaned_data["after"]
+    page = history_page(query, after=after, size=PAGE_SIZE)
+    totals = {(t.year, t.month): t for t in month_totals(query, (line.month for line in page.lines))}
+    groups: list[MonthGroup] = []
+    for line in page.lines:
+        if not groups or (groups[-1].total.year, groups[-1].total.month) != line.month:
+            groups.append(MonthGroup(total=totals[line.month], lines=[]))
+        groups[-1].lines.append(line)
+    context = {
+        "form": form,
+        "cards": cards,
+        "groups": groups,
+        "earliest": japan_date(form.earliest),
+        "is_first_page": after is None,
+        "page_size": PAGE_SIZE,
+        "many_cards": len(query.cards) > 1,
+        "next_query": form.query_string(after=encode_cursor(page.next_position)) if page.next_position else "",
+        "first_query": form.query_string(after=None),
+        "export_query": form.query_string(after=None),
+    }
+    return _private(render(request, TEMPLATE, context))
+
+
+@login_required
+@require_GET
+def history_export(request: HttpRequest) -> HttpResponse:
+    """The filtered history as CSV, streamed: a year of records in constant memory."""
+    cards = member_cards(request.user)
+    today = japan_today()
+    form = _bind(request, cards, today)
+    if not form.is_valid():
+        return _refused(request, form, cards)
+    query = _query(form, cards)
+    response = StreamingHttpResponse(history_csv.rows(query), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="icoca-history-{today:%Y%m%d}.csv"'
+    return _private(response)
