@@ -1,0 +1,293 @@
+"""利用明細書（領収書）: what a receipt lists, how each line reads, and the tax
+summary (DOMAIN.md "Charges and receipts").
+
+* A receipt lists what the member paid with a registered payment card: card charges
+  (IC card stored value, outside consumption tax: 不課税) and commuter passes paid by
+  card (10 % consumption tax included). Cash charges and point charges are never on it.
+* Per tax rate the document shows the total and the tax included in it, the tax
+  rounded down ONCE per rate per document, never per line:
+  ``tax = floor(total × rate / (100 + rate))``.
+
+The lines are plain data, so a document keeps them as a snapshot (``to_json``) taken
+when it is issued and renders them again unchanged. Pure Python: no Django imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+
+CHARGE = "charge"
+COMMUTER_PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
+KINDS = (CHARGE, COMMUTER_PASS)
+
+#: Commuter passes: consumption tax 10 %, included in the price.
+PASS_TAX_RATE = 10
+
+BRAND_NAMES = {"JCB": "JCB", "VISA": "VISA", "MASTERCARD": "Mastercard", "AMEX": "American Express"}
+PASS_KIND_NAMES = {
+    "ja": {"commuter": "通勤", "student": "通学"},
+    "en": {"commuter": "commuter", "student": "student"},
+}
+LANGUAGES = ("ja", "en")
+MASK = "••••"
+
+
+def on_receipt(*, kind: str, payment_method: str) -> bool:
+    """Whether a payment belongs on a receipt: a charge (``kind`` "charge", not
+    "point_charge") or a commuter pass (``kind`` "pass"), paid by card."""
+    return kind in KINDS and payment_method == "card"
+
+
+def _check_money(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{name} must be a whole number of yen (int), got {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One payment on a receipt. ``at`` is aware; the pass fields are set for
+    passes only."""
+
+    kind: str
+    at: datetime
+    card_nickname: str
+    card_number: str  # masked: JW•••••••••••0001
+    payment_brand: str
+    payment_last4: str
+    amount: int
+    from_station: str = ""
+    to_station: str = ""
+    pass_kind: str = ""
+    months: int | None = None
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.at.tzinfo is None or self.at.utcoffset() is None:
+            raise ValueError("at must be an aware datetime")
+        if _check_money("amount", self.amount) <= 0:
+            raise ValueError(f"amount must be > 0, got {self.amount}")
+        if self.kind == COMMUTER_PASS and not (
+            self.from_station and self.to_station and self.months and self.valid_from and self.valid_until
+        ):
+            raise ValueError("a pass line needs its section, months and valid range")
+
+    @property
+    def tax_rate(self) -> int | None:
+        """10 for a pass; ``None`` for a charge (不課税, outside consumption tax)."""
+        return PASS_TAX_RATE if self.kind == COMMUTER_PASS else None
+
+    def to_json(self) -> dict[str, object]:
+        data: dict[str, object] = {
+            "kind": self.kind,
+            "at": self.at.isoformat(),
+            "card_nickname": self.card_nickname,
+            "card_number": self.card_number,
+            "payment_brand": self.payment_brand,
+            "payment_last4": self.payment_last4,
+            "amount": self.amount,
+        }
+        if self.kind == COMMUTER_PASS:
+            data |= {
+                "from_station": self.from_station,
+                "to_station": self.to_station,
+                "pass_kind": self.pass_kind,
+                "months": self.months,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_until": self.valid_until.isoformat(),
+            }
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ReceiptLine:
+        values = dict(data)
+        values["at"] = datetime.fromisoformat(values["at"])
+        for key in ("valid_from", "valid_until"):
+            if values.get(key):
+                values[key] = date.fromisoformat(values[key])
+        return cls(**values)
+
+
+@dataclass(frozen=True)
+class TaxGroup:
+    """The total of one tax rate on a document and the tax it includes
+    (``rate`` and ``tax`` are ``None`` for 不課税)."""
+
+    rate: int | None
+    total: int
+    tax: int | None
+
+    @property
+    def taxable(self) -> bool:
+        return self.rate is not None
+
+
+def tax_included(total: int, rate: int) -> int:
+    """The consumption tax included in a tax-inclusive ``total``, rounded down:
+    ``floor(total × rate / (100 + rate))``. 36,960 at 10 % → 3,360; 12,970 → 1,179."""
+    _check_money("total", total)
+    if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
+        raise ValueError(f"rate must be a positive int (percent), got {rate!r}")
+    return total * rate // (100 + rate)
+
+
+def tax_summary(lines: Iterable[ReceiptLine]) -> tuple[TaxGroup, ...]:
+    """Per tax rate, the total and the tax, rounded once per rate for the whole
+    document: the taxed rates first (highest first), then 不課税. Rates without
+    lines are left out."""
+    totals: dict[int | None, int] = {}
+    for line in lines:
+        totals[line.tax_rate] = totals.get(line.tax_rate, 0) + line.amount
+    rates = sorted((r for r in totals if r is not None), reverse=True)
+    groups = [TaxGroup(rate=r, total=totals[r], tax=tax_included(totals[r], r)) for r in rates]
+    if None in totals:
+        groups.append(TaxGroup(rate=None, total=totals[None], tax=None))
+    return tuple(groups)
+
+
+def sort_lines(lines: Iterable[ReceiptLine]) -> list[ReceiptLine]:
+    """Oldest first; at the same instant charges before passes."""
+    return sorted(lines, key=lambda line: (line.at, KINDS.index(line.kind)))
+
+
+@dataclass(frozen=True)
+class ReceiptContent:
+    """Everything a receipt shows that depends on its lines."""
+
+    lines: tuple[ReceiptLine, ...]
+    tax_groups: tuple[TaxGroup, ...]
+    total: int
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines
+
+    @property
+    def has_taxable(self) -> bool:
+        return any(group.taxable for group in self.tax_groups)
+
+    def to_json(self) -> dict[str, object]:
+        return {"lines": [line.to_json() for line in self.lines], "total": self.total}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> ReceiptContent:
+        content = compose(ReceiptLine.from_json(item) for item in data["lines"])
+        if content.total != data["total"]:
+            raise ValueError(f"the stored total {data['total']} does not match its lines ({content.total})")
+        return content
+
+
+def compose(lines: Iterable[ReceiptLine]) -> ReceiptContent:
+    ordered = tuple(sort_lines(lines))
+    return ReceiptContent(lines=ordered, tax_groups=tax_summary(ordered), total=sum(line.amount for line in ordered))
+
+
+# --- How a line reads ---------------------------------------------------------------
+
+
+def _language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    return language
+
+
+def japan_time(at: datetime) -> str:
+    """``2026/11/03 08:15`` (Japan time)."""
+    return at.astimezone(JAPAN).strftime("%Y/%m/%d %H:%M")
+
+
+def slash_date(day: date) -> str:
+    return day.strftime("%Y/%m/%d")
+
+
+def yen(amount: int, language: str = "ja") -> str:
+    """``3,000円`` in Japanese, ``¥3,000`` in English."""
+    _check_money("amount", amount)
+    if _language(language) == "en":
+        return f"-¥{-amount:,}" if amount < 0 else f"¥{amount:,}"
+    return f"{amount:,}円"
+
+
+def payment_label(brand: str, last4: str) -> str:
+    """``VISA ••••4242``."""
+    return f"{BRAND_NAMES.get(brand, brand)} {MASK}{last4}".strip()
+
+
+def card_label(nickname: str, masked_number: str) -> str:
+    """``仕事用 JW•••••••••••0001``, or the masked number alone."""
+    return f"{nickname} {masked_number}" if nickname else masked_number
+
+
+def pass_description(
+    *, from_station: str, to_station: str, pass_kind: str, months: int, valid_from: date, valid_until: date,
+    language: str = "ja",
+) -> str:
+    """``定期券 大阪⇔三ノ宮 通勤 3か月 2026/10/01〜2026/12/31``; in English
+    ``Commuter pass 大阪⇔三ノ宮 (commuter, 3 months) 2026/10/01–2026/12/31``."""
+    kind = PASS_KIND_NAMES[_language(language)].get(pass_kind, pass_kind)
+    section = f"{from_station}⇔{to_station}"
+    if language == "en":
+        unit = "month" if months == 1 else "months"
+        return (
+            f"Commuter pass {section} ({kind}, {months} {unit}) "
+            f"{slash_date(valid_from)}–{slash_date(valid_until)}"
+        )
+    return f"定期券 {section} {kind} {months}か月 {slash_date(valid_from)}〜{slash_date(valid_until)}"
+
+
+def describe(line: ReceiptLine, language: str = "ja") -> str:
+    """What the payment was: ``チャージ`` / ``Charge`` or the pass."""
+    if line.kind == CHARGE:
+        return "Charge" if _language(language) == "en" else "チャージ"
+    return pass_description(
+        from_station=line.from_station, to_station=line.to_station, pass_kind=line.pass_kind,
+        months=line.months, valid_from=line.valid_from, valid_until=line.valid_until, language=language,
+    )
+
+
+def tax_label(rate: int | None, language: str = "ja") -> str:
+    """``10%対象`` / ``不課税``; ``10% rate`` / ``Not subject to consumption tax``."""
+    if _language(language) == "en":
+        return f"{rate}% rate" if rate is not None else "Not subject to consumption tax"
+    return f"{rate}%対象" if rate is not None else "不課税"
+
+
+@dataclass(frozen=True)
+class DisplayLine:
+    """A line as the PDF prints it."""
+
+    when: str
+    card: str
+    description: str
+    payment: str
+    amount: str
+    tax: str  # the line's tax marking: 不課税, 10%（税込）
+
+
+def display_lines(lines: Sequence[ReceiptLine], language: str = "ja") -> list[DisplayLine]:
+    en = _language(language) == "en"
+    result = []
+    for line in lines:
+        if line.tax_rate is None:
+            tax = "Not taxable" if en else "不課税"
+        else:
+            tax = f"{line.tax_rate}% incl." if en else f"{line.tax_rate}%（税込）"
+        result.append(
+            DisplayLine(
+                when=japan_time(line.at),
+                card=card_label(line.card_nickname, line.card_number),
+                description=describe(line, language),
+                payment=payment_label(line.payment_brand, line.payment_last4),
+                amount=yen(line.amount, language),
+                tax=tax,
+            )
+        )
+    return result
