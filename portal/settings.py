@@ -11,6 +11,7 @@ may not be on. The variables are listed in README.md.
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "billing",
+    "billing.providers.sandbox",
     "portal",
 ]
 
@@ -343,11 +345,28 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "cards.tasks.usage_partitions_upkeep",
         "schedule": crontab(hour=3, minute=10),
     },
+    "payment-card-expiry-reminders": {
+        "task": "billing.tasks.payment_card_expiry_reminders_queue",
+        "schedule": crontab(hour=9, minute=0),
+    },
+    "payment-registrations-expire": {
+        "task": "billing.tasks.payment_registrations_expire",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 # --- Usage history partitions (PostgreSQL) -----------------------------------
 USAGE_PARTITIONS_AHEAD_MONTHS = int(env("USAGE_PARTITIONS_AHEAD_MONTHS", "3"))
 USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
+
+# --- Payment provider -----------------------------------------------------------
+# Card numbers are typed into the provider's own pages; the portal gets a
+# token (billing/providers/base.py). Locally: the sandbox provider at
+# /sandbox-pay/, with its own store for card numbers (test cards in README.md).
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "billing.providers.sandbox.SandboxProvider")
+# The key the sandbox signs its answers with (a real gateway's merchant key).
+SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET") or hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
+SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sqlite3")))
 
 # --- The operator -------------------------------------------------------------
 PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")

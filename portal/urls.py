@@ -8,6 +8,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cards.urls")),
+    path("payment-methods/", include("billing.urls")),
+    path("sandbox-pay/", include("billing.providers.sandbox.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,426 @@
+"""State changes for payment methods: registration through the payment
+provider (3-D Secure 2.0), the default card, removal, expiry reminders.
+
+A registration is a small state machine on ``PaymentRegistration``::
+
+    started ──► succeeded   (a PaymentMethod is stored)
+       │──────► failed      (refused by the provider or by the portal's rules)
+       └──────► abandoned   (the member left, or the attempt expired)
+
+Every step is in the member's audit trail. The portal stores the provider's
+token, the brand, the last four digits, the expiry and the funding type;
+never a card number or a security code, and the token is never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from accounts.exceptions import PortalError
+from accounts.services import audit_record
+from billing import payment_cards, selectors
+from billing.exceptions import (
+    LastPaymentMethodInUse,
+    PaymentMethodExpired,
+    PaymentProviderUnavailable,
+    PaymentRegistrationFailed,
+    PaymentResultRejected,
+    TooManyRegistrations,
+)
+from billing.models import (
+    Brand,
+    ExpiryReminder,
+    Funding,
+    PaymentMethod,
+    PaymentRegistration,
+    RegistrationFailure,
+    RegistrationStatus,
+)
+from billing.providers import get_provider
+from billing.providers.base import (
+    Outcome,
+    PaymentProvider,
+    ProviderUnavailable,
+    RegistrationResult,
+    ResultInvalid,
+    ThreeDSOutcome,
+)
+from cards.selectors import member_has_active_card
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_LIFETIME = timedelta(minutes=30)
+MAX_REGISTRATIONS_PER_DAY = 10
+
+
+class PaymentMethodNotFound(PortalError):
+    """Not one of the member's payment methods in use (a 404 for views)."""
+
+
+# --- Registration -------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_registration_start(*, member, return_url: str) -> str:
+    """Open a registration and return the provider's page to send the member
+    to. An older attempt still open is ended (one at a time per member)."""
+    now = timezone.now()
+    if PaymentRegistration.objects.filter(member=member, created_at__gte=now - timedelta(days=1)).count() >= (
+        MAX_REGISTRATIONS_PER_DAY
+    ):
+        logger.warning("payment registration refused: too many attempts", extra={"member": member.pk})
+        raise TooManyRegistrations(MAX_REGISTRATIONS_PER_DAY)
+    for older in PaymentRegistration.objects.select_for_update().filter(
+        member=member, status=RegistrationStatus.STARTED
+    ):
+        failure = RegistrationFailure.EXPIRED if older.expires_at < now else RegistrationFailure.SUPERSEDED
+        _registration_end(older, RegistrationStatus.ABANDONED, failure=failure, actor=member)
+
+    provider = get_provider()
+    registration = PaymentRegistration.objects.create(
+        member=member,
+        provider=provider.name,
+        nonce=secrets.token_urlsafe(32),
+        expires_at=now + REGISTRATION_LIFETIME,
+    )
+    try:
+        redirect_url = provider.registration_start(
+            reference=str(registration.public_id),
+            nonce=registration.nonce,
+            return_url=return_url,
+            expires_at=registration.expires_at,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+    except ProviderUnavailable as error:
+        logger.warning("payment provider unavailable", extra={"member": member.pk, "provider": provider.name})
+        raise PaymentProviderUnavailable() from error
+    audit_record(
+        actor=member,
+        member=member,
+        action="payment_registration.started",
+        detail={"registration": str(registration.public_id), "provider": provider.name},
+    )
+    logger.info(
+        "payment registration started",
+        extra={"member": member.pk, "registration": str(registration.public_id), "provider": provider.name},
+    )
+    return redirect_url
+
+
+def payment_registration_complete(*, member, signed_result: str) -> PaymentMethod:
+    """Take the provider's signed answer for one of the member's open
+    registrations and store the card, or record why not and raise.
+
+    Refused without touching any registration (``PaymentResultRejected``):
+    a bad signature, an unknown nonce, another member's registration, an
+    answer already used (replay). Ending the registration without a card
+    (``PaymentRegistrationFailed``): an expired answer or attempt, an abandoned
+    or failed 3-D Secure, a declined card, and the portal's own rules (brand,
+    funding, expiry, the holder name is the member's)."""
+    provider = get_provider()
+    try:
+        result = provider.registration_verify(signed_result)
+    except ResultInvalid as error:
+        _reject(member=member, code=error.code)
+        raise PaymentResultRejected(error.code) from None
+    with transaction.atomic():
+        outcome = _registration_complete(member=member, provider=provider, result=result)
+    # Raised after the commit: the ended registration and its audit entry stay.
+    if isinstance(outcome, PortalError):
+        raise outcome
+    return outcome
+
+
+def _registration_complete(
+    *, member, provider: PaymentProvider, result: RegistrationResult
+) -> PaymentMethod | PortalError:
+    registration = (
+        PaymentRegistration.objects.select_for_update().select_related("member").filter(nonce=result.nonce).first()
+    )
+    if registration is None:
+        return _reject(member=member, code="unknown")
+    if registration.member_id != member.pk:
+        return _reject(member=member, code="wrong_member", registration=registration)
+    if registration.provider != provider.name:
+        return _reject(member=member, code="provider", registration=registration)
+    if registration.status != RegistrationStatus.STARTED:
+        return _reject(member=member, code="replay", registration=registration)
+
+    registration.three_ds = result.three_ds
+    registration.brand = result.brand[:32]
+    registration.last4 = result.last4 if _is_last4(result.last4) else ""
+    registration.funding = result.funding[:16]
+
+    now = timezone.now()
+    if now > result.expires_at or now > registration.expires_at:
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=RegistrationFailure.EXPIRED, actor=member)
+        return PaymentRegistrationFailed(registration)
+    if result.outcome == Outcome.ABANDONED:
+        failure = (
+            RegistrationFailure.CHALLENGE_ABANDONED
+            if result.three_ds == ThreeDSOutcome.CHALLENGE_ABANDONED
+            else RegistrationFailure.CANCELLED
+        )
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=failure, actor=member)
+        return PaymentRegistrationFailed(registration)
+    if result.outcome == Outcome.FAILED:
+        failure = (
+            RegistrationFailure(result.failure_code)
+            if result.failure_code in RegistrationFailure.values
+            else RegistrationFailure.PROVIDER_ERROR
+        )
+        _registration_end(registration, RegistrationStatus.FAILED, failure=failure, actor=member)
+        return PaymentRegistrationFailed(registration)
+
+    existing = list(PaymentMethod.objects.select_for_update().filter(member=member, removed_at__isnull=True))
+    refusal = _refusal(member=member, result=result, provider=provider, existing=existing)
+    if refusal is not None:
+        _registration_end(registration, RegistrationStatus.FAILED, failure=refusal, actor=member)
+        return PaymentRegistrationFailed(registration)
+
+    method = PaymentMethod.objects.create(
+        member=member,
+        provider=provider.name,
+        token=result.token,
+        brand=result.brand,
+        last4=result.last4,
+        exp_month=result.exp_month,
+        exp_year=result.exp_year,
+        funding=result.funding,
+        holder_name=" ".join(result.holder_name.split()).upper()[:100],
+        is_default=not any(m.is_default for m in existing),
+    )
+    _registration_end(registration, RegistrationStatus.SUCCEEDED, payment_method=method, actor=member)
+    return method
+
+
+def _is_last4(value: str) -> bool:
+    return len(value) == 4 and value.isascii() and value.isdigit()
+
+
+def _refusal(
+    *, member, result: RegistrationResult, provider: PaymentProvider, existing: list[PaymentMethod]
+) -> RegistrationFailure | None:
+    """The portal's own rules for a card the provider authenticated."""
+    if not result.three_ds.authenticated:
+        return RegistrationFailure.AUTHENTICATION_FAILED
+    if not result.token or not _is_last4(result.last4):
+        return RegistrationFailure.PROVIDER_ERROR
+    if result.brand not in Brand.values:
+        return RegistrationFailure.UNSUPPORTED_BRAND
+    if result.funding not in Funding.values:
+        return RegistrationFailure.UNSUPPORTED_CARD
+    if not (result.exp_month and 1 <= result.exp_month <= 12 and result.exp_year and 2000 <= result.exp_year <= 2100):
+        return RegistrationFailure.PROVIDER_ERROR
+    if payment_cards.is_expired(result.exp_month, result.exp_year, today=timezone.localdate()):
+        return RegistrationFailure.CARD_EXPIRED
+    names = {"given_name": member.first_name, "family_name": member.last_name, "full_name": member.name}
+    if not payment_cards.romaji_name(**names):
+        return RegistrationFailure.HOLDER_NAME_UNKNOWN
+    if not payment_cards.holder_name_matches(result.holder_name, **names):
+        return RegistrationFailure.HOLDER_NAME_MISMATCH
+    if any(m.provider == provider.name and m.token == result.token for m in existing):
+        return RegistrationFailure.ALREADY_REGISTERED
+    return None
+
+
+def _registration_end(
+    registration: PaymentRegistration,
+    status: RegistrationStatus,
+    *,
+    failure: RegistrationFailure | str = "",
+    payment_method: PaymentMethod | None = None,
+    actor=None,
+) -> None:
+    registration.status = status
+    registration.failure_code = failure
+    registration.payment_method = payment_method
+    registration.completed_at = timezone.now()
+    registration.save()
+    detail = {
+        "registration": str(registration.public_id),
+        "provider": registration.provider,
+        "three_ds": registration.three_ds,
+        "brand": registration.brand,
+        "last4": registration.last4,
+        "funding": registration.funding,
+    }
+    if payment_method is not None:
+        detail["payment_method"] = str(payment_method.public_id)
+    audit_record(
+        actor=actor,
+        member=registration.member,
+        action=f"payment_registration.{status}",
+        detail=detail,
+        reason=str(failure),
+    )
+    logger.info(
+        "payment registration ended",
+        extra={
+            "member": registration.member_id,
+            "registration": str(registration.public_id),
+            "status": str(status),
+            "failure": str(failure),
+            "three_ds": registration.three_ds,
+        },
+    )
+
+
+def _reject(*, member, code: str, registration: PaymentRegistration | None = None) -> PaymentResultRejected:
+    """An answer that cannot end any of this member's registrations."""
+    detail = {"registration": str(registration.public_id)} if registration is not None else {}
+    audit_record(actor=member, member=member, action="payment_registration.rejected", detail=detail, reason=code)
+    logger.warning("payment registration result rejected", extra={"member": member.pk, "reason": code})
+    return PaymentResultRejected(code)
+
+
+@transaction.atomic
+def payment_registrations_expire(*, now=None) -> int:
+    """End the attempts nobody came back from (a closed tab, a challenge left
+    with the back button and never finished): they register nothing."""
+    now = now or timezone.now()
+    stale = (
+        PaymentRegistration.objects.select_for_update()
+        .select_related("member")
+        .filter(status=RegistrationStatus.STARTED, expires_at__lt=now)
+    )
+    count = 0
+    for registration in stale[:1000]:
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=RegistrationFailure.EXPIRED)
+        count += 1
+    return count
+
+
+# --- Default and removal --------------------------------------------------------
+
+
+def _locked_methods(member) -> list[PaymentMethod]:
+    return list(
+        PaymentMethod.objects.select_for_update().filter(member=member, removed_at__isnull=True).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+@transaction.atomic
+def payment_method_set_default(*, member, payment_method: PaymentMethod) -> PaymentMethod:
+    methods = _locked_methods(member)
+    target = next((m for m in methods if m.pk == payment_method.pk), None)
+    if target is None:
+        raise PaymentMethodNotFound()
+    if target.is_default:
+        return target
+    if target.is_expired(timezone.localdate()):
+        raise PaymentMethodExpired()
+    PaymentMethod.objects.filter(pk__in=[m.pk for m in methods if m.is_default]).update(is_default=False)
+    target.is_default = True
+    target.save(update_fields=["is_default"])
+    audit_record(
+        actor=member,
+        member=member,
+        action="payment_method.default_set",
+        detail={"payment_method": str(target.public_id), "brand": target.brand, "last4": target.last4},
+    )
+    return target
+
+
+@transaction.atomic
+def payment_method_remove(*, member, payment_method: PaymentMethod, actor=None) -> PaymentMethod | None:
+    """Soft-delete a payment method (old receipts still name it). Refused for
+    the last one while the member has an active card. Returns the method that
+    became the default in its place, if any."""
+    methods = _locked_methods(member)
+    target = next((m for m in methods if m.pk == payment_method.pk), None)
+    if target is None:
+        raise PaymentMethodNotFound()
+    others = [m for m in methods if m.pk != target.pk]
+    if not others and member_has_active_card(member):
+        logger.info("payment method removal refused: last one", extra={"member": member.pk})
+        raise LastPaymentMethodInUse()
+    was_default = target.is_default
+    target.is_default = False
+    target.removed_at = timezone.now()
+    target.save(update_fields=["is_default", "removed_at"])
+    new_default = None
+    if was_default and others:
+        today = timezone.localdate()
+        new_default = next((m for m in others if not m.is_expired(today)), others[0])
+        new_default.is_default = True
+        new_default.save(update_fields=["is_default"])
+    audit_record(
+        actor=actor or member,
+        member=member,
+        action="payment_method.removed",
+        detail={
+            "payment_method": str(target.public_id),
+            "brand": target.brand,
+            "last4": target.last4,
+            "new_default": str(new_default.public_id) if new_default else None,
+        },
+    )
+    return new_default
+
+
+# --- Expiry reminders -------------------------------------------------------------
+
+
+@transaction.atomic
+def expiry_reminders_queue(*, today: date) -> list[int]:
+    """Create the reminder row for each payment method expiring within 30
+    days and enqueue its e-mail after commit. A row already there and not
+    sent (a broker that was down) is enqueued again: sending is idempotent."""
+    from billing.tasks import payment_card_expiry_reminder_send
+
+    reminder_ids = []
+    for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
+        reminder, _ = ExpiryReminder.objects.get_or_create(payment_method=method, expires_on=method.expires_on)
+        if reminder.sent_at is None:
+            reminder_ids.append(reminder.pk)
+    for reminder_id in reminder_ids:
+        transaction.on_commit(
+            lambda rid=reminder_id: payment_card_expiry_reminder_send.apply_async(args=[rid], queue="mail")
+        )
+    return reminder_ids
+
+
+@transaction.atomic
+def expiry_reminder_send(*, reminder_id: int) -> bool:
+    """Send one expiry reminder once: True when it was sent now, False when it
+    had been sent before or is no longer needed."""
+    reminder = (
+        ExpiryReminder.objects.select_for_update()
+        .select_related("payment_method__member")
+        .filter(pk=reminder_id)
+        .first()
+    )
+    if reminder is None or reminder.sent_at is not None:
+        return False
+    method = reminder.payment_method
+    member = method.member
+    if method.removed_at is not None or not member.email or not member.is_active:
+        return False
+    with translation.override(member.language or settings.LANGUAGE_CODE):
+        context = {
+            "member": member,
+            "card": method.label,
+            "expires_on": reminder.expires_on,
+            "operator_name": (
+                settings.PORTAL_OPERATOR_NAME_EN if member.language == "en" else settings.PORTAL_OPERATOR_NAME
+            ),
+            "site_name": settings.PORTAL_SITE_NAME,
+        }
+        subject = " ".join(render_to_string("email/payment_card_expiry_reminder_subject.txt", context).split())
+        body = render_to_string("email/payment_card_expiry_reminder.txt", context)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
+    reminder.sent_at = timezone.now()
+    reminder.save(update_fields=["sent_at"])
+    logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder.pk})
+    return True

@@ -1,0 +1,433 @@
+"""Payment-method services: registration through the sandbox provider, the
+checks on its answer, default and removal."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from accounts.models import AuditEvent
+from accounts.tests.factories import MemberFactory
+from billing import services
+from billing.exceptions import (
+    LastPaymentMethodInUse,
+    PaymentMethodExpired,
+    PaymentRegistrationFailed,
+    PaymentResultRejected,
+    TooManyRegistrations,
+)
+from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
+from billing.providers.sandbox import protocol
+from billing.tests.factories import PaymentMethodFactory
+from billing.tests.sandbox_client import HANAKO, forged, register_through_sandbox, registration_start
+from cards.tests.factories import CardFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def hanako():
+    return MemberFactory(**HANAKO)
+
+
+def complete(member, signed_result):
+    return services.payment_registration_complete(member=member, signed_result=signed_result)
+
+
+def failure_of(member, signed_result) -> PaymentRegistrationFailed:
+    with pytest.raises(PaymentRegistrationFailed) as error:
+        complete(member, signed_result)
+    return error.value
+
+
+# --- Success -------------------------------------------------------------------
+
+
+def test_a_frictionless_card_is_registered_and_becomes_the_default(client, hanako):
+    result = register_through_sandbox(client, hanako, "4100000000000100", expiry="08/31")
+
+    method = complete(hanako, result)
+
+    assert (method.brand, method.last4, method.exp_month, method.exp_year) == ("VISA", "0100", 8, 2031)
+    assert (method.funding, method.holder_name, method.provider) == ("credit", "HANAKO YAMADA", "sandbox")
+    assert method.token.startswith("tok_sandbox_")
+    assert method.is_default and method.label == "VISA ••••0100"
+    registration = PaymentRegistration.objects.get(member=hanako)
+    assert registration.status == RegistrationStatus.SUCCEEDED
+    assert registration.payment_method == method and registration.three_ds == "frictionless"
+    actions = list(AuditEvent.objects.filter(member=hanako).order_by("id").values_list("action", flat=True))
+    assert actions == ["payment_registration.started", "payment_registration.succeeded"]
+
+
+@pytest.mark.parametrize(
+    ("number", "brand", "funding"),
+    [
+        ("5100000000000107", "MASTERCARD", "credit"),
+        ("3528000000000106", "JCB", "credit"),
+        ("378282246310005", "AMEX", "credit"),
+        ("4100000000000118", "VISA", "debit"),
+        ("4100000000000126", "VISA", "prepaid"),
+    ],
+)
+def test_each_frictionless_test_card(client, hanako, number, brand, funding):
+    method = complete(hanako, register_through_sandbox(client, hanako, number))
+    assert (method.brand, method.last4, method.funding) == (brand, number[-4:], funding)
+
+
+@pytest.mark.parametrize("number", ["4100000000005000", "5100000000005007", "3528000000005006"])
+def test_a_passed_challenge_registers_the_card(client, hanako, number):
+    method = complete(hanako, register_through_sandbox(client, hanako, number, code="123456"))
+    assert method.last4 == number[-4:]
+    assert PaymentRegistration.objects.get(member=hanako).three_ds == "challenge_passed"
+
+
+def test_a_second_card_is_not_the_default(client, hanako):
+    first = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100"))
+    second = complete(hanako, register_through_sandbox(client, hanako, "5100000000000107"))
+    first.refresh_from_db()
+    assert first.is_default and not second.is_default
+
+
+@pytest.mark.parametrize(
+    "holder", ["HANAKO YAMADA", "YAMADA HANAKO", "hanako yamada", "Yamada  Hanako", "HANAKOYAMADA", "yamada hanako"]
+)
+def test_the_holder_name_matches_ignoring_case_spaces_and_order(client, hanako, holder):
+    method = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100", holder=holder))
+    assert method.pk
+
+
+# --- Refusals: what the member reads ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "code", "failure", "status", "words"),
+    [
+        ("4242424242424242", None, "not_enrolled", "failed", "3-Dセキュアを設定してから"),
+        ("4100000000500000", None, "authentication_failed", "failed", "本人認証）に失敗"),
+        ("4000000000000002", None, "declined", "failed", "カード発行会社にお問い合わせいただくか、別のカード"),
+        ("4100000000005000", "000000", "authentication_failed", "failed", "本人認証）に失敗"),
+        ("36227206271667", None, "unsupported_brand", "failed", "JCB、VISA、Mastercard、American Express"),
+        ("6200000000000005", None, "unsupported_brand", "failed", "JCB、VISA、Mastercard、American Express"),
+    ],
+)
+def test_each_refusal_registers_nothing_and_says_why(client, hanako, number, code, failure, status, words):
+    failed = failure_of(hanako, register_through_sandbox(client, hanako, number, code=code))
+
+    assert words in str(failed)
+    registration = PaymentRegistration.objects.get(member=hanako)
+    assert (registration.status, registration.failure_code) == (status, failure)
+    assert registration.last4 == number[-4:]
+    assert not PaymentMethod.objects.exists()
+    assert AuditEvent.objects.filter(member=hanako, action=f"payment_registration.{status}", reason=failure).exists()
+
+
+def test_an_unsupported_brand_is_named(client, hanako):
+    failure_of(hanako, register_through_sandbox(client, hanako, "36227206271667"))
+    assert PaymentRegistration.objects.get(member=hanako).label == "Diners Club ••••1667"
+
+
+@pytest.mark.parametrize("holder", ["TARO YAMADA", "HANAKO", "HANAKO YAMADA JR"])
+def test_a_card_in_another_name_is_refused(client, hanako, holder):
+    failed = failure_of(hanako, register_through_sandbox(client, hanako, "4100000000000100", holder=holder))
+    assert "ご本人名義のカードだけ" in str(failed)
+    assert "HANAKO YAMADA" in str(failed)
+    assert failed.registration.failure_code == RegistrationFailure.HOLDER_NAME_MISMATCH
+    assert not PaymentMethod.objects.exists()
+
+
+@pytest.mark.parametrize("number", ["4100000000000118", "4100000000000126"])
+def test_a_failed_debit_or_prepaid_card_says_the_amount_may_be_held(client, hanako, number):
+    failed = failure_of(hanako, register_through_sandbox(client, hanako, number, holder="TARO TANAKA"))
+    assert "しばらくの間引き落とされた（保留された）" in str(failed)
+
+
+def test_a_failed_credit_card_does_not_mention_a_hold(client, hanako):
+    failed = failure_of(hanako, register_through_sandbox(client, hanako, "4000000000000002"))
+    assert "保留" not in str(failed)
+
+
+def test_a_member_without_a_romaji_name_is_told_to_add_it(client):
+    member = MemberFactory(first_name="", last_name="", name="山田 花子")
+    failed = failure_of(member, register_through_sandbox(client, member, "4100000000000100"))
+    assert failed.registration.failure_code == RegistrationFailure.HOLDER_NAME_UNKNOWN
+    assert "ローマ字のお名前" in str(failed)
+
+
+def test_a_latin_wester_id_name_is_enough_without_romaji_claims(client):
+    member = MemberFactory(first_name="", last_name="", name="Emily Carter")
+    method = complete(member, register_through_sandbox(client, member, "4100000000000100", holder="CARTER EMILY"))
+    assert method.holder_name == "CARTER EMILY"
+
+
+@pytest.mark.parametrize(
+    ("fields", "failure"),
+    [
+        ({"three_ds": "not_performed"}, RegistrationFailure.AUTHENTICATION_FAILED),
+        ({"three_ds": "challenge_failed"}, RegistrationFailure.AUTHENTICATION_FAILED),
+        ({"funding": "charge"}, RegistrationFailure.UNSUPPORTED_CARD),
+        ({"brand": "UNKNOWN"}, RegistrationFailure.UNSUPPORTED_BRAND),
+        ({"exp_month": 1, "exp_year": 2020}, RegistrationFailure.CARD_EXPIRED),
+        ({"token": ""}, RegistrationFailure.PROVIDER_ERROR),
+        ({"last4": "12a4"}, RegistrationFailure.PROVIDER_ERROR),
+        ({"exp_month": 13}, RegistrationFailure.PROVIDER_ERROR),
+        ({"outcome": "failed", "failure": "declined", "token": ""}, RegistrationFailure.DECLINED),
+        ({"outcome": "abandoned", "three_ds": "challenge_abandoned"}, RegistrationFailure.CHALLENGE_ABANDONED),
+        ({"outcome": "abandoned", "three_ds": "not_performed"}, RegistrationFailure.CANCELLED),
+    ],
+)
+def test_the_portal_checks_what_the_provider_says(hanako, fields, failure):
+    registration, _ = registration_start(hanako)
+    failed = failure_of(hanako, forged(registration, **fields))
+    assert failed.registration.failure_code == failure
+    assert not PaymentMethod.objects.exists()
+
+
+def test_the_same_token_is_not_registered_twice(hanako):
+    first, _ = registration_start(hanako)
+    complete(hanako, forged(first, token="tok_same"))
+    second, _ = registration_start(hanako)
+    failed = failure_of(hanako, forged(second, token="tok_same"))
+    assert failed.registration.failure_code == RegistrationFailure.ALREADY_REGISTERED
+    assert PaymentMethod.objects.count() == 1
+
+
+# --- The answer itself: signature, nonce, expiry, replay, member -------------------
+
+
+def _tamper(signed: str, **changes) -> str:
+    body, _, mac = signed.partition(".")
+    payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    payload.update(changes)
+    new_body = base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+    return f"{new_body}.{mac}"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda s: _tamper(s, last4="4242"),
+        lambda s: _tamper(s, holder_name="TARO TANAKA"),
+        lambda s: _tamper(s, exp=9999999999),
+        lambda s: s[:-2] + ("AA" if not s.endswith("AA") else "BB"),
+        lambda s: s.partition(".")[0],
+        lambda s: s + "x",
+        lambda s: "",
+        lambda s: "not-a-result",
+        lambda s: "é" * 10,
+    ],
+)
+def test_a_tampered_answer_is_refused_and_changes_nothing(client, hanako, tamper):
+    result = register_through_sandbox(client, hanako, "4100000000000100")
+
+    with pytest.raises(PaymentResultRejected) as error:
+        complete(hanako, tamper(result))
+
+    assert "確かめられなかった" in str(error.value)
+    assert not PaymentMethod.objects.exists()
+    assert PaymentRegistration.objects.get(member=hanako).status == RegistrationStatus.STARTED
+    assert AuditEvent.objects.filter(member=hanako, action="payment_registration.rejected").exists()
+    # The genuine answer still works.
+    assert complete(hanako, result).last4 == "0100"
+
+
+def test_an_answer_signed_with_another_key_is_refused(client, hanako, settings):
+    registration, _ = registration_start(hanako)
+    settings.SANDBOX_PAY_SECRET = "somebody else's key"
+    forgery = forged(registration)
+    settings.SANDBOX_PAY_SECRET = "the portal's key"
+    with pytest.raises(PaymentResultRejected):
+        complete(hanako, forgery)
+
+
+def test_an_answer_signed_without_a_nonce_is_refused(hanako):
+    with pytest.raises(PaymentResultRejected):
+        complete(hanako, protocol.sign({"outcome": "succeeded", "three_ds": "frictionless"}))
+
+
+def test_an_answer_for_an_unknown_nonce_is_refused(hanako):
+    registration, _ = registration_start(hanako)
+    registration.nonce = "made-up"
+    with pytest.raises(PaymentResultRejected) as error:
+        complete(hanako, forged(registration))
+    assert error.value.code == "unknown"
+
+
+def test_a_replayed_answer_is_refused(client, hanako):
+    result = register_through_sandbox(client, hanako, "4100000000000100")
+    complete(hanako, result)
+
+    with pytest.raises(PaymentResultRejected) as error:
+        complete(hanako, result)
+
+    assert error.value.code == "replay"
+    assert "すでに終了しています" in str(error.value)
+    assert PaymentMethod.objects.count() == 1
+    assert AuditEvent.objects.filter(member=hanako, action="payment_registration.rejected", reason="replay").exists()
+
+
+def test_a_failed_answer_cannot_be_replayed_either(client, hanako):
+    result = register_through_sandbox(client, hanako, "4000000000000002")
+    failure_of(hanako, result)
+    with pytest.raises(PaymentResultRejected):
+        complete(hanako, result)
+
+
+def test_another_members_answer_is_refused_and_their_registration_is_untouched(client, hanako):
+    result = register_through_sandbox(client, hanako, "4100000000000100")
+    intruder = MemberFactory(first_name="HANAKO", last_name="YAMADA")
+
+    with pytest.raises(PaymentResultRejected) as error:
+        complete(intruder, result)
+
+    assert error.value.code == "wrong_member"
+    assert not PaymentMethod.objects.exists()
+    assert PaymentRegistration.objects.get(member=hanako).status == RegistrationStatus.STARTED
+    assert complete(hanako, result).member == hanako
+
+
+def test_an_expired_answer_ends_the_registration(client, hanako):
+    result = register_through_sandbox(client, hanako, "4100000000000100")
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=protocol.LIFETIME_SECONDS + 1)):
+        failed = failure_of(hanako, result)
+
+    assert failed.registration.status == RegistrationStatus.ABANDONED
+    assert failed.registration.failure_code == RegistrationFailure.EXPIRED
+    assert "時間内に終わらなかった" in str(failed)
+    assert not PaymentMethod.objects.exists()
+
+
+def test_an_answer_after_the_registration_expired_is_refused(hanako):
+    registration, _ = registration_start(hanako)
+    later = timezone.now() + services.REGISTRATION_LIFETIME + timedelta(minutes=1)
+    with time_machine.travel(later):
+        failed = failure_of(hanako, forged(registration, now=int(later.timestamp())))
+    assert failed.registration.failure_code == RegistrationFailure.EXPIRED
+
+
+# --- Starting, expiring -------------------------------------------------------------
+
+
+def test_starting_again_ends_the_older_open_registration(hanako):
+    older, _ = registration_start(hanako)
+    newer, _ = registration_start(hanako)
+    older.refresh_from_db()
+    assert (older.status, older.failure_code) == (RegistrationStatus.ABANDONED, RegistrationFailure.SUPERSEDED)
+    with pytest.raises(PaymentResultRejected):
+        complete(hanako, forged(older))
+    assert complete(hanako, forged(newer)).pk
+
+
+def test_registrations_are_limited_per_day(hanako):
+    for _ in range(services.MAX_REGISTRATIONS_PER_DAY):
+        registration_start(hanako)
+    with pytest.raises(TooManyRegistrations):
+        registration_start(hanako)
+    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
+        assert registration_start(hanako)[0].status == RegistrationStatus.STARTED
+
+
+def test_registrations_nobody_came_back_from_are_abandoned(hanako):
+    stale, _ = registration_start(hanako)
+    with time_machine.travel(timezone.now() + services.REGISTRATION_LIFETIME + timedelta(minutes=1)):
+        assert services.payment_registrations_expire() == 1
+        assert services.payment_registrations_expire() == 0
+    stale.refresh_from_db()
+    assert (stale.status, stale.failure_code) == (RegistrationStatus.ABANDONED, RegistrationFailure.EXPIRED)
+    assert AuditEvent.objects.filter(member=hanako, action="payment_registration.abandoned", actor=None).exists()
+
+
+def test_an_open_registration_is_not_expired_early(hanako):
+    registration_start(hanako)
+    assert services.payment_registrations_expire() == 0
+
+
+def test_no_audit_entry_holds_the_token(client, hanako):
+    method = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100"))
+    for event in AuditEvent.objects.filter(member=hanako):
+        assert method.token not in json.dumps(event.detail) + event.reason
+
+
+# --- Default and removal ---------------------------------------------------------------
+
+
+def test_set_default_moves_the_default():
+    first = PaymentMethodFactory(is_default=True)
+    second = PaymentMethodFactory(member=first.member, last4="0107", brand="MASTERCARD")
+
+    services.payment_method_set_default(member=first.member, payment_method=second)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert second.is_default and not first.is_default
+    assert AuditEvent.objects.filter(member=first.member, action="payment_method.default_set").exists()
+
+
+def test_an_expired_card_cannot_become_the_default():
+    first = PaymentMethodFactory(is_default=True)
+    expired = PaymentMethodFactory(member=first.member, exp_month=1, exp_year=2020)
+    with pytest.raises(PaymentMethodExpired):
+        services.payment_method_set_default(member=first.member, payment_method=expired)
+    first.refresh_from_db()
+    assert first.is_default
+
+
+def test_another_members_method_cannot_be_made_default_or_removed():
+    mine = PaymentMethodFactory(is_default=True)
+    theirs = PaymentMethodFactory(is_default=True)
+    with pytest.raises(services.PaymentMethodNotFound):
+        services.payment_method_set_default(member=mine.member, payment_method=theirs)
+    with pytest.raises(services.PaymentMethodNotFound):
+        services.payment_method_remove(member=mine.member, payment_method=theirs)
+    theirs.refresh_from_db()
+    assert theirs.is_default and theirs.removed_at is None
+
+
+def test_removing_keeps_the_row_and_moves_the_default_to_the_newest():
+    default = PaymentMethodFactory(is_default=True)
+    older = PaymentMethodFactory(member=default.member, last4="0107")
+    newer = PaymentMethodFactory(member=default.member, last4="0106")
+
+    new_default = services.payment_method_remove(member=default.member, payment_method=default)
+
+    default.refresh_from_db()
+    assert default.removed_at is not None and not default.is_default
+    assert new_default == newer
+    assert list(PaymentMethod.objects.filter(is_default=True)) == [newer]
+    assert older in PaymentMethod.objects.all()
+    assert AuditEvent.objects.filter(member=default.member, action="payment_method.removed").exists()
+
+
+def test_removing_the_last_method_is_refused_while_the_member_has_an_active_card():
+    method = PaymentMethodFactory(is_default=True)
+    CardFactory(member=method.member)
+
+    with pytest.raises(LastPaymentMethodInUse) as error:
+        services.payment_method_remove(member=method.member, payment_method=method)
+
+    assert "別のカードを登録してから" in str(error.value)
+    method.refresh_from_db()
+    assert method.removed_at is None and method.is_default
+
+
+@pytest.mark.parametrize("card_status", [None, "deposited", "refunded"])
+def test_removing_the_last_method_is_allowed_without_an_active_card(card_status):
+    method = PaymentMethodFactory(is_default=True)
+    if card_status:
+        CardFactory(member=method.member, status=card_status)
+    assert services.payment_method_remove(member=method.member, payment_method=method) is None
+    method.refresh_from_db()
+    assert method.removed_at is not None
+
+
+def test_a_removed_method_can_be_registered_again(hanako):
+    first, _ = registration_start(hanako)
+    method = complete(hanako, forged(first, token="tok_again"))
+    services.payment_method_remove(member=hanako, payment_method=method)
+    second, _ = registration_start(hanako)
+    assert complete(hanako, forged(second, token="tok_again")).is_default
