@@ -2,8 +2,133 @@
 
 from __future__ import annotations
 
-from cards.models import Card, CardStatus
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+
+from cards import passes
+from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry
+
+#: Cards a lost-device report stops: in use on the phone, or parked on the server.
+SUSPENDABLE_STATUSES = (CardStatus.ACTIVE, CardStatus.DEPOSITED)
+#: Cards the member can still use, or will again: shown first on the home page.
+CURRENT_STATUSES = (CardStatus.ACTIVE, CardStatus.DEPOSITED, CardStatus.SUSPENDED)
 
 
 def member_has_active_card(member) -> bool:
     return Card.objects.filter(member=member, status=CardStatus.ACTIVE).exists()
+
+
+def member_cards(member) -> QuerySet[Card]:
+    """Every card of ``member``, and no one else's: look a card up in this
+    (``public_id``) so another member's card is simply not found (404)."""
+    return Card.objects.filter(member=member).select_related("replaced_by", "replaces")
+
+
+@dataclass
+class CardFace:
+    """A card as the home page shows it."""
+
+    card: Card
+    commuter_pass: CommuterPass | None = None  # the pass in use, or the next one to start
+    renewal: CommuterPass | None = None  # a pass already bought to follow it
+    days_left: int | None = None
+    expires_soon: bool = False
+    not_started: bool = False  # the pass starts on a later day
+
+    @property
+    def is_current(self) -> bool:
+        return self.card.status in CURRENT_STATUSES
+
+
+def member_card_faces(*, member, today: date) -> list[CardFace]:
+    """The member's cards with the pass each one holds today, in two queries
+    whatever the number of cards."""
+    unexpired = CommuterPass.objects.filter(valid_until__gte=today).order_by("valid_from", "valid_until", "id")
+    cards = member_cards(member).prefetch_related(Prefetch("commuter_passes", unexpired, to_attr="unexpired_passes"))
+    faces = []
+    for card in cards:
+        face = CardFace(card=card)
+        if card.unexpired_passes:
+            face.commuter_pass = card.unexpired_passes[0]
+            face.renewal = next(
+                (p for p in card.unexpired_passes[1:] if p.valid_until > face.commuter_pass.valid_until), None
+            )
+            face.days_left = passes.days_left(face.commuter_pass.valid_until, today)
+            face.not_started = face.commuter_pass.valid_from > today
+            face.expires_soon = face.renewal is None and passes.expires_soon(face.commuter_pass.valid_until, today)
+        faces.append(face)
+    faces.sort(key=lambda f: (not f.is_current, f.card.issued_at, f.card.pk))
+    return faces
+
+
+def card_pass_history(card: Card, *, today: date) -> list[CommuterPass]:
+    """Every commuter pass of the card, the latest first, each with ``state``
+    (``past``, ``current`` or ``upcoming``), ``days_left`` and ``expires_soon``."""
+    history = list(card.commuter_passes.order_by("-valid_from", "-id"))
+    for commuter_pass in history:
+        if commuter_pass.valid_until < today:
+            commuter_pass.state = "past"
+        elif commuter_pass.valid_from > today:
+            commuter_pass.state = "upcoming"
+        else:
+            commuter_pass.state = "current"
+        commuter_pass.days_left = passes.days_left(commuter_pass.valid_until, today)
+        commuter_pass.expires_soon = passes.expires_soon(commuter_pass.valid_until, today)
+    return history
+
+
+def member_points_balance(member) -> int:
+    """The WESTER points balance: the sum of the ledger."""
+    return PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+
+
+@dataclass
+class DeviceCards:
+    """A device and the member's cards on it that a lost-device report stops."""
+
+    device: str
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return Device(self.device).label
+
+
+def member_suspendable_devices(member) -> list[DeviceCards]:
+    """The member's devices that hold an active or deposited card, each with
+    those cards, in the order of ``Device``."""
+    by_device: dict[str, DeviceCards] = {}
+    for card in Card.objects.filter(member=member, status__in=SUSPENDABLE_STATUSES).order_by("issued_at", "id"):
+        by_device.setdefault(card.device, DeviceCards(device=card.device)).cards.append(card)
+    return [by_device[device] for device in Device.values if device in by_device]
+
+
+def _pass_reminders_due(today: date) -> QuerySet[CommuterPass]:
+    later_pass = CommuterPass.objects.filter(card=OuterRef("card"), valid_until__gt=OuterRef("valid_until"))
+    return (
+        CommuterPass.objects.filter(
+            valid_until__gte=today,
+            valid_until__lte=today + timedelta(days=passes.EXPIRY_WARNING_DAYS),
+            reminder_sent_at__isnull=True,
+            card__status__in=CURRENT_STATUSES,
+            card__member__is_active=True,
+            card__member__email_pass_reminders=True,
+        )
+        .exclude(card__member__email="")
+        .exclude(Exists(later_pass))
+    )
+
+
+def pass_reminders_due(*, today: date) -> list[int]:
+    """Ids of the commuter passes whose expiry reminder is due today: the pass
+    ends within :data:`passes.EXPIRY_WARNING_DAYS` days, no reminder was sent,
+    the card still carries it (not reissued or refunded), no later pass was
+    bought for the card, and the member wants the reminder and has an address.
+    A day the task did not run is caught up the next day."""
+    return list(_pass_reminders_due(today).order_by("id").values_list("id", flat=True))
+
+
+def pass_reminder_is_due(*, commuter_pass_id: int, today: date) -> bool:
+    return _pass_reminders_due(today).filter(pk=commuter_pass_id).exists()
