@@ -1,0 +1,325 @@
+"""One import of one card center feed file (FEED.md), in constant memory.
+
+``feed_import(stream=..., name=..., reject_path=...)`` reads the file whole and applies it:
+
+1. A quick scan finds the ``card`` lines (``source.card_line_candidates``); they are applied
+   first, in file order (``apply_cards``), so a line may stand above the card it refers to.
+2. Every line is then read and parsed (``reader.iter_lines``, ``fastpath``, ``parsing``).
+   ``usage`` lines are applied in batches as they come (``usage``; ``postgres`` on
+   PostgreSQL): they depend on cards only, so applying them before the ``pass`` lines
+   leaves the same store as applying them after. ``pass``, ``refund`` and ``points``
+   records wait in the scratch file (``scratch``), and a line that cannot be read or does
+   not match FEED.md is rejected with the reason ``parse_line`` gives.
+3. Then passes, refunds (checked against the refund rules) and points, in that order, each
+   in file order (``apply_records``), and the balances of replacement cards.
+4. Every rejected line goes, in line order, into the reject file (the original object plus
+   ``_line`` and ``_reason``; a line that is not a JSON object, or not UTF-8, as
+   ``{"_raw": ..., "_line": ..., "_reason": ...}``, with ``_raw_base64`` holding the exact
+   bytes of a line that is not UTF-8 and ``_cut`` set on a line longer than 1 MiB, cut
+   there) and into ``FeedReject`` rows, and the counts into the ``FeedImport`` row.
+
+Replays change nothing. When no line is rejected, no reject file is left: a reject file of an
+earlier import of the same file is removed, as its lines are now imported or rejected again.
+
+What the summary counts: ``read`` = every line that is not blank; each read line is exactly
+one of imported (a new record, or a card line that changed its card), unchanged (a replay)
+or rejected.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from cards.models import FeedImport, FeedReject
+
+from . import content
+from .apply_cards import CardApplier, inherit_balances
+from .apply_records import PassApplier, PointsApplier, RefundApplier, unknown_card_reason
+from .fastpath import usage_values
+from .parsing import FeedLineError, parse_line
+from .reader import iter_lines
+from .records import TYPES, CardRecord, UsageRecord
+from .scratch import Scratch
+from .source import Progress, card_line_candidates, raw_lines
+from .usage import UsageWriter
+from .validators import MAX_LINE_BYTES
+
+logger = logging.getLogger("cards.feed")
+
+_DRAIN_EVERY = 8192
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    name: str
+    read: int
+    imported: int
+    unchanged: int
+    rejected: int
+    reject_path: str | None  # None when no line was rejected
+    feed_import: FeedImport
+    reject_error: str = ""  # why the reject file could not be written (the rows were)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.name}: {self.read} read, {self.imported} imported, {self.unchanged} unchanged, {self.rejected} rejected"
+
+
+def usage_writer() -> UsageWriter:
+    if connection.vendor == "postgresql":
+        from .postgres import BackgroundCopyUsageWriter
+
+        return BackgroundCopyUsageWriter()
+    return UsageWriter()
+
+
+def feed_import(
+    *, stream: BinaryIO, name: str, reject_path: str, file_name: str = "", progress: Progress | None = None
+) -> ImportReport:
+    """Import one feed file from a seekable binary ``stream``; ``name`` is how the summary
+    names it, ``reject_path`` where its rejected lines go, ``file_name`` what the support
+    center sees (default: ``name``)."""
+    record = FeedImport.objects.create(file_name=(file_name or name)[:500])
+    logger.info("feed import %s of %s started", record.pk, name)
+    with Scratch() as scratch:
+        run = _Run(stream, scratch, progress)
+        run.cards()
+        run.lines()
+        run.others()
+        if progress:
+            progress.show("rejects")
+        written = _write_rejects(scratch, stream, reject_path, record)
+        imported, unchanged = run.imported, run.unchanged
+        rejected = scratch.rejected
+    if progress:
+        progress.close()
+    if run.read != imported + unchanged + rejected:  # every line has exactly one outcome
+        raise RuntimeError(f"feed import {record.pk}: {run.read} read != {imported} + {unchanged} + {rejected}")
+    record.finished_at = timezone.now()
+    record.read, record.imported, record.unchanged, record.rejected = run.read, imported, unchanged, rejected
+    record.reject_file = (reject_path if rejected else "")[:500]
+    record.save()
+    problem = f"cannot write the reject file {reject_path}: {written.strerror or written}" if written else ""
+    report = ImportReport(
+        name, run.read, imported, unchanged, rejected, reject_path if rejected else None, record, problem
+    )
+    logger.info("feed import %s: %s", record.pk, report.summary)
+    if problem:
+        logger.error("feed import %s: %s", record.pk, problem)
+    return report
+
+
+class _Run:
+    def __init__(self, stream: BinaryIO, scratch: Scratch, progress: Progress | None) -> None:
+        self.stream, self.scratch, self.progress = stream, scratch, progress
+        self.read = self.imported = self.unchanged = 0
+        self.card_applier = CardApplier(scratch)
+
+    def _show(self, phase: str, *, lines: int | None = None, position: bool = False) -> None:
+        if self.progress:
+            self.progress.show(phase, self.stream.tell() if position else None, lines)
+
+    def cards(self) -> None:
+        self._show("finding card lines")
+        for number, text in card_line_candidates(self.stream):
+            try:
+                record = parse_line(text)
+            except FeedLineError:  # the full read rejects it
+                self._note_unreadable_card(number, text)
+                continue
+            if isinstance(record, CardRecord):
+                self.scratch.keep(number, record, ref=record.wester_id)
+        self._show("cards")
+        self.card_applier.run()
+        self._count(self.card_applier)
+
+    def _note_unreadable_card(self, number: int, text: str) -> None:
+        try:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
+            return
+        if isinstance(data, dict) and data.get("type") == "card" and isinstance(data.get("icoca_number"), str):
+            wester_id = data.get("wester_id")
+            self.scratch.keep_unreadable_card(
+                number, data["icoca_number"][:64], wester_id if isinstance(wester_id, str) else None
+            )
+
+    def lines(self) -> None:
+        writer, scratch = usage_writer(), self.scratch
+        cards_seen = 0
+        self.stream.seek(0)
+        try:
+            for number, text, error in iter_lines(self.stream):
+                self.read += 1
+                if not self.read % _DRAIN_EVERY:
+                    self._drain(writer)
+                    self._show("lines", lines=self.read, position=True)
+                if error is not None:
+                    scratch.reject(number, error)
+                    continue
+                values = usage_values(text)
+                if values is not None:
+                    writer.add(number, values)
+                    continue
+                try:
+                    record = parse_line(text)
+                except FeedLineError as problem:
+                    scratch.reject(number, problem.reason, **_type_and_key(text))
+                    continue
+                if isinstance(record, UsageRecord):
+                    writer.add(number, content.values(record))
+                elif isinstance(record, CardRecord):
+                    cards_seen += 1  # applied already
+                else:
+                    scratch.keep(number, record)
+            self._show("usage", lines=self.read)
+            writer.finish()
+        except BaseException:
+            writer.abandon()
+            raise
+        self._drain(writer)
+        self.imported += writer.imported
+        self.unchanged += writer.unchanged
+        if cards_seen != scratch.count("card"):
+            raise RuntimeError(f"{cards_seen} card lines read, {scratch.count('card')} found by the scan")
+
+    def _drain(self, writer: UsageWriter) -> None:
+        for reject in writer.take_rejects():
+            reason = reject.reason or unknown_card_reason(self.scratch, reject.unknown_card)
+            self.scratch.reject(reject.line, reason, record_type="usage", key=reject.key)
+
+    def others(self) -> None:
+        for applier in (PassApplier(self.scratch), RefundApplier(self.scratch), PointsApplier(self.scratch)):
+            self._show(f"{applier.record_type} lines")
+            applier.run()
+            self._count(applier)
+        inherit_balances()
+
+    def _count(self, applier) -> None:
+        self.imported += applier.imported
+        self.unchanged += applier.unchanged
+
+
+def _type_and_key(text: str) -> dict[str, str]:
+    """The type and id (or card number) of a line that does not parse, where readable."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    record_type = data.get("type") if data.get("type") in TYPES else ""
+    key = data.get("icoca_number" if record_type == "card" else "id")
+    return {"record_type": record_type, "key": key if isinstance(key, str) else ""}
+
+
+# -- the reject file ---------------------------------------------------------------------
+
+
+def _strict_object(pairs):
+    data = dict(pairs)
+    if len(data) != len(pairs):
+        raise ValueError("duplicate key")
+    return data
+
+
+def _no_constant(name):
+    raise ValueError(name)
+
+
+_STRICT = json.JSONDecoder(object_pairs_hook=_strict_object, parse_constant=_no_constant)
+
+
+def reject_entry(raw: bytes, cut: bool, line: int, reason: str) -> str:
+    """The reject file's line for a rejected feed line (without the line break)."""
+    try:
+        text, utf8 = raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        text, utf8 = raw.decode("utf-8", "backslashreplace"), False
+    entry = None
+    if utf8 and not cut and not text.startswith("\ufeff"):
+        try:
+            entry = _STRICT.decode(text)
+        except (ValueError, RecursionError):
+            entry = None
+    if not isinstance(entry, dict):
+        entry = {"_raw": text}
+        if not utf8:
+            entry["_raw_base64"] = base64.b64encode(raw).decode("ascii")
+        if cut:
+            entry["_cut"] = True
+    entry["_line"], entry["_reason"] = line, reason
+    written = json.dumps(entry, ensure_ascii=False)
+    try:
+        written.encode("utf-8")
+    except UnicodeEncodeError:  # an unpaired surrogate from a \\ud800 escape
+        written = json.dumps(entry)
+    return written
+
+
+def _write_rejects(scratch: Scratch, stream: BinaryIO, path: str, record: FeedImport) -> OSError | None:
+    """Write the reject file and the ``FeedReject`` rows; the error when the file could not
+    be written (the rows are written anyway)."""
+    if not scratch.rejected:
+        try:
+            if os.path.isfile(path):
+                os.remove(path)
+        except OSError as error:
+            return error
+        return None
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        out = open(temporary, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 (closed below)
+    except OSError as error:
+        out, failure = None, error
+    else:
+        failure = None
+    pending = []
+
+    def numbers():
+        for reject in scratch.rejects():
+            pending.append(reject)
+            yield reject.line
+
+    rows: list[FeedReject] = []
+    try:
+        for number, raw, cut in raw_lines(stream, numbers()):
+            reject = pending.pop()
+            assert reject.line == number
+            if out is not None:
+                out.write(reject_entry(raw, cut, number, reject.reason) + "\n")
+            rows.append(
+                FeedReject(
+                    feed_import=record, line_number=number, record_type=reject.type, record_key=reject.key,
+                    reason=reject.reason, line=raw[:MAX_LINE_BYTES].decode("utf-8", "replace"),
+                )
+            )
+            if len(rows) >= 1000:
+                _save(rows)
+        _save(rows)
+    except BaseException:
+        if out is not None:
+            out.close()
+            os.remove(temporary)
+        raise
+    if out is not None:
+        out.close()
+        try:
+            os.replace(temporary, path)
+        except OSError as error:
+            failure = error
+    return failure
+
+
+@transaction.atomic
+def _save(rows: list[FeedReject]) -> None:
+    FeedReject.objects.bulk_create(rows)
+    rows.clear()

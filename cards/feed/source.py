@@ -1,0 +1,173 @@
+"""The file an import reads, read more than once in constant memory. Django-free.
+
+An import reads its file three times: a quick scan for the ``card`` lines (so that cards are
+applied before every other type, wherever they stand in the file), the full read of every
+line, and, when lines were rejected, a last read that copies them into the reject file. A
+file that cannot be read again from its start (standard input, a pipe) is first copied to a
+temporary file.
+
+Line numbers are those of ``reader.iter_lines``: every ``\\n`` ends a line, blank lines keep
+their numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from .reader import BOM
+from .validators import MAX_LINE_BYTES
+
+_BLOCK = 1 << 20
+# A card line names its type in the open ("type": "card") or with an escape (a backslash).
+_CARD_HINT = re.compile(rb'"type"[ \t\r]*:[ \t\r]*"card"|\\')
+#: The longest rejected line copied whole into the reject file; longer ones are cut.
+MAX_REJECT_COPY = 1 << 20
+
+
+class FeedUnreadable(OSError):
+    """The file cannot be read at all: missing, a directory, no permission."""
+
+
+def open_source(path: str, *, stdin: BinaryIO | None = None) -> BinaryIO:
+    """A seekable binary stream of ``path`` (``-``: ``stdin``, copied to a temporary file)."""
+    if path == "-":
+        if stdin is None:
+            raise FeedUnreadable("no standard input to read")
+        return _spool(stdin)
+    try:
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory")
+        stream = open(path, "rb")  # noqa: SIM115 (the import closes it)
+    except OSError as error:
+        raise FeedUnreadable(error.strerror or str(error)) from None
+    if not stream.seekable():  # a named pipe, a device
+        with stream:
+            return _spool(stream)
+    return stream
+
+
+def _spool(stream: BinaryIO) -> BinaryIO:
+    spool = tempfile.TemporaryFile(prefix="feed-")  # noqa: SIM115 (returned)
+    shutil.copyfileobj(stream, spool, _BLOCK)
+    spool.seek(0)
+    return spool
+
+
+def size_of(stream: BinaryIO) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, ValueError):
+        return None
+
+
+def card_line_candidates(stream: BinaryIO) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of every line that may be a ``card`` record, as
+    ``iter_lines`` would give its text; other lines are skipped without decoding them.
+
+    A line is a candidate when it holds ``"type": "card"`` or a backslash (a type written
+    with escapes). Lines too long to be records, or not UTF-8, are left to the full read,
+    which rejects them."""
+    stream.seek(0)
+    number = 0  # lines ended before ``data``
+    carry, skipping = b"", False
+    while block := stream.read(_BLOCK):
+        if skipping:  # inside a line too long to be a record
+            end = block.find(b"\n")
+            if end < 0:
+                continue
+            number, skipping, block = number + 1, False, block[end + 1 :]
+        data = carry + block
+        end = data.rfind(b"\n")
+        body, carry = (data[: end + 1], data[end + 1 :]) if end >= 0 else (b"", data)
+        if len(carry) > MAX_LINE_BYTES + len(BOM) + 2:
+            carry, skipping = b"", True
+        done = 0  # offset in ``body`` up to which lines are counted in ``number``
+        for match in _CARD_HINT.finditer(body):
+            if match.start() < done:
+                continue
+            start = body.rfind(b"\n", 0, match.start()) + 1
+            stop = body.index(b"\n", match.start())
+            number += body.count(b"\n", done, start)
+            text = _text(body[start:stop], number + 1, ended=True)
+            if text is not None:
+                yield number + 1, text
+            number, done = number + 1, stop + 1
+        number += body.count(b"\n", done)
+    if carry and not skipping and _CARD_HINT.search(carry):
+        text = _text(carry, number + 1, ended=False)
+        if text is not None:
+            yield number + 1, text
+
+
+def _text(raw: bytes, number: int, *, ended: bool) -> str | None:
+    if number == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    if ended and raw.endswith(b"\r"):
+        raw = raw[:-1]
+    if len(raw) > MAX_LINE_BYTES:
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def raw_lines(stream: BinaryIO, numbers: Iterable[int]) -> Iterator[tuple[int, bytes, bool]]:
+    """``(number, raw line, cut)`` for the given ascending line numbers: the line without
+    its line break (and without the byte order mark on line 1), cut after
+    ``MAX_REJECT_COPY`` bytes (then ``cut`` is true)."""
+    stream.seek(0)
+    number = 0
+    for wanted in numbers:
+        while True:
+            raw = stream.readline(MAX_REJECT_COPY + 2)
+            if not raw:
+                return
+            number += 1
+            skipped = 0
+            if not raw.endswith(b"\n"):
+                while chunk := stream.readline(_BLOCK):
+                    skipped += len(chunk.rstrip(b"\r\n"))
+                    if chunk.endswith(b"\n"):
+                        break
+            if number == wanted:
+                break
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        if raw.endswith(b"\n"):
+            raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+        cut = skipped > 0 or len(raw) > MAX_REJECT_COPY
+        yield wanted, raw[:MAX_REJECT_COPY], cut
+
+
+class Progress:
+    """A one-line progress bar on a terminal (``stream`` is usually ``sys.stderr``)."""
+
+    def __init__(self, stream, name: str, total: int | None) -> None:
+        self.stream, self.name, self.total = stream, name, total
+        self._shown = ""
+
+    def show(self, phase: str, done: int | None = None, lines: int | None = None) -> None:
+        parts = [self.name, phase]
+        if done is not None and self.total:
+            share = min(1.0, done / self.total)
+            bar = "#" * int(share * 20)
+            parts.append(f"[{bar:<20}] {share:4.0%}")
+        if lines is not None:
+            parts.append(f"{lines:,} lines")
+        text = "  ".join(parts)
+        if text != self._shown:
+            self.stream.write("\r" + text.ljust(len(self._shown)))
+            self.stream.flush()
+            self._shown = text
+
+    def close(self) -> None:
+        if self._shown:
+            self.stream.write("\r" + " " * len(self._shown) + "\r")
+            self.stream.flush()
+            self._shown = ""

@@ -1,0 +1,112 @@
+"""The quick scan for card lines numbers and reads lines exactly as reader.iter_lines does, and
+the reject file's reader gives back the raw lines. No database."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from cards.feed import source
+from cards.feed.parsing import FeedLineError, parse_line
+from cards.feed.reader import iter_lines
+from cards.feed.validators import MAX_LINE_BYTES
+
+
+def card(number: str, **changes) -> str:
+    line = {
+        "type": "card", "icoca_number": number, "wester_id": "w-1", "issued_at": "2025-04-01T09:00:00+09:00",
+        "device": "android", "status": "active", "replaces": None,
+    }
+    line.update(changes)
+    return json.dumps(line, ensure_ascii=False)
+
+
+USAGE = (
+    '{"type":"usage","id":"U-1","icoca_number":"JW7A0000000000001","at":"2026-11-20T08:12:33+09:00",'
+    '"kind":"charge","amount":3000,"balance":6670,"payment":{"method":"card","brand":"VISA","last4":"4242"}}'
+)
+
+
+def card_lines_by_iter_lines(data: bytes) -> list[tuple[int, str]]:
+    found = []
+    for number, text, _error in iter_lines(io.BytesIO(data)):
+        if text is None:
+            continue
+        try:
+            record = parse_line(text)
+        except FeedLineError:
+            continue
+        if record.type == "card":
+            found.append((number, text))
+    return found
+
+
+def card_lines_by_scan(data: bytes) -> list[tuple[int, str]]:
+    found = []
+    for number, text in source.card_line_candidates(io.BytesIO(data)):
+        try:
+            record = parse_line(text)
+        except FeedLineError:
+            continue
+        if record.type == "card":
+            found.append((number, text))
+    return found
+
+
+TRICKY = b"\n".join(
+    [
+        b"\xef\xbb\xbf" + card("JW7A0000000000001").encode(),  # a byte order mark on line 1
+        USAGE.encode(),  # "card" as a payment method: a candidate, not a card
+        b"",
+        b"   \t",
+        card("JW7A0000000000002").encode() + b"\r",  # CRLF
+        card("JW7A0000000000003").replace('"card"', '"\\u0063ard"', 1).encode(),  # the type escaped
+        card("JW7A0000000000004").replace('"type": "card"', '"type"  :\t"card"').encode(),
+        b'{"type": "card", "icoca_number": "\x82\xa0"}',  # not UTF-8
+        card("JW7A0000000000005", note="x" * MAX_LINE_BYTES).encode(),  # too long to be a record
+        b"x" * (3 * MAX_LINE_BYTES),  # too long, no card
+        card("JW7A0000000000006", nickname="仕事用").encode(),
+        b'{"note": "\\"type\\": \\"card\\""}',
+        card("JW7A0000000000007").encode(),  # the last line, without a line break
+    ]
+)
+
+
+@pytest.mark.parametrize("block", [1 << 20, 7, 64, 1000, 4096])
+def test_the_scan_finds_the_card_lines_iter_lines_finds(monkeypatch, block):
+    monkeypatch.setattr(source, "_BLOCK", block)
+    expected = card_lines_by_iter_lines(TRICKY)
+    assert [n for n, _ in expected] == [1, 5, 6, 7, 11, 13]
+    assert card_lines_by_scan(TRICKY) == expected
+    assert card_lines_by_scan(TRICKY + b"\n") == card_lines_by_iter_lines(TRICKY + b"\n")
+
+
+def test_the_scan_skips_a_file_with_no_line_breaks(monkeypatch):
+    monkeypatch.setattr(source, "_BLOCK", 1000)
+    data = card("JW7A0000000000001").encode() * 5000
+    assert card_lines_by_scan(data) == card_lines_by_iter_lines(data) == []
+
+
+def test_raw_lines_gives_the_lines_asked_for():
+    data = b"\xef\xbb\xbfone\r\ntwo\n\nfour\n" + b"x" * (source.MAX_REJECT_COPY + 10) + b"\nsix"
+    got = list(source.raw_lines(io.BytesIO(data), iter([1, 2, 4, 5, 6])))
+    assert [(n, raw[:10], cut) for n, raw, cut in got] == [
+        (1, b"one", False), (2, b"two", False), (4, b"four", False), (5, b"x" * 10, True), (6, b"six", False)
+    ]
+    assert len(got[3][1]) == source.MAX_REJECT_COPY
+
+
+def test_open_source_refuses_what_cannot_be_read(tmp_path):
+    with pytest.raises(source.FeedUnreadable, match="No such file"):
+        source.open_source(str(tmp_path / "missing.jsonl"))
+    with pytest.raises(source.FeedUnreadable, match="directory"):
+        source.open_source(str(tmp_path))
+
+
+def test_standard_input_is_copied_so_it_can_be_read_again():
+    stream = source.open_source("-", stdin=io.BytesIO(b"line\n"))
+    assert stream.read() == b"line\n"
+    stream.seek(0)
+    assert stream.read() == b"line\n"
