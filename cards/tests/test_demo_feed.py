@@ -1,11 +1,14 @@
 """The demo feed (cards/demo_feed.py): every line is a valid FEED.md line, the money adds up
-the way the importer checks it, and the demo shows what it promises. Plain functions, no
-database; the seed_demo tests at the end import it for real."""
+the way the importer checks it, and the demo shows what it promises (plain functions, no
+database); then seed_demo imports it for real through import_feed."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import itertools
 import json
+import re
 import subprocess
 import sys
 from collections import Counter, defaultdict
@@ -13,6 +16,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.demo import DEMO_MEMBERS
 from cards.demo_feed import (
@@ -115,6 +120,10 @@ def test_records_refer_to_cards_and_members_of_the_feed(feed):
 
 
 def test_balances_follow_each_usage_line(feed):
+    check_balances(feed)
+
+
+def check_balances(feed):
     cards = cards_by_number(feed)
     last_balance = {}
     for number, records in usage_by_card(feed).items():
@@ -349,9 +358,13 @@ def test_many_members_stream_to_a_file_in_constant_memory(tmp_path):
     assert report["grown_kib"] < min(16_000, size_kib // 4), report
 
 
-def test_every_bench_line_parses(tmp_path):
-    for record in generate_feed(now=NOW, members=60, start=(NOW - timedelta(days=120)).date()):
+def test_generated_members_lines_parse_and_add_up():
+    feed = list(generate_feed(now=NOW, members=63, start=(NOW - timedelta(days=120)).date()))
+    for record in feed:
         parse_line(dump(record))
+    check_balances(feed)
+    assert {record["kind"] for record in of_type(feed, "usage")} >= {"ride", "bus", "purchase", "charge"}
+    assert len({record["wester_id"] for record in of_type(feed, "card")}) == 63
 
 
 def test_write_feed_returns_the_counts(tmp_path):
@@ -361,3 +374,99 @@ def test_write_feed_returns_the_counts(tmp_path):
     with open(path, encoding="utf-8") as stream:
         assert sum(1 for _ in stream) == sum(counts.values())
     assert DEFAULT_SEED
+
+
+# -- seed_demo: the demo feed through the real import ------------------------------------------
+
+SUMMARY = re.compile(r"(\d+) read, (\d+) imported, (\d+) unchanged, (\d+) rejected$", re.MULTILINE)
+
+
+def seed(tmp_path, *args: str) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", "--output", str(tmp_path / "demo.jsonl"), *args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def summary(output: str) -> tuple[int, int, int, int]:
+    match = SUMMARY.search(output)
+    assert match, output
+    return tuple(int(number) for number in match.groups())
+
+
+@pytest.mark.django_db
+def test_seed_demo_imports_every_line_and_a_second_run_changes_nothing(tmp_path):
+    from cards.models import Card, CommuterPass, PointsEntry, Refund, UsageRecord
+
+    output = seed(tmp_path, "--now", NOW.isoformat())
+    path = tmp_path / "demo.jsonl"
+    with path.open(encoding="utf-8") as stream:
+        feed = [json.loads(line) for line in stream]
+    counts = Counter(record["type"] for record in feed)
+    assert summary(output) == (len(feed), len(feed), 0, 0)
+    assert f"from {START:%Y-%m-%d} to 2026-11-25 21:30 Japan time" in output
+    assert not path.with_name("demo.jsonl.rejects.jsonl").exists()
+
+    assert Card.objects.count() == counts["card"] == 7
+    assert set(Card.objects.values_list("member__wester_id", flat=True)) == DEMO_SUBS
+    assert CommuterPass.objects.count() == counts["pass"]
+    assert UsageRecord.objects.count() == counts["usage"]
+    assert PointsEntry.objects.count() == counts["points"]
+    refund = Refund.objects.get()
+    (line,) = of_type(feed, "refund")
+    assert (refund.total, refund.months_used) == (line["total"], 2) and refund.pass_part > 0
+    replacement = Card.objects.get(replaces__isnull=False)
+    assert replacement.replaces.status == "reissued"
+    last = {}
+    for record in of_type(feed, "usage"):
+        last[record["icoca_number"]] = record["balance"]
+    assert replacement.balance == last[replacement.icoca_number]
+
+    again = seed(tmp_path, "--now", NOW.isoformat())
+    assert summary(again) == (len(feed), 0, len(feed), 0)
+    assert UsageRecord.objects.count() == counts["usage"]
+
+
+@pytest.mark.django_db
+def test_a_later_seed_demo_continues_the_stored_history(tmp_path):
+    """make run runs seed_demo on every start: weeks later, across a month end, it keeps the
+    stored history's start, so what it imported before comes back unchanged, never in conflict."""
+    seed(tmp_path, "--now", NOW.isoformat())
+    later = NOW + timedelta(days=45)
+    assert history_start(later) != START
+    output = seed(tmp_path, "--now", later.isoformat())
+    read, imported, unchanged, rejected = summary(output)
+    assert rejected == 0 and imported > 100 and unchanged > 2000 and read == imported + unchanged
+    assert f"from {START:%Y-%m-%d}" in output
+
+
+@pytest.mark.django_db
+def test_seed_demo_fails_loudly_when_a_line_is_rejected(tmp_path, monkeypatch):
+    import cards.demo_feed
+
+    real = cards.demo_feed.compute_refund
+
+    def one_yen_too_much(**kwargs):
+        breakdown = real(**kwargs)
+        return dataclasses.replace(breakdown, total=breakdown.total + 1)
+
+    monkeypatch.setattr(cards.demo_feed, "compute_refund", one_yen_too_much)
+    with pytest.raises(CommandError, match=r"1 of \d+ lines were rejected.*demo\.jsonl\.rejects\.jsonl") as error:
+        seed(tmp_path, "--now", NOW.isoformat())
+    assert "refund" in str(error.value)
+    assert (tmp_path / "demo.jsonl.rejects.jsonl").exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_options(tmp_path):
+    from cards.models import Card
+
+    output = seed(tmp_path, "--members", "5", "--now", "2026-11-25T21:30", "--no-import")
+    assert "5 members" in output and "to 2026-11-25 21:30 Japan time" in output
+    assert not Card.objects.exists()
+    with (tmp_path / "demo.jsonl").open(encoding="utf-8") as stream:
+        subs = {json.loads(line)["wester_id"] for line in stream if '"type":"card"' in line}
+    assert subs == DEMO_SUBS | {"bench-000001", "bench-000002"}
+    with pytest.raises(CommandError, match="ISO 8601"):
+        seed(tmp_path, "--now", "yesterday")
+    with pytest.raises(CommandError, match="at least 1"):
+        seed(tmp_path, "--members", "0")
