@@ -136,6 +136,10 @@ class LastPaymentMethodInUse(PortalError):
         )
 
 
+class PaymentMethodNotFound(PortalError):
+    """Not one of the member's payment methods in use (a 404 for views)."""
+
+
 class PaymentMethodExpired(PortalError):
     def __init__(self):
         super().__init__(

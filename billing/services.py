@@ -30,6 +30,7 @@ from billing import payment_cards, selectors
 from billing.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
+    PaymentMethodNotFound,
     PaymentProviderUnavailable,
     PaymentRegistrationFailed,
     PaymentResultRejected,
@@ -59,10 +60,6 @@ logger = logging.getLogger(__name__)
 
 REGISTRATION_LIFETIME = timedelta(minutes=30)
 MAX_REGISTRATIONS_PER_DAY = 10
-
-
-class PaymentMethodNotFound(PortalError):
-    """Not one of the member's payment methods in use (a 404 for views)."""
 
 
 # --- Registration -------------------------------------------------------------

@@ -17,7 +17,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.exceptions import PortalError
 from billing import selectors, services
-from billing.exceptions import PaymentRegistrationFailed, hold_notice, registration_failure_message
+from billing.exceptions import (
+    PaymentMethodNotFound,
+    PaymentRegistrationFailed,
+    hold_notice,
+    registration_failure_message,
+)
 from billing.models import PaymentMethod, RegistrationStatus
 
 LIST = "billing:payment-method-list"
@@ -102,7 +107,7 @@ def payment_method_set_default(request, public_id: uuid.UUID):
     method = _member_method(request, public_id)
     try:
         services.payment_method_set_default(member=request.user, payment_method=method)
-    except services.PaymentMethodNotFound as error:
+    except PaymentMethodNotFound as error:
         raise Http404 from error
     except PortalError as error:
         messages.error(request, str(error))
@@ -120,7 +125,7 @@ def payment_method_remove(request, public_id: uuid.UUID):
         return render(request, "billing/payment_method_remove.html", {"method": method})
     try:
         new_default = services.payment_method_remove(member=request.user, payment_method=method)
-    except services.PaymentMethodNotFound as error:
+    except PaymentMethodNotFound as error:
         raise Http404 from error
     except PortalError as error:
         messages.error(request, str(error))

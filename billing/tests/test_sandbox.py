@@ -8,6 +8,7 @@ from contextlib import closing
 from urllib.parse import urlparse
 
 import pytest
+from django.utils import translation
 
 from accounts.tests.factories import MemberFactory
 from billing.providers.base import Outcome, ResultInvalid, ThreeDSOutcome
@@ -117,7 +118,9 @@ pages = pytest.mark.django_db
 
 @pytest.fixture
 def entry_url():
-    _, url = registration_start(MemberFactory(**HANAKO))
+    # The merchant's name is sent in the language of the member's request.
+    with translation.override("ja"):
+        _, url = registration_start(MemberFactory(**HANAKO))
     return url
 
 

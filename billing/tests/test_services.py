@@ -17,6 +17,7 @@ from billing import services
 from billing.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
+    PaymentMethodNotFound,
     PaymentRegistrationFailed,
     PaymentResultRejected,
     TooManyRegistrations,
@@ -380,9 +381,9 @@ def test_an_expired_card_cannot_become_the_default():
 def test_another_members_method_cannot_be_made_default_or_removed():
     mine = PaymentMethodFactory(is_default=True)
     theirs = PaymentMethodFactory(is_default=True)
-    with pytest.raises(services.PaymentMethodNotFound):
+    with pytest.raises(PaymentMethodNotFound):
         services.payment_method_set_default(member=mine.member, payment_method=theirs)
-    with pytest.raises(services.PaymentMethodNotFound):
+    with pytest.raises(PaymentMethodNotFound):
         services.payment_method_remove(member=mine.member, payment_method=theirs)
     theirs.refresh_from_db()
     assert theirs.is_default and theirs.removed_at is None

@@ -141,7 +141,9 @@ def test_the_reminder_speaks_the_members_language(run_daily):
     with at(2026, 12, 1):
         run_daily()
     message = mail.outbox[0]
-    assert "Emily Carter" in message.body
+    assert message.subject == "[ICOCA Member Menu] Your payment card expires soon"
+    assert "Dear Emily Carter," in message.body
+    assert "VISA ••••0100" in message.body and "2026/12/31" in message.body
     assert "West Japan Railway Company" in message.body
 
 

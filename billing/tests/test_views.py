@@ -80,6 +80,21 @@ def test_an_empty_list_invites_a_registration(signed_in):
     assert "JCB、VISA、Mastercard、American Express" in page
 
 
+def test_the_list_and_a_refusal_in_english(signed_in, hanako):
+    signed_in.cookies["django_language"] = "en"
+    PaymentMethodFactory(member=hanako, is_default=True)
+    page = page_of(signed_in.get(LIST))
+    assert "Payment cards" in page and "VISA ••••0100" in page and "Make default" not in page
+    assert "Register a card" in page
+
+    entry = signed_in.post("/payment-methods/register/")["Location"]
+    assert "Card details" in page_of(signed_in.get(entry))
+    back = enter_card(signed_in, entry, "4000000000000002")
+    refusal = page_of(signed_in.get(back["Location"], follow=True))
+    assert "The card could not be registered" in refusal
+    assert "Your card issuer declined this card" in refusal
+
+
 # --- Registering -------------------------------------------------------------------------
 
 
