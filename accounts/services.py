@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.exceptions import InvalidWesterId
-from accounts.models import AuditEvent, Member
+from accounts.models import AuditEvent, Language, Member
 
 MAX_WESTER_ID_LENGTH = 255
 
@@ -128,3 +128,17 @@ def audit_record(
     detail = dict(detail or {})
     _check_audit_detail(detail)
     return AuditEvent.objects.create(actor=actor, member=member, action=action, detail=detail, reason=reason)
+
+
+@transaction.atomic
+def member_settings_update(
+    *, member: Member, email_pass_reminders: bool, email_monthly_statement: bool, language: str
+) -> Member:
+    """Store the member's e-mail preferences and display language."""
+    if language not in Language.values:
+        raise ValueError(f"unknown language {language!r}")
+    member.email_pass_reminders = bool(email_pass_reminders)
+    member.email_monthly_statement = bool(email_monthly_statement)
+    member.language = language
+    member.save(update_fields=["email_pass_reminders", "email_monthly_statement", "language"])
+    return member

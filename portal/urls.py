@@ -4,11 +4,13 @@ from django.urls import include, path
 from portal import views
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("cards.urls_root")),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cards.urls")),
+    path("", include("accounts.urls")),
     path("payment-methods/", include("billing.urls")),
+    path("", include("billing.urls_documents")),
     path("sandbox-pay/", include("billing.providers.sandbox.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

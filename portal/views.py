@@ -5,19 +5,12 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
-
-
-def home(request):
-    if not request.user.is_authenticated:
-        return render(request, "portal/sign_in.html")
-    return render(request, "portal/home.html", {"member": request.user})
 
 
 def _database_ok() -> bool:
