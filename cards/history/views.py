@@ -4,7 +4,7 @@ query parameters, read through the selectors, render."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -16,7 +16,6 @@ from cards.history import csv as history_csv
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
 from cards.history.selectors import (
     PAGE_SIZE,
-    HistoryLine,
     HistoryQuery,
     MemberCards,
     MonthTotal,
@@ -35,7 +34,7 @@ class MonthGroup:
     """The lines of one Japan month on a page, with the month's totals."""
 
     total: MonthTotal
-    lines: list[HistoryLine]
+    lines: list[dict]  # HistoryLine.display()
 
     @property
     def anchor(self) -> str:
@@ -63,7 +62,11 @@ def _bind(request: HttpRequest, cards: MemberCards, today: date) -> HistoryFilte
 def _query(form: HistoryFilterForm, cards: MemberCards) -> HistoryQuery:
     data = form.cleaned_data
     scope = cards.chain(data["card"]) if data["card"] else cards.cards
-    return query_for(scope, first_day=data["first_day"], last_day=data["last_day"], kinds=data["kinds"])
+    # Without an end date: up to tomorrow (a record stamped a little ahead
+    # of our clock still shows). A bounded range lets PostgreSQL skip the
+    # months ahead and read the monthly partitions in order, newest first.
+    last_day = data["last_day"] or form.today + timedelta(days=1)
+    return query_for(scope, first_day=data["first_day"], last_day=last_day, kinds=data["kinds"])
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -92,7 +95,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
     for line in page.lines:
         if not groups or (groups[-1].total.year, groups[-1].total.month) != line.month:
             groups.append(MonthGroup(total=totals[line.month], lines=[]))
-        groups[-1].lines.append(line)
+        groups[-1].lines.append(line.display())
     context = {
         "form": form,
         "cards": cards,
