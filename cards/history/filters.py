@@ -197,6 +197,27 @@ class HistoryFilterForm(forms.Form):
         except OutsideWindow as error:
             self.add_error(field_name, window_message(error.earliest))
 
+    def _options(self, name: str, selected: str) -> list[tuple[str, str, bool]]:
+        """A select's options as ``(value, label, selected)``: rendered by the
+        page's own markup, cheaper than Django's widget templates."""
+        return [(value, str(label), value == selected) for value, label in self.fields[name].widget.choices]
+
+    def _raw(self, name: str) -> str:
+        return str(self.data.get(name) or "").strip() if self.is_bound else ""
+
+    @property
+    def card_options(self):
+        return self._options("card", self._raw("card"))
+
+    @property
+    def kind_options(self):
+        raw = self._raw("kind")
+        return self._options("kind", KIND_ALIASES.get(raw, raw))
+
+    @property
+    def month_options(self):
+        return self._options("month", self._raw("month"))
+
     @property
     def period_fields(self):
         return [self["from"], self["to"]]

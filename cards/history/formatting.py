@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext
 
 MINUS = "\u2212"  # the minus sign, not a hyphen: reads right and is not broken across lines
@@ -16,3 +19,20 @@ def signed_yen(amount: int) -> str:
     """``−580円``, ``+3,000円``, ``0円``."""
     sign = MINUS if amount < 0 else "+" if amount > 0 else ""
     return gettext("%(sign)s%(amount)s円") % {"sign": sign, "amount": f"{abs(amount):,}"}
+
+
+class WhenFormat:
+    """``11月20日(金) 08:12``: a line's Japan time, formatted with what the
+    current language says once per page rather than once per line."""
+
+    def __init__(self) -> None:
+        self.pattern = gettext("%(month)s月%(day)s日(%(weekday)s) %(time)s")
+        self.weekdays = [str(WEEKDAYS_ABBR[day]) for day in range(7)]
+
+    def __call__(self, local: datetime) -> str:
+        return self.pattern % {
+            "month": local.month,
+            "day": local.day,
+            "weekday": self.weekdays[local.weekday()],
+            "time": f"{local:%H:%M}",
+        }

@@ -23,11 +23,10 @@ from functools import cached_property, reduce
 from django.db import connection
 from django.db.models import Count, F, IntegerField, Q, QuerySet, Sum, Value
 from django.db.models.lookups import GreaterThan, LessThan
-from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cards.history.formatting import signed_yen, yen
+from cards.history.formatting import WhenFormat, signed_yen, yen
 from cards.models import Brand, Card, CommuterPass, DestinationMethod, PaymentMethodKind, Refund, UsageKind, UsageRecord
 from cards.window import JAPAN, japan_month_bounds
 
@@ -122,13 +121,7 @@ class HistoryLine:
     def local_time(self) -> datetime:
         return self.occurred_at.astimezone(JAPAN)
 
-    @property
-    def when_text(self) -> str:
-        """``11月20日(金) 08:12`` in Japan time."""
-        local = self.local_time
-        return f"{date_format(local, 'MONTH_DAY_FORMAT')}({date_format(local, 'D')}) {local:%H:%M}"
-
-    def display(self) -> dict[str, object]:
+    def display(self, when: WhenFormat) -> dict[str, object]:
         """What the page shows of the line, as plain strings (a dict is the
         cheapest thing for a template to read, fifty times a page)."""
         card = self.card
@@ -136,7 +129,7 @@ class HistoryLine:
             "kind": self.kind,
             "kind_label": self.kind_label,
             "iso": self.local_time.isoformat(),
-            "when": self.when_text,
+            "when": when(self.local_time),
             "route": self.route,
             "merchant": self.merchant,
             "detail": self.detail,

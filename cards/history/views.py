@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from cards.history import csv as history_csv
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
+from cards.history.formatting import WhenFormat
 from cards.history.selectors import (
     PAGE_SIZE,
     HistoryQuery,
@@ -92,10 +93,11 @@ def history_list(request: HttpRequest) -> HttpResponse:
     page = history_page(query, after=after, size=PAGE_SIZE)
     totals = {(t.year, t.month): t for t in month_totals(query, (line.month for line in page.lines))}
     groups: list[MonthGroup] = []
+    when = WhenFormat()
     for line in page.lines:
         if not groups or (groups[-1].total.year, groups[-1].total.month) != line.month:
             groups.append(MonthGroup(total=totals[line.month], lines=[]))
-        groups[-1].lines.append(line.display())
+        groups[-1].lines.append(line.display(when))
     context = {
         "form": form,
         "cards": cards,
