@@ -226,31 +226,38 @@ def card_label(nickname: str, masked_number: str) -> str:
     return f"{nickname} {masked_number}" if nickname else masked_number
 
 
-def pass_description(
+def pass_description_parts(
     *, from_station: str, to_station: str, pass_kind: str, months: int, valid_from: date, valid_until: date,
     language: str = "ja",
-) -> str:
-    """``定期券 大阪⇔三ノ宮 通勤 3か月 2026/10/01〜2026/12/31``; in English
-    ``Commuter pass 大阪⇔三ノ宮 (commuter, 3 months) 2026/10/01–2026/12/31``."""
+) -> list[str]:
+    """The words of a pass line that must not be broken apart: ``定期券`` ``大阪⇔三ノ宮``
+    ``通勤`` ``3か月`` ``2026/10/01〜2026/12/31``."""
     kind = PASS_KIND_NAMES[_language(language)].get(pass_kind, pass_kind)
     section = f"{from_station}⇔{to_station}"
     if language == "en":
         unit = "month" if months == 1 else "months"
-        return (
-            f"Commuter pass {section} ({kind}, {months} {unit}) "
-            f"{slash_date(valid_from)}–{slash_date(valid_until)}"
-        )
-    return f"定期券 {section} {kind} {months}か月 {slash_date(valid_from)}〜{slash_date(valid_until)}"
+        return ["Commuter pass", section, f"({kind}, {months} {unit})", f"{slash_date(valid_from)}–{slash_date(valid_until)}"]
+    return ["定期券", section, kind, f"{months}か月", f"{slash_date(valid_from)}〜{slash_date(valid_until)}"]
+
+
+def pass_description(**terms) -> str:
+    """``定期券 大阪⇔三ノ宮 通勤 3か月 2026/10/01〜2026/12/31``; in English
+    ``Commuter pass 大阪⇔三ノ宮 (commuter, 3 months) 2026/10/01–2026/12/31``."""
+    return " ".join(pass_description_parts(**terms))
+
+
+def describe_parts(line: ReceiptLine, language: str = "ja") -> list[str]:
+    if line.kind == CHARGE:
+        return ["Charge" if _language(language) == "en" else "チャージ"]
+    return pass_description_parts(
+        from_station=line.from_station, to_station=line.to_station, pass_kind=line.pass_kind,
+        months=line.months, valid_from=line.valid_from, valid_until=line.valid_until, language=language,
+    )
 
 
 def describe(line: ReceiptLine, language: str = "ja") -> str:
     """What the payment was: ``チャージ`` / ``Charge`` or the pass."""
-    if line.kind == CHARGE:
-        return "Charge" if _language(language) == "en" else "チャージ"
-    return pass_description(
-        from_station=line.from_station, to_station=line.to_station, pass_kind=line.pass_kind,
-        months=line.months, valid_from=line.valid_from, valid_until=line.valid_until, language=language,
-    )
+    return " ".join(describe_parts(line, language))
 
 
 def tax_label(rate: int | None, language: str = "ja") -> str:
@@ -266,8 +273,13 @@ class DisplayLine:
 
     when: str
     card: str
+    card_nickname: str
+    card_number: str
     description: str
+    description_parts: list[str]
     payment: str
+    payment_brand: str
+    payment_number: str
     amount: str
     tax: str  # the line's tax marking: 不課税, 10%（税込）
 
@@ -284,8 +296,13 @@ def display_lines(lines: Sequence[ReceiptLine], language: str = "ja") -> list[Di
             DisplayLine(
                 when=japan_time(line.at),
                 card=card_label(line.card_nickname, line.card_number),
+                card_nickname=line.card_nickname,
+                card_number=line.card_number,
                 description=describe(line, language),
+                description_parts=describe_parts(line, language),
                 payment=payment_label(line.payment_brand, line.payment_last4),
+                payment_brand=BRAND_NAMES.get(line.payment_brand, line.payment_brand),
+                payment_number=f"{MASK}{line.payment_last4}",
                 amount=yen(line.amount, language),
                 tax=tax,
             )

@@ -1,0 +1,23 @@
+"""領収書・明細書 (/documents/) and 払いもどし (/refunds/), included from
+portal/urls.py at the site root. Their own namespace, ``documents``: the
+``billing`` namespace is the payment methods' (billing/urls.py, under
+/payment-methods/), and one namespace cannot be included twice."""
+
+from django.urls import path
+
+from billing import document_views as views
+
+app_name = "documents"
+
+urlpatterns = [
+    path("documents/", views.document_list, name="document-list"),
+    path("documents/request/", views.document_request, name="document-request"),
+    path("documents/<uuid:public_id>/", views.document_detail, name="document-detail"),
+    path("documents/<uuid:public_id>/status/", views.document_status, name="document-status"),
+    path("documents/<uuid:public_id>/download/", views.document_download, name="document-download"),
+    path("documents/<uuid:public_id>/reprint/", views.document_reprint, name="document-reprint"),
+    path("documents/<uuid:public_id>/retry/", views.document_retry, name="document-retry"),
+    path("documents/<uuid:public_id>/email/", views.document_email_retry, name="document-email-retry"),
+    path("refunds/", views.refund_list, name="refund-list"),
+    path("refunds/<str:center_id>/statement/", views.refund_statement_request, name="refund-statement-request"),
+]

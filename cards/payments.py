@@ -1,0 +1,117 @@
+"""Reads of what a member paid with a registered payment card (charges and
+commuter passes) and of their refunds: the selectors receipts and refund
+statements are built from (billing reads cards through these).
+
+Every read is scoped to the member: another member's payment or refund is
+simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from cards.models import Card, CommuterPass, PaymentMethodKind, Refund, UsageKind, UsageRecord
+
+CHARGE = "charge"
+PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
+
+
+def _member_card_ids(member) -> QuerySet:
+    return Card.objects.filter(member=member).values("id")
+
+
+def member_card_charges(member, *, start: datetime, end: datetime) -> QuerySet[UsageRecord]:
+    """Charges paid by registered card with ``start <= occurred_at < end``
+    (never cash or point charges), oldest first, with their card."""
+    return (
+        UsageRecord.objects.filter(
+            card_id__in=_member_card_ids(member),
+            kind=UsageKind.CHARGE,
+            payment_method=PaymentMethodKind.CARD,
+            occurred_at__gte=start,
+            occurred_at__lt=end,
+        )
+        .select_related("card")
+        .order_by("occurred_at", "id")
+    )
+
+
+def member_card_pass_purchases(member, *, start: datetime, end: datetime) -> QuerySet[CommuterPass]:
+    """Commuter passes paid by registered card with ``start <= paid_at < end``."""
+    return (
+        CommuterPass.objects.filter(
+            card__member=member, payment_method=PaymentMethodKind.CARD, paid_at__gte=start, paid_at__lt=end
+        )
+        .select_related("card")
+        .order_by("paid_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class CardPayment:
+    """One payment by registered card, as a form offers it: ``ref`` is
+    ``charge:<center id>`` or ``pass:<center id>``."""
+
+    ref: str
+    kind: str
+    at: datetime
+    amount: int
+    card: Card
+    commuter_pass: CommuterPass | None = None
+    charge: UsageRecord | None = None
+
+
+def member_card_payments(member, *, start: datetime, end: datetime, limit: int | None = None) -> list[CardPayment]:
+    """Charges and passes paid by card in ``[start, end)``, newest first."""
+    charges = member_card_charges(member, start=start, end=end).order_by("-occurred_at", "-id")
+    passes = member_card_pass_purchases(member, start=start, end=end).order_by("-paid_at", "-id")
+    if limit is not None:
+        charges, passes = charges[:limit], passes[:limit]
+    payments = [
+        CardPayment(ref=f"{CHARGE}:{c.center_id}", kind=CHARGE, at=c.occurred_at, amount=c.amount, card=c.card, charge=c)
+        for c in charges
+    ] + [
+        CardPayment(ref=f"{PASS}:{p.center_id}", kind=PASS, at=p.paid_at, amount=p.price, card=p.card, commuter_pass=p)
+        for p in passes
+    ]
+    payments.sort(key=lambda payment: payment.at, reverse=True)
+    return payments[:limit] if limit is not None else payments
+
+
+def member_card_payment(member, ref: str) -> CardPayment | None:
+    """The member's card payment named by ``ref``, or ``None``."""
+    kind, _, center_id = (ref or "").partition(":")
+    if kind == CHARGE and center_id:
+        charge = (
+            UsageRecord.objects.filter(
+                card_id__in=_member_card_ids(member), center_id=center_id, kind=UsageKind.CHARGE,
+                payment_method=PaymentMethodKind.CARD,
+            )
+            .select_related("card")
+            .first()
+        )
+        if charge:
+            return CardPayment(ref=ref, kind=CHARGE, at=charge.occurred_at, amount=charge.amount, card=charge.card,
+                               charge=charge)
+    elif kind == PASS and center_id:
+        bought = (
+            CommuterPass.objects.filter(card__member=member, center_id=center_id, payment_method=PaymentMethodKind.CARD)
+            .select_related("card")
+            .first()
+        )
+        if bought:
+            return CardPayment(ref=ref, kind=PASS, at=bought.paid_at, amount=bought.price, card=bought.card,
+                               commuter_pass=bought)
+    return None
+
+
+def member_refunds(member) -> QuerySet[Refund]:
+    """Every refund of the member's cards, the latest first, with card and pass."""
+    return (
+        Refund.objects.filter(card__member=member)
+        .select_related("card", "commuter_pass")
+        .order_by("-refunded_at", "-id")
+    )
