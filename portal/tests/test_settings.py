@@ -18,11 +18,13 @@ PRODUCTION = {
     "WESTER_ID_CLIENT_ID": "portal",
     "WESTER_ID_CLIENT_SECRET": "s3cret",
     "DATABASE_URL": "sqlite:///:memory:",
+    "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
 }
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if k not in PRODUCTION and k not in TEST_ONLY}
+    environment["DJANGO_SETTINGS_MODULE"] = "portal.settings"
     environment.update(env)
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
@@ -42,6 +44,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ("SECRET_KEY", "SECRET_KEY is required"),
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS is required"),
         ("WESTER_ID_CLIENT_SECRET", "WESTER_ID_ISSUER, WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET are required"),
+        ("PORTAL_INVOICE_REGISTRATION_NUMBER", "PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required"),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):
@@ -55,6 +58,19 @@ def test_production_refuses_debug_on_a_public_host():
     result = manage("check", DEBUG="true", **PRODUCTION)
     assert result.returncode != 0
     assert "DEBUG must be off on a public host" in result.stderr
+
+
+@pytest.mark.parametrize("number", ["1234567890123", "T123456789012", "T12345678901234", "t1234567890123"])
+def test_a_malformed_invoice_registration_number_is_refused(number):
+    result = manage("check", PORTAL_INVOICE_REGISTRATION_NUMBER=number)
+    assert result.returncode != 0
+    assert "must be T followed by 13 digits" in result.stderr
+
+
+def test_production_refuses_the_demo_invoice_registration_number():
+    result = manage("check", **{**PRODUCTION, "PORTAL_INVOICE_REGISTRATION_NUMBER": "T1234567890123"})
+    assert result.returncode != 0
+    assert "PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required in production" in result.stderr
 
 
 def test_a_short_secret_key_is_refused():
