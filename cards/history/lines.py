@@ -1,0 +1,319 @@
+"""The history's data: what a line is, where it comes from, what a page and
+a month's totals hold, and a member's cards with their reissue chains.
+Built from database rows by cards/history/reads.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import IntEnum
+from functools import cached_property
+
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from cards.history.formatting import WhenFormat, signed_yen, yen
+from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
+from cards.window import JAPAN
+
+PAGE_SIZE = 50
+
+
+class Source(IntEnum):
+    """Where a history line comes from; also the tie-break between lines at
+    the same instant (higher first)."""
+
+    USAGE = 0
+    PASS = 1
+    REFUND = 2
+
+
+PASS_KIND = "pass"  # noqa: S105 (a kind, not a password)
+REFUND_KIND = "refund"
+
+# Every kind a history line can have, in the order the filter offers them:
+# the usage kinds of the feed, then pass purchases and refunds.
+HISTORY_KINDS: dict[str, object] = {
+    UsageKind.RIDE.value: UsageKind.RIDE.label,
+    UsageKind.BUS.value: UsageKind.BUS.label,
+    UsageKind.PURCHASE.value: UsageKind.PURCHASE.label,
+    UsageKind.CHARGE.value: UsageKind.CHARGE.label,
+    UsageKind.POINT_CHARGE.value: UsageKind.POINT_CHARGE.label,
+    PASS_KIND: _("定期券"),
+    REFUND_KIND: _("払いもどし"),
+    UsageKind.ADJUSTMENT.value: UsageKind.ADJUSTMENT.label,
+}
+USAGE_KINDS = frozenset(UsageKind.values)
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """A place in the history order (newest first): the line at it and
+    everything newer are behind the reader."""
+
+    occurred_at: datetime
+    source: int
+    id: int
+
+
+@dataclass(frozen=True)
+class HistoryQuery:
+    """What to read: these cards, ``start <= occurred_at < end`` (UTC
+    instants; ``end`` None = no upper bound), these kinds (None = all)."""
+
+    cards: tuple[Card, ...]
+    start: datetime
+    end: datetime | None = None
+    kinds: frozenset[str] | None = None
+
+    @property
+    def card_ids(self) -> list[int]:
+        return [card.pk for card in self.cards]
+
+    def wants(self, source: Source) -> bool:
+        if self.kinds is None:
+            return True
+        if source is Source.USAGE:
+            return bool(self.kinds & USAGE_KINDS)
+        return (PASS_KIND if source is Source.PASS else REFUND_KIND) in self.kinds
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One line of the history, whatever its source. ``amount`` is signed yen
+    from the member's side (a ride −580, a charge +3000, a pass purchase
+    −price, a refund +total); ``balance`` is the stored value after it as the
+    center reported it (None for pass purchases and refunds, which the center
+    reports without one)."""
+
+    source: Source
+    id: int
+    occurred_at: datetime
+    kind: str
+    card: Card
+    amount: int
+    balance: int | None
+    from_station: str = ""
+    to_station: str = ""
+    merchant: str = ""  # where: the shop, the bus operator, the charge machine, an adjustment's note
+    payment: str = ""  # how it was paid (or where a refund went): "VISA ••••4242", 現金, ...
+    detail: str = ""  # a pass's kind, months and validity
+
+    @property
+    def position(self) -> Position:
+        return Position(self.occurred_at, int(self.source), self.id)
+
+    @cached_property
+    def local_time(self) -> datetime:
+        return self.occurred_at.astimezone(JAPAN)
+
+    def display(self, when: WhenFormat) -> dict[str, object]:
+        """What the page shows of the line, as plain strings (a dict is the
+        cheapest thing for a template to read, fifty times a page)."""
+        card = self.card
+        return {
+            "kind": self.kind,
+            "kind_label": self.kind_label,
+            "iso": self.local_time.isoformat(),
+            "when": when(self.local_time),
+            "route": self.route,
+            "merchant": self.merchant,
+            "detail": self.detail,
+            "payment": self.payment_text,
+            "card": f"{card.nickname or 'ICOCA'}",
+            "number": card.masked_number,
+            "amount": self.amount_text,
+            "plus": self.amount > 0,
+            "balance": self.balance_text,
+        }
+
+    @property
+    def payment_text(self) -> str:
+        """How it was paid, or where a refund went, in words."""
+        if not self.payment:
+            return ""
+        if self.kind == REFUND_KIND:
+            return gettext("払いもどし先: %(to)s") % {"to": self.payment}
+        return gettext("支払い: %(by)s") % {"by": self.payment}
+
+    @property
+    def month(self) -> tuple[int, int]:
+        local = self.local_time
+        return local.year, local.month
+
+    @property
+    def kind_label(self) -> str:
+        return str(HISTORY_KINDS.get(self.kind, self.kind))
+
+    @property
+    def route(self) -> str:
+        """``大阪 → 京都`` (a ride, a pass's section)."""
+        if self.from_station and self.to_station:
+            return f"{self.from_station} → {self.to_station}"
+        return self.from_station or self.to_station
+
+    @property
+    def amount_text(self) -> str:
+        return signed_yen(self.amount)
+
+    @property
+    def balance_text(self) -> str:
+        return "" if self.balance is None else yen(self.balance)
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    lines: list[HistoryLine]
+    next_position: Position | None  # None: this is the last page
+
+
+@dataclass
+class MonthTotal:
+    """The sums of the filtered history over one Japan month (every line of
+    the month that matches the filters, not only those on the page)."""
+
+    year: int
+    month: int
+    total: int = 0
+    paid: int = 0  # the sum of the negative amounts (≤ 0)
+    received: int = 0  # the sum of the positive amounts (≥ 0)
+    count: int = 0
+
+    @property
+    def total_text(self) -> str:
+        return signed_yen(self.total)
+
+    @property
+    def paid_text(self) -> str:
+        return signed_yen(self.paid)
+
+    @property
+    def received_text(self) -> str:
+        return signed_yen(self.received)
+
+    def add(self, *, total: int, paid: int, received: int, count: int) -> None:
+        self.total += total
+        self.paid += paid
+        self.received += received
+        self.count += count
+
+
+@dataclass(frozen=True)
+class MemberCards:
+    """A member's cards, with each reissue chain (a card and the cards it
+    replaces) read as one."""
+
+    cards: list[Card]
+    by_id: dict[int, Card] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_id", {card.pk: card for card in self.cards})
+
+    @property
+    def current(self) -> list[Card]:
+        """The newest card of every chain: those no card of the member replaces."""
+        replaced = {card.replaces_id for card in self.cards if card.replaces_id}
+        return [card for card in self.cards if card.pk not in replaced]
+
+    def by_public_id(self, public_id: str) -> Card | None:
+        wanted = str(public_id).strip().lower()
+        return next((card for card in self.cards if str(card.public_id) == wanted), None)
+
+    def newest_of(self, card: Card) -> Card:
+        """The current card of ``card``'s chain (``card`` itself when it was never reissued)."""
+        replaced_by = {c.replaces_id: c for c in self.cards if c.replaces_id}
+        seen = {card.pk}
+        while card.pk in replaced_by and replaced_by[card.pk].pk not in seen:
+            card = replaced_by[card.pk]
+            seen.add(card.pk)
+        return card
+
+    def chain(self, card: Card) -> list[Card]:
+        """``card``'s whole reissue chain, newest first: the card that
+        replaced it (if the member picked an old one) and every card it
+        replaces, following ``replaces``."""
+        card = self.newest_of(card)
+        chain = [card]
+        while card.replaces_id and card.replaces_id in self.by_id and self.by_id[card.replaces_id] not in chain:
+            card = self.by_id[card.replaces_id]
+            chain.append(card)
+        return chain
+
+
+
+
+# --- A line from a row ------------------------------------------------------------------
+
+
+def payment_text(method: str, brand: str = "", last4: str = "") -> str:
+    """``VISA ••••4242`` for a payment card, else the method's name."""
+    if method == PaymentMethodKind.CARD and brand and last4:
+        return f"{Brand(brand).label if brand in Brand.values else brand} ••••{last4}"
+    if method == DestinationMethod.BANK:
+        return str(DestinationMethod.BANK.label)
+    if method in PaymentMethodKind.values:
+        return str(PaymentMethodKind(method).label)
+    return ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of the history query (cards/history/reads.py), whatever its
+    source: the usage columns, and a pass's kind, months and validity."""
+
+    source: int
+    id: int
+    card_id: int
+    occurred_at: datetime
+    kind: str
+    amount: int
+    balance: int | None
+    from_station: str
+    to_station: str
+    operator: str
+    merchant: str
+    place: str
+    note: str
+    payment_method: str
+    payment_brand: str
+    payment_last4: str
+    pass_kind: str | None
+    months: int | None
+    valid_from: date | None
+    valid_until: date | None
+
+
+def line_from_row(row: Row, cards: dict[int, Card]) -> HistoryLine:
+    source = Source(row.source)
+    payment = payment_text(row.payment_method, row.payment_brand, row.payment_last4)
+    merchant, detail = "", ""
+    if source is Source.USAGE:
+        merchant = {
+            UsageKind.PURCHASE: row.merchant,
+            UsageKind.BUS: row.operator,
+            UsageKind.CHARGE: row.place,
+            UsageKind.ADJUSTMENT: row.note,
+        }.get(row.kind, "") or row.merchant
+        if row.kind == UsageKind.POINT_CHARGE and not payment:
+            payment = str(PaymentMethodKind.POINTS.label)
+    elif source is Source.PASS:
+        detail = gettext("%(kind)s・%(months)sか月（%(start)s〜%(end)s）") % {
+            "kind": PassKind(row.pass_kind).label if row.pass_kind in PassKind.values else row.pass_kind,
+            "months": row.months,
+            "start": row.valid_from.strftime("%Y/%m/%d"),
+            "end": row.valid_until.strftime("%Y/%m/%d"),
+        }
+    return HistoryLine(
+        source=source,
+        id=row.id,
+        occurred_at=row.occurred_at,
+        kind=row.kind,
+        card=cards[row.card_id],
+        amount=row.amount,
+        balance=row.balance,
+        from_station=row.from_station or "",
+        to_station=row.to_station or "",
+        merchant=merchant,
+        payment=payment,
+        detail=detail,
+    )
