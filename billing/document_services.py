@@ -9,6 +9,7 @@ reached the row simply stays ``pending`` (nothing is lost) and the beat task
 Rendering and e-mailing can run twice with the same result: each takes the row
 with ``select_for_update`` and returns when the work is already done, so a
 replayed message neither makes a second document nor sends a second e-mail.
+The e-mail itself is billing/document_mail.py.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from kombu.exceptions import OperationalError
 
 from accounts.exceptions import PortalError
 from billing import documents
-from billing.document_mail import document_message
+from billing.document_mail import send_email, wants_email
 from billing.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
 from billing.numbering import counter_key, format_number
 from billing.receipts import JAPAN
@@ -93,18 +94,6 @@ def send_render(document: Document) -> bool:
         return False
     Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
     document.queued = True
-    return True
-
-
-def _send_email(document: Document) -> bool:
-    from billing import tasks
-
-    try:
-        tasks.document_email.apply_async((document.pk,), queue="mail")
-    except (OperationalError, OSError) as error:
-        logger.warning("document e-mail not queued: %s", type(error).__name__, extra={"document": document.pk})
-        return False
-    Document.objects.filter(pk=document.pk).update(email_queued_at=timezone.now())
     return True
 
 
@@ -277,7 +266,7 @@ def document_render(*, document_id: int) -> bool:
     storage = document.file.storage
     name = storage.save(document.file.field.generate_filename(document, "document.pdf"), ContentFile(data))
     with transaction.atomic():
-        current = Document.objects.select_for_update().select_related("member").get(pk=document_id)
+        current = Document.objects.select_for_update(of=("self",)).select_related("member").get(pk=document_id)
         if current.status != DocumentStatus.RENDERING:  # another worker finished it meanwhile
             storage.delete(name)
             return False
@@ -288,7 +277,7 @@ def document_render(*, document_id: int) -> bool:
         current.failure_reason = ""
         current.save(update_fields=["file", "sha256", "status", "rendered_at", "failure_reason"])
         if wants_email(current):
-            transaction.on_commit(partial(_send_email, current))
+            transaction.on_commit(partial(send_email, current))
     logger.info("document ready", extra={"document": document_id, "kind": current.kind})
     return True
 
@@ -305,64 +294,6 @@ def document_render_failed(*, document_id: int, reason: str) -> None:
             document.first_issued_at = None  # never issued: a retry is issued on its own day
         document.save(update_fields=["status", "failure_reason", "first_issued_at"])
     logger.warning("document failed", extra={"document": document_id, "reason": reason[:200]})
-
-
-# --- E-mail (the mail task) ------------------------------------------------------------------
-
-
-def wants_email(document: Document) -> bool:
-    """Originals are e-mailed to the member; reprints are printed from the page."""
-    return not document.is_reprint and bool(document.member.email)
-
-
-def document_email(*, document_id: int) -> bool:
-    """E-mail the PDF once. The attempt is counted first (its own commit); then
-    the row is held while sending and ``emailed_at`` recorded with it, so a
-    replayed task finds it sent. SMTP errors are raised for the task to retry."""
-    with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("member").filter(pk=document_id).first()
-        if not _email_due(document):
-            return False
-        document.email_attempts += 1
-        document.save(update_fields=["email_attempts"])
-    with transaction.atomic():
-        document = Document.objects.select_for_update().select_related("member").get(pk=document_id)
-        if not _email_due(document):
-            return False
-        with document.file.open("rb") as stored:
-            data = stored.read()
-        document_message(document, data, documents.file_name(document)).send()
-        document.emailed_at = timezone.now()
-        document.email_failed_reason = ""
-        document.save(update_fields=["emailed_at", "email_failed_reason"])
-    logger.info("document e-mailed", extra={"document": document_id})
-    return True
-
-
-def _email_due(document: Document | None) -> bool:
-    return (
-        document is not None
-        and document.status == DocumentStatus.READY
-        and document.emailed_at is None
-        and not document.email_failed_reason
-        and wants_email(document)
-    )
-
-
-def document_email_failed(*, document_id: int, reason: str) -> None:
-    Document.objects.filter(pk=document_id, emailed_at__isnull=True).update(email_failed_reason=reason[:2000])
-    logger.warning("document e-mail failed", extra={"document": document_id, "reason": reason[:200]})
-
-
-@transaction.atomic
-def document_email_retry(*, member, document: Document) -> Document:
-    """Send a document whose e-mail failed again (the member's 「メールを再送する」)."""
-    document = Document.objects.select_for_update().get(pk=document.pk, member=member)
-    if document.status == DocumentStatus.READY and document.emailed_at is None and document.email_failed_reason:
-        document.email_failed_reason = ""
-        document.save(update_fields=["email_failed_reason"])
-        transaction.on_commit(partial(_send_email, document))
-    return document
 
 
 # --- Beat: requests the broker never got, monthly statements ---------------------------------
@@ -389,7 +320,7 @@ def documents_requeue_stuck(*, now=None) -> int:
         reissue_of__isnull=True, rendered_at__lt=now - timedelta(minutes=1),
     ).exclude(member__email="").select_related("member")
     for document in unsent.iterator():
-        if not _send_email(document):
+        if not send_email(document):
             return sent
         sent += 1
     return sent

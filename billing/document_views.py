@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.exceptions import PortalError
-from billing import document_selectors, document_services, documents
+from billing import document_mail, document_selectors, document_services, documents
 from billing.document_forms import MonthForm, PaymentForm, PeriodForm, SearchForm
 from billing.models import Document
 from billing.receipts import JAPAN, japan_time, yen
@@ -211,7 +211,7 @@ def document_retry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
 @login_required
 @require_POST
 def document_email_retry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    document = document_services.document_email_retry(member=request.user, document=_document(request, public_id))
+    document = document_mail.document_email_retry(member=request.user, document=_document(request, public_id))
     messages.success(request, _("メールをもう一度お送りします。"))
     return redirect("documents:document-detail", public_id=document.public_id)
 

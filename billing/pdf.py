@@ -160,6 +160,7 @@ def refund_statement_html(*, header: Header, content: RefundStatementContent) ->
         "before_fee": money(content.before_fee),
         "total": money(content.total),
         "floored": content.before_fee - content.fee < 0,
+        "nothing_paid": content.total == 0,
         "destination_card": content.destination_label,
         "destination_method": content.destination_method,
         "commuter_pass": p,

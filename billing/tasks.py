@@ -10,7 +10,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
-from billing import document_services, services
+from billing import document_mail, document_services, services
 from cards.window import japan_today
 
 logger = logging.getLogger(__name__)
@@ -90,10 +90,10 @@ def document_email(self, document_id: int) -> bool:
     SMTP and network errors are retried with backoff; when the retries run out
     the e-mail is marked failed (the PDF stays ready to download)."""
     try:
-        return document_services.document_email(document_id=document_id)
+        return document_mail.document_email(document_id=document_id)
     except (SMTPException, OSError, TimeoutError) as error:
         if self.request.retries >= settings.DOCUMENT_EMAIL_MAX_RETRIES:
-            document_services.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
+            document_mail.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
             return False
         raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
 
