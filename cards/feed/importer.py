@@ -4,7 +4,8 @@
 
 1. A quick scan finds the ``card`` lines (``source.card_line_candidates``); they are applied
    first, in file order (``apply_cards``), so a line may stand above the card it refers to.
-2. Every line is then read and parsed (``reader.iter_lines``, ``fastpath``, ``parsing``).
+2. Every line is then read and parsed (``source.lines``, the same as ``reader.iter_lines``;
+   ``fastpath``; ``parsing``).
    ``usage`` lines are applied in batches as they come (``usage``; ``postgres`` on
    PostgreSQL): they depend on cards only, so applying them before the ``pass`` lines
    leaves the same store as applying them after. ``pass``, ``refund`` and ``points``
@@ -40,21 +41,19 @@ from django.utils import timezone
 
 from cards.models import FeedImport, FeedReject
 
-from . import content
+from . import blocks
 from .apply_cards import CardApplier, inherit_balances
 from .apply_records import PassApplier, PointsApplier, RefundApplier, unknown_card_reason
-from .fastpath import usage_values
+from .blocks import ChunkParser
 from .parsing import FeedLineError, parse_line
-from .reader import iter_lines
-from .records import TYPES, CardRecord, UsageRecord
+from .records import CardRecord
 from .scratch import Scratch
-from .source import Progress, card_line_candidates, raw_lines
+from .source import Progress, card_line_candidates, lines, raw_lines, size_of
 from .usage import UsageWriter
 from .validators import MAX_LINE_BYTES
 
 logger = logging.getLogger("cards.feed")
 
-_DRAIN_EVERY = 8192
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,9 @@ class ImportReport:
 
 def usage_writer() -> UsageWriter:
     if connection.vendor == "postgresql":
-        from .postgres import BackgroundCopyUsageWriter
+        from .postgres import CopyUsageWriter
 
-        return BackgroundCopyUsageWriter()
+        return CopyUsageWriter()
     return UsageWriter()
 
 
@@ -92,7 +91,7 @@ def feed_import(
     with Scratch() as scratch:
         run = _Run(stream, scratch, progress)
         run.cards()
-        run.lines()
+        run.all_lines()
         run.others()
         if progress:
             progress.show("rejects")
@@ -120,7 +119,7 @@ def feed_import(
 class _Run:
     def __init__(self, stream: BinaryIO, scratch: Scratch, progress: Progress | None) -> None:
         self.stream, self.scratch, self.progress = stream, scratch, progress
-        self.read = self.imported = self.unchanged = 0
+        self.read = self.imported = self.unchanged = self.cards_seen = 0
         self.card_applier = CardApplier(scratch)
 
     def _show(self, phase: str, *, lines: int | None = None, position: bool = False) -> None:
@@ -152,49 +151,55 @@ class _Run:
                 number, data["icoca_number"][:64], wester_id if isinstance(wester_id, str) else None
             )
 
-    def lines(self) -> None:
-        writer, scratch = usage_writer(), self.scratch
-        cards_seen = 0
+    def all_lines(self) -> None:
+        """Read every line; parse in blocks (in parallel processes for a big file); apply
+        the usage lines block by block and keep the other records for later."""
+        writer = usage_writer()
+        size = size_of(self.stream) or 0
+        parser = ChunkParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 1)
+        chunk: list[tuple[int, str]] = []
         self.stream.seek(0)
         try:
-            for number, text, error in iter_lines(self.stream):
-                self.read += 1
-                if not self.read % _DRAIN_EVERY:
-                    self._drain(writer)
-                    self._show("lines", lines=self.read, position=True)
-                if error is not None:
-                    scratch.reject(number, error)
-                    continue
-                values = usage_values(text)
-                if values is not None:
-                    writer.add(number, values)
-                    continue
-                try:
-                    record = parse_line(text)
-                except FeedLineError as problem:
-                    scratch.reject(number, problem.reason, **_type_and_key(text))
-                    continue
-                if isinstance(record, UsageRecord):
-                    writer.add(number, content.values(record))
-                elif isinstance(record, CardRecord):
-                    cards_seen += 1  # applied already
+            for number, text, error in lines(self.stream):  # the hot loop: kept lean
+                if error is None:
+                    chunk.append((number, text))
+                    if len(chunk) >= blocks.CHUNK:
+                        for block in parser.submit(chunk):
+                            self._block(block, writer)
+                        chunk = []
                 else:
-                    scratch.keep(number, record)
-            self._show("usage", lines=self.read)
+                    self.read += 1
+                    self.scratch.reject(number, error)
+            for block in parser.submit(chunk) if chunk else ():
+                self._block(block, writer)
+            for block in parser.finish():
+                self._block(block, writer)
+            self._show("balances")
             writer.finish()
-        except BaseException:
-            writer.abandon()
-            raise
+        finally:
+            parser.close()
         self._drain(writer)
         self.imported += writer.imported
         self.unchanged += writer.unchanged
-        if cards_seen != scratch.count("card"):
-            raise RuntimeError(f"{cards_seen} card lines read, {scratch.count('card')} found by the scan")
+        if self.cards_seen != self.scratch.count("card"):
+            raise RuntimeError(f"{self.cards_seen} card lines read, {self.scratch.count('card')} found by the scan")
+
+    def _block(self, block: blocks.Block, writer: UsageWriter) -> None:
+        self.read += block.read
+        self.cards_seen += block.cards_seen
+        for line, reason, record_type, key in block.rejects:
+            self.scratch.reject(line, reason, record_type=record_type, key=key)
+        for line, record in block.records:
+            self.scratch.keep(line, record)
+        writer.write_block(block)
+        self._drain(writer)
+        self._show("lines", lines=self.read, position=True)
 
     def _drain(self, writer: UsageWriter) -> None:
-        for reject in writer.take_rejects():
+        for reject in writer.rejects:
             reason = reject.reason or unknown_card_reason(self.scratch, reject.unknown_card)
             self.scratch.reject(reject.line, reason, record_type="usage", key=reject.key)
+        writer.rejects.clear()
 
     def others(self) -> None:
         for applier in (PassApplier(self.scratch), RefundApplier(self.scratch), PointsApplier(self.scratch)):
@@ -206,19 +211,6 @@ class _Run:
     def _count(self, applier) -> None:
         self.imported += applier.imported
         self.unchanged += applier.unchanged
-
-
-def _type_and_key(text: str) -> dict[str, str]:
-    """The type and id (or card number) of a line that does not parse, where readable."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    record_type = data.get("type") if data.get("type") in TYPES else ""
-    key = data.get("icoca_number" if record_type == "card" else "id")
-    return {"record_type": record_type, "key": key if isinstance(key, str) else ""}
 
 
 # -- the reject file ---------------------------------------------------------------------

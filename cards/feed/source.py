@@ -19,12 +19,12 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
-from .reader import BOM
-from .validators import MAX_LINE_BYTES
+from .reader import BOM, _not_utf8
+from .validators import MAX_LINE_BYTES, too_long
 
 _BLOCK = 1 << 20
 # A card line names its type in the open ("type": "card") or with an escape (a backslash).
-_CARD_HINT = re.compile(rb'"type"[ \t\r]*:[ \t\r]*"card"|\\')
+_TYPE_CARD = re.compile(rb'"type"[ \t\r]*:[ \t\r]*"card"')
 #: The longest rejected line copied whole into the reject file; longer ones are cut.
 MAX_REJECT_COPY = 1 << 20
 
@@ -87,21 +87,88 @@ def card_line_candidates(stream: BinaryIO) -> Iterator[tuple[int, str]]:
         if len(carry) > MAX_LINE_BYTES + len(BOM) + 2:
             carry, skipping = b"", True
         done = 0  # offset in ``body`` up to which lines are counted in ``number``
-        for match in _CARD_HINT.finditer(body):
-            if match.start() < done:
-                continue
-            start = body.rfind(b"\n", 0, match.start()) + 1
-            stop = body.index(b"\n", match.start())
+        for start in _candidates(body):
+            stop = body.index(b"\n", start)
             number += body.count(b"\n", done, start)
             text = _text(body[start:stop], number + 1, ended=True)
             if text is not None:
                 yield number + 1, text
             number, done = number + 1, stop + 1
         number += body.count(b"\n", done)
-    if carry and not skipping and _CARD_HINT.search(carry):
+    if carry and not skipping and (b"\\" in carry or _TYPE_CARD.search(carry)):
         text = _text(carry, number + 1, ended=False)
         if text is not None:
             yield number + 1, text
+
+
+def _candidates(body: bytes) -> list[int]:
+    """The starts of the candidate lines in ``body`` (whole lines), in order. Searched with
+    ``bytes.find`` (fast) for ``"card"`` and backslashes; a line with ``"card"`` is a
+    candidate only if it says ``"type": "card"`` (``"method": "card"`` is not)."""
+    starts = set()
+    for needle in (b'"card"', b"\\"):
+        position = body.find(needle)
+        while position >= 0:
+            start = body.rfind(b"\n", 0, position) + 1
+            stop = body.index(b"\n", position)
+            if needle == b"\\" or _TYPE_CARD.search(body, start, stop):
+                starts.add(start)
+            position = body.find(needle, stop)
+    return sorted(starts)
+
+
+def lines(stream: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
+    """Exactly ``reader.iter_lines(stream)`` (same numbers, texts and errors: a test checks
+    it), about twice as fast: blocks are split into lines in C."""
+    number = 0
+    carry = b""
+    skipped, head, tail = -1, b"", b""  # skipped >= 0: the bytes so far of a line too long to keep
+    while block := stream.read(_BLOCK):
+        if skipped >= 0:
+            end = block.find(b"\n")
+            if end < 0:
+                skipped, tail = skipped + len(block), block[-1:]
+                continue
+            before = block[end - 1 : end] if end else tail
+            size = skipped + end - (1 if before == b"\r" else 0) - (len(BOM) if number == 0 and head.startswith(BOM) else 0)
+            number += 1
+            yield number, None, too_long(size)
+            skipped, block = -1, block[end + 1 :]
+        parts = (carry + block if carry else block).split(b"\n")
+        carry = parts.pop()
+        for raw in parts:  # _line(raw, number, ended=True), inlined: this is the hot loop
+            number += 1
+            if raw[-1:] == b"\r":
+                raw = raw[:-1]
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            if len(raw) > MAX_LINE_BYTES:
+                yield number, None, too_long(len(raw))
+            elif raw.strip(b" \t\r"):
+                try:
+                    yield number, raw.decode("utf-8"), None
+                except UnicodeDecodeError as exc:
+                    yield number, None, _not_utf8(raw, exc)
+        if len(carry) > MAX_LINE_BYTES + len(BOM) + 2:  # too long whatever follows: stop keeping it
+            skipped, head, tail, carry = len(carry), carry[: len(BOM)], carry[-1:], b""
+    if skipped >= 0:
+        yield number + 1, None, too_long(skipped - (len(BOM) if number == 0 and head.startswith(BOM) else 0))
+    elif carry:
+        yield from _line(carry, number + 1, ended=False)
+
+
+def _line(raw: bytes, number: int, *, ended: bool) -> Iterator[tuple[int, str | None, str | None]]:
+    if number == 1 and raw.startswith(BOM):
+        raw = raw[len(BOM) :]
+    if ended and raw[-1:] == b"\r":
+        raw = raw[:-1]
+    if len(raw) > MAX_LINE_BYTES:
+        yield number, None, too_long(len(raw))
+    elif raw.strip(b" \t\r"):
+        try:
+            yield number, raw.decode("utf-8"), None
+        except UnicodeDecodeError as exc:
+            yield number, None, _not_utf8(raw, exc)
 
 
 def _text(raw: bytes, number: int, *, ended: bool) -> str | None:

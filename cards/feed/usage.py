@@ -1,23 +1,24 @@
-"""Applying ``usage`` lines, in batches, while the file is read (cards are already applied).
+"""Applying ``usage`` lines, a parsed block at a time, while the file is read (the cards are
+applied already).
 
-``UsageWriter`` is the portable way (SQLite, and PostgreSQL when a batch meets ids already
-stored): per batch, in one transaction, it resolves the cards, looks the center's ids up in
+``UsageWriter`` is the portable way (SQLite, and PostgreSQL when a block meets ids already
+stored): per block, in one transaction, it resolves the cards, looks the center's ids up in
 ``UsageKey``, inserts the new keys with ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (so a
 concurrent import cannot make it store an id twice) and bulk-inserts their records. A line
 whose id is stored already is "unchanged" when its digest is the same and a conflict when
-not; a line whose id appeared earlier in the same batch is checked after that batch, against
-the store, like a replay. ``cards/feed/postgres.py`` adds the COPY fast path.
+not; a line whose id appeared earlier in the same block is checked after that block's new
+lines are stored, against the store, like a replay. ``cards/feed/postgres.py`` adds the
+COPY fast path.
 
 Card balances: the newest usage line per card (by ``at``, then file order) is collected over
 the import, counting unchanged lines too, and written at the end (and whenever many cards
 wait), only where it is newer than the card's ``balance_at``. So a replay after a failure
 repairs a balance the failure left behind, and one card gets one update per import, not one
-per batch.
+per block.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,10 +28,13 @@ from django.db.models import Q
 
 from cards.models import Card, UsageKey, UsageRecord
 
-from .content import Values, conflict_reason, differences, digest, utc_text
+from .blocks import Block
+from .content import Values, conflict_reason, differences, usage_values_from_text, utc_text
 
-BATCH = 2000
 _CHUNK = 500
+
+# A usage line being written: (line, values, content text, digest, card id).
+Row = tuple[int, Values, str, str, int]
 
 
 @dataclass(frozen=True)
@@ -41,41 +45,29 @@ class UsageReject:
     unknown_card: str = ""
 
 
-@dataclass(frozen=True)
-class Row:
-    line: int
-    values: Values
-    digest: str
-
-    @property
-    def key(self) -> str:
-        return self.values[0]
-
-    @property
-    def number(self) -> str:
-        return self.values[1]
-
-
 def _chunks(items: Sequence, size: int = _CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
 class CardIds:
-    """ICOCA number → card id, for the cards of one import (bounded)."""
+    """ICOCA number → card id (``None``: no such card), for the cards of one import, at
+    most ``limit`` of them at a time."""
 
     def __init__(self, limit: int = 500_000) -> None:
         self.limit, self.ids = limit, {}
 
-    def resolve(self, numbers: Iterable[str]) -> dict[str, int | None]:
-        missing = [n for n in set(numbers) if n not in self.ids]
-        if len(self.ids) + len(missing) > self.limit:
-            self.ids.clear()
-            missing = list(set(numbers))
-        for chunk in _chunks(missing):
-            self.ids.update(dict.fromkeys(chunk))
-            self.ids.update(Card.objects.filter(icoca_number__in=chunk).values_list("icoca_number", "id"))
-        return self.ids
+    def of(self, numbers: list[str]) -> list[int | None]:
+        ids = self.ids
+        unknown = {number for number in numbers if number not in ids}
+        if unknown:
+            if len(ids) + len(unknown) > self.limit:  # empty the cache, keep this block's
+                ids.clear()
+                unknown = set(numbers)
+            for chunk in _chunks(sorted(unknown)):
+                ids.update(dict.fromkeys(chunk))
+                ids.update(Card.objects.filter(icoca_number__in=chunk).values_list("icoca_number", "id"))
+        return [ids[number] for number in numbers]
 
 
 class Balances:
@@ -85,14 +77,17 @@ class Balances:
         self.limit, self.latest = limit, {}
 
     def note(self, card_id: int, at: str, line: int, balance: int) -> None:
-        seen = self.latest.get(card_id)
-        if seen is None or (at, line) > seen[:2]:
-            self.latest[card_id] = (at, line, balance)
-            if len(self.latest) >= self.limit:
-                self.write()
+        latest = self.latest
+        seen = latest.get(card_id)
+        if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
+            latest[card_id] = (at, line, balance)
+
+    def check(self) -> None:
+        if len(self.latest) >= self.limit:
+            self.write()
 
     def write(self) -> None:
-        items = sorted(self.latest.items())
+        items = sorted(self.latest.items())  # one order for every import: no deadlocks
         self.latest = {}
         for chunk in _chunks(items):
             self._update(chunk)
@@ -108,85 +103,83 @@ class Balances:
 
 
 class UsageWriter:
-    """Applies usage lines batch by batch in the calling thread."""
-
-    batch_size = BATCH
+    """Applies the usage lines of parsed blocks, one transaction per block."""
 
     def __init__(self) -> None:
         self.cards, self.balances = CardIds(), Balances()
         self.imported = self.unchanged = 0
-        self._rows: list[tuple[int, Values]] = []
-        self._rejects: deque[UsageReject] = deque()
-        self._conflicts: set[int] = set()  # lines of the current batch rejected as conflicts
+        self.rejects: list[UsageReject] = []  # taken by the importer after each block
+        self._conflicts: set[int] = set()
 
-    # -- the interface the importer uses ---------------------------------------------------
-
-    def add(self, line: int, values: Values) -> None:
-        self._rows.append((line, values))
-        if len(self._rows) >= self.batch_size:
-            self.submit(self._rows)
-            self._rows = []
-
-    def submit(self, rows: list[tuple[int, Values]]) -> None:
-        self.apply(rows)
-
-    def take_rejects(self) -> list[UsageReject]:
-        taken = []
-        while self._rejects:
-            taken.append(self._rejects.popleft())
-        return taken
+    def write_block(self, block: Block) -> None:
+        if not block.lines:
+            return
+        card_ids = self.cards.of(block.numbers)
+        if None in card_ids:
+            self._reject_unknown(block, card_ids)
+        with transaction.atomic():
+            self.begin()
+            self.write(block, card_ids)
+        self.balances.check()
 
     def finish(self) -> None:
-        if self._rows:
-            self.submit(self._rows)
-            self._rows = []
         self.balances.write()
 
-    def abandon(self) -> None:
-        """After an error elsewhere: stop (what was written stays written)."""
+    def _reject_unknown(self, block: Block, card_ids: list[int | None]) -> None:
+        for index, card_id in enumerate(card_ids):
+            if card_id is None:
+                key = usage_values_from_text(block.text(index))[0]
+                self.rejects.append(UsageReject(block.lines[index], key, "", unknown_card=block.numbers[index]))
 
-    # -- one batch ---------------------------------------------------------------------------
+    def begin(self) -> None:
+        """The first statement of each block's transaction."""
 
-    def apply(self, lines: list[tuple[int, Values]]) -> None:
-        rows = [Row(line, values, digest(values)) for line, values in lines]
-        card_ids = self.cards.resolve(row.number for row in rows)
-        known, first, repeats, seen = [], [], [], set()
+    def write(self, block: Block, card_ids: list[int | None]) -> None:
+        self.write_rows(self.rows(block, card_ids))
+
+    @staticmethod
+    def rows(block: Block, card_ids: list[int | None]) -> list[Row]:
+        rows = []
+        for index, card_id in enumerate(card_ids):
+            if card_id is not None:
+                text = block.text(index)
+                rows.append((block.lines[index], usage_values_from_text(text), text, block.digests[index], card_id))
+        return rows
+
+    # -- the careful way ---------------------------------------------------------------------
+
+    def write_rows(self, rows: list[Row]) -> int:
+        """Store the rows of a block; returns how many ids were stored already."""
+        first, repeats, seen = [], [], set()
         for row in rows:
-            if card_ids.get(row.number) is None:
-                self._rejects.append(UsageReject(row.line, row.key, "", unknown_card=row.number))
-                continue
-            known.append(row)
-            (repeats if row.key in seen else first).append(row)
-            seen.add(row.key)
-        self._conflicts: set[int] = set()
-        with transaction.atomic():
-            self.write(first, card_ids)
-            if repeats:
-                self.write_careful(repeats, card_ids)
-        for row in known:
-            if row.line not in self._conflicts:
-                self.balances.note(card_ids[row.number], row.values[2], row.line, row.values[5])
+            key = row[1][0]
+            (repeats if key in seen else first).append(row)
+            seen.add(key)
+        self._conflicts = set()
+        stored = self._write(first)
+        if repeats:
+            stored += self._write(repeats)
+        for line, values, _, _, card_id in rows:
+            if line not in self._conflicts:
+                self.balances.note(card_id, values[2], line, values[5])
+        return stored
 
-    def write(self, rows: list[Row], card_ids: dict[str, int | None]) -> None:
-        self.write_careful(rows, card_ids)
-
-    def write_careful(self, rows: list[Row], card_ids: dict[str, int | None]) -> int:
-        """Insert what is new, count what is unchanged, reject conflicts. Returns how many
-        ids were stored already."""
-        stored = self._stored_digests([row.key for row in rows])
-        new = [row for row in rows if row.key not in stored]
+    def _write(self, rows: list[Row]) -> int:
+        stored = self._stored_digests([row[1][0] for row in rows])
+        new = [row for row in rows if row[1][0] not in stored]
         inserted = self._insert_keys(new)
         if len(inserted) < len(new):  # another import stored some of them meanwhile
-            stored.update(self._stored_digests([row.key for row in new if row.key not in inserted]))
-        for row in rows:
-            if row.key in inserted:
+            stored.update(self._stored_digests([row[1][0] for row in new if row[1][0] not in inserted]))
+        for line, values, _, signature, card_id in rows:
+            key = values[0]
+            if key in inserted:
                 continue
-            if stored[row.key] == row.digest:
+            if stored[key] == signature:
                 self.unchanged += 1
             else:
-                self._conflicts.add(row.line)
-                self._rejects.append(UsageReject(row.line, row.key, self._conflict(row, card_ids[row.number])))
-        records = [self.record(row, card_ids[row.number]) for row in new if row.key in inserted]
+                self._conflicts.add(line)
+                self.rejects.append(UsageReject(line, key, self._conflict(values, card_id)))
+        records = [self.record(values, card_id) for _, values, _, _, card_id in new if values[0] in inserted]
         UsageRecord.objects.bulk_create(records, batch_size=_CHUNK)
         self.imported += len(records)
         return len(rows) - len(new)
@@ -200,13 +193,13 @@ class UsageWriter:
 
     @staticmethod
     def _insert_keys(rows: list[Row]) -> set[str]:
-        """``INSERT … ON CONFLICT DO NOTHING RETURNING``: the ids this batch stored."""
+        """``INSERT … ON CONFLICT DO NOTHING RETURNING``: the ids this block stored."""
         inserted: set[str] = set()
         table = connection.ops.quote_name(UsageKey._meta.db_table)
         with connection.cursor() as cursor:
             for chunk in _chunks(rows):
                 placeholders = ", ".join(["(%s, %s)"] * len(chunk))
-                params = [value for row in chunk for value in (row.key, row.digest)]
+                params = [value for row in chunk for value in (row[1][0], row[3])]
                 cursor.execute(
                     f"INSERT INTO {table} (center_id, digest) VALUES {placeholders} "  # noqa: S608 (our table)
                     "ON CONFLICT (center_id) DO NOTHING RETURNING center_id",
@@ -216,8 +209,7 @@ class UsageWriter:
         return inserted
 
     @staticmethod
-    def record(row: Row, card_id: int) -> UsageRecord:
-        v = row.values
+    def record(v: Values, card_id: int) -> UsageRecord:
         return UsageRecord(
             center_id=v[0], card_id=card_id, occurred_at=datetime.fromisoformat(v[2]), kind=v[3], amount=v[4],
             balance=v[5], from_station=v[6], to_station=v[7], operator=v[8], merchant=v[9], place=v[10],
@@ -225,13 +217,14 @@ class UsageWriter:
         )
 
     @staticmethod
-    def _conflict(row: Row, card_id: int) -> str:
-        stored = UsageRecord.objects.filter(card_id=card_id, center_id=row.key).first()
+    def _conflict(values: Values, card_id: int) -> str:
+        key, number = values[0], values[1]
+        stored = UsageRecord.objects.filter(card_id=card_id, center_id=key).first()
         if stored is None:
-            what = f"icoca_number (stored for another card, this line {row.number!r})"
+            what = f"icoca_number (stored for another card, this line {number!r})"
         else:
-            what = differences("usage", stored_values(stored, row.number), row.values)
-        return conflict_reason("usage", row.key, what)
+            what = differences("usage", stored_values(stored, number), values)
+        return conflict_reason("usage", key, what)
 
 
 def stored_values(record: UsageRecord, number: str) -> Values:

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from cards.feed import content
-from cards.feed.fastpath import usage_values
+from cards.feed.fastpath import usage_line
 from cards.feed.parsing import FeedLineError, parse_line
 
 NUMBER = "JW7A0000000000001"
@@ -45,15 +45,18 @@ _DROP = object()
 
 
 def agree(text: str) -> tuple[str, ...] | None:
-    """The fast answer, after checking it against parse_line."""
-    fast = usage_values(text)
+    """The fast answer, after checking it against parse_line and content."""
+    fast = usage_line(text)
     try:
         slow = content.values(parse_line(text))
     except FeedLineError:
         slow = None
-    if fast is not None:
-        assert fast == slow, text
-    return fast
+    if fast is None:
+        return None
+    values, written = fast
+    assert values == slow, text
+    assert written == content.content_text(slow), text
+    return values
 
 
 @pytest.mark.parametrize("kind", sorted(BASE))
@@ -118,6 +121,11 @@ def test_charge_payments_agree(payment):
     json.dumps(usage("ride")).replace('"type"', '"\\u0074ype"'),
     json.dumps(usage("ride")).replace('"usage"', '"us\\u0061ge"'),
     json.dumps(usage("ride", {"from": "大阪\\t"})),
+    json.dumps(usage("ride", {"from": "大阪\t", "to": "\\京都\n"})),  # escaped in the content text
+    json.dumps(usage("ride", at="2026-11-20T08:12:33+05:30")),
+    json.dumps(usage("ride", at="2026-01-01T05:59:59+09:00")),  # the UTC date is the day before
+    json.dumps(usage("ride", at="0001-01-01T05:00:00+09:00")),
+
     json.dumps(usage("ride", merchant=5, note=None, payment="x")),  # fields of other kinds are ignored
     json.dumps({**usage("ride"), "type": "card"}),
     json.dumps(usage("ride")).replace('"balance": 4210', '"balance": 4210.0'),

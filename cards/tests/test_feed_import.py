@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import pytest
 
 from accounts.models import Member
-from cards.feed import importer, postgres, usage
+from cards.feed import blocks, importer, postgres, usage
 from cards.models import Card, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageKey, UsageRecord
 
 pytestmark = pytest.mark.django_db
@@ -127,11 +127,10 @@ def counts(report) -> tuple[int, int, int, int]:
 
 @pytest.fixture(params=["small", "default"])
 def batches(request, monkeypatch):
-    """Run a test with usage batches of 2 lines too, so that duplicates and replays meet
-    across batches (and, on PostgreSQL, the COPY path falls back)."""
+    """Run a test with blocks of 2 lines too, so that duplicates and replays meet across
+    blocks (and, on PostgreSQL, the COPY path falls back)."""
     if request.param == "small":
-        monkeypatch.setattr(usage.UsageWriter, "batch_size", 2)
-        monkeypatch.setattr(postgres.CopyUsageWriter, "batch_size", 2)
+        monkeypatch.setattr(blocks, "CHUNK", 2)
     return request.param
 
 
@@ -491,21 +490,21 @@ def test_on_postgresql_new_lines_go_by_copy_and_stored_ids_take_the_careful_way(
     if connection.vendor != "postgresql":
         pytest.skip("the COPY path is PostgreSQL's")
     calls = []
-    copy, careful = postgres.CopyUsageWriter._copy, usage.UsageWriter.write_careful
+    copy, careful = postgres.CopyUsageWriter._copy, usage.UsageWriter.write_rows
 
-    def spy_copy(rows, card_ids):
+    def spy_copy(block, card_ids):
         calls.append("copy")
-        copy(rows, card_ids)
+        return copy(block, card_ids)
 
-    def spy_careful(self, rows, card_ids):
+    def spy_careful(self, rows):
         calls.append("careful")
-        return careful(self, rows, card_ids)
+        return careful(self, rows)
 
     monkeypatch.setattr(postgres.CopyUsageWriter, "_copy", staticmethod(spy_copy))
-    monkeypatch.setattr(usage.UsageWriter, "write_careful", spy_careful)
-    monkeypatch.setattr(postgres.CopyUsageWriter, "batch_size", 2)
+    monkeypatch.setattr(usage.UsageWriter, "write_rows", spy_careful)
+    monkeypatch.setattr(blocks, "CHUNK", 2)
     assert counts(run(card(), ride("U-1"), ride("U-2"), ride("U-3"), ride("U-4"))) == (5, 5, 0, 0)
-    assert calls == ["copy", "copy"]
+    assert calls == ["copy", "copy", "copy"]  # blocks [card, U-1], [U-2, U-3], [U-4]
     calls.clear()
     report = run(ride("U-1"), ride("U-2", balance=1), ride("U-5"), ride("U-6"), ride("U-7"), ride("U-8"))
     assert counts(report) == (6, 4, 1, 1)
@@ -513,6 +512,29 @@ def test_on_postgresql_new_lines_go_by_copy_and_stored_ids_take_the_careful_way(
     # the next one, which meets none, so the third goes by COPY again.
     assert calls == ["copy", "careful", "careful", "copy"]
     assert UsageRecord.objects.count() == UsageKey.objects.count() == 8
+
+
+def test_a_big_file_is_parsed_by_a_pool_of_processes_with_the_same_outcome(run, monkeypatch):
+    monkeypatch.setattr(blocks, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "CHUNK", 3)
+    monkeypatch.setattr(blocks, "processes", lambda: 2)
+    lines = [points(), refund(), ride(amount=580), card(), commuter_pass(), "oops", b"\x82", charge(), purchase(),
+             *(ride(id=f"U-{i}", at=f"2026-11-2{i % 10}T08:00:00+09:00", balance=i) for i in range(20)), ride()]
+    report = run(*lines)
+    assert counts(report) == (30, 27, 0, 3)
+    assert [r["_line"] for r in rejects_of(report)] == [3, 6, 7]
+    assert Card.objects.get().balance == 19 and UsageRecord.objects.count() == 23
+
+
+def test_the_pool_falls_back_to_parsing_here(monkeypatch):
+    parser = blocks.ChunkParser(2)
+
+    def broken(*args, **kwargs):
+        raise blocks.BrokenProcessPool("gone")
+
+    monkeypatch.setattr(parser.pool, "submit", broken)
+    found = [*parser.submit([(1, json.dumps(ride()))]), *parser.finish()]
+    assert [block.keys for block in found] == [["U-20261120-00000001"]] and parser.pool is None
 
 
 # -- balances ---------------------------------------------------------------------------------

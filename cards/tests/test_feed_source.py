@@ -89,6 +89,38 @@ def test_the_scan_skips_a_file_with_no_line_breaks(monkeypatch):
     assert card_lines_by_scan(data) == card_lines_by_iter_lines(data) == []
 
 
+LONG = MAX_LINE_BYTES + 5
+LINE_CASES = [
+    TRICKY,
+    TRICKY + b"\n",
+    b"",
+    b"\n\n",
+    b"\xef\xbb\xbf",
+    b"\xef\xbb\xbf\n" + USAGE.encode(),
+    b"\xef\xbb\xbf" + b"x" * LONG + b"\r\nnext",
+    b"x" * LONG,
+    b"\xef\xbb\xbf" + b"x" * LONG,
+    b"x" * LONG + b"\r",
+    b"x" * LONG + b"\r\n" + b"y" * LONG + b"\n" + b"z" * MAX_LINE_BYTES + b"\r\n" + b"w" * (MAX_LINE_BYTES + 1) + b"\n",
+    b"x" * (MAX_LINE_BYTES - 1) + b"\r\r\n",
+    b"a\rb\n \t\r\n\r\nc\r",
+    b"ok\n\x82\xa0\n\xe3\x81\n\xef\xbb\xbfbom-not-first\n",
+]
+
+
+@pytest.mark.parametrize("block", [1 << 20, 1, 2, 3, 7, 4096, MAX_LINE_BYTES, MAX_LINE_BYTES + 3])
+@pytest.mark.parametrize("case", range(len(LINE_CASES)))
+def test_lines_is_iter_lines(monkeypatch, block, case):
+    """In blocks of every size, a line too long starting and ending anywhere."""
+    data = LINE_CASES[case]
+    if block < 7 and len(data) > 1000:
+        data = data.replace(b"x" * LONG, b"x" * 40).replace(b"y" * LONG, b"y" * 40)
+        monkeypatch.setattr(source, "MAX_LINE_BYTES", 30)
+        monkeypatch.setattr("cards.feed.reader.MAX_LINE_BYTES", 30)
+    monkeypatch.setattr(source, "_BLOCK", block)
+    assert list(source.lines(io.BytesIO(data))) == list(iter_lines(io.BytesIO(data)))
+
+
 def test_raw_lines_gives_the_lines_asked_for():
     data = b"\xef\xbb\xbfone\r\ntwo\n\nfour\n" + b"x" * (source.MAX_REJECT_COPY + 10) + b"\nsix"
     got = list(source.raw_lines(io.BytesIO(data), iter([1, 2, 4, 5, 6])))

@@ -1,0 +1,162 @@
+"""Parsing feed lines in blocks, in parallel processes for big files. Django-free.
+
+The importer reads the lines (``source.lines``) and hands them over in chunks of 5,000;
+``parse_chunk`` parses a chunk (``fastpath``, else ``parsing.parse_line``) into a ``Block``:
+the usage lines in the compact form the writers need (and COPY takes: the content text
+split around the card number, the digest), the newest balance per card number, the other
+records, the rejects. The chunks of a big file are parsed by a pool of processes
+(``ChunkParser``), so that parsing, which is Python and the import's largest cost, runs on
+every core while the database writes; the blocks come back in file order. Small files are
+parsed in the importing process, the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from . import content
+from .fastpath import usage_line
+from .parsing import FeedLineError, parse_line
+from .records import TYPES, Record
+
+CHUNK = 5000
+#: Files smaller than this are parsed in the importing process (no pool to start).
+POOL_MIN_BYTES = 16 << 20
+
+
+@dataclass
+class Block:
+    """What one chunk of lines holds, in file order."""
+
+    read: int = 0
+    cards_seen: int = 0  # card lines (applied before, from the quick scan)
+    rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, reason, type, key
+    records: list[tuple[int, Record]] = field(default_factory=list)  # pass, refund, points
+    # Usage lines: each as its line number, card number, id and the rest of its content
+    # text (COPY-escaped, as ``content.content_text`` writes them) and its digest.
+    lines: list[int] = field(default_factory=list)
+    numbers: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    rests: list[str] = field(default_factory=list)
+    digests: list[str] = field(default_factory=list)
+    # The newest usage line per card number: (at, line, balance).
+    latest: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+
+    def text(self, index: int) -> str:
+        """The whole content text of a usage line of this block."""
+        return f"{self.keys[index]}\t{self.numbers[index]}\t{self.rests[index]}"
+
+
+def type_and_key(text: str) -> tuple[str, str]:
+    """The type and id (or card number) of a line that does not parse, where readable."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
+        return "", ""
+    if not isinstance(data, dict):
+        return "", ""
+    record_type = data.get("type") if data.get("type") in TYPES else ""
+    key = data.get("icoca_number" if record_type == "card" else "id")
+    return record_type, (key if isinstance(key, str) else "")[:64]
+
+
+def parse_chunk(chunk: list[tuple[int, str]]) -> Block:
+    """Parse ``(line number, text)`` pairs (the lines that could be read as text)."""
+    block = Block(read=len(chunk))
+    lines, numbers, keys, rests, digests = block.lines, block.numbers, block.keys, block.rests, block.digests
+    latest = block.latest
+    digest = content.text_digest
+    for line, text in chunk:
+        found = usage_line(text)
+        if found is None:
+            found = _slow(block, line, text)
+            if found is None:
+                continue
+        values, written = found
+        key, number, rest = written.split("\t", 2)
+        lines.append(line)
+        numbers.append(number)
+        keys.append(key)
+        rests.append(rest)
+        digests.append(digest(written))
+        at, seen = values[2], latest.get(number)
+        if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
+            latest[number] = (at, line, values[5])
+    return block
+
+
+def _slow(block: Block, line: int, text: str):
+    try:
+        record = parse_line(text)
+    except FeedLineError as problem:
+        block.rejects.append((line, problem.reason, *type_and_key(text)))
+        return None
+    if record.type == "usage":
+        values = content.values(record)
+        return values, content.content_text(values)
+    if record.type == "card":
+        block.cards_seen += 1
+    else:
+        block.records.append((line, record))
+    return None
+
+
+def processes() -> int:
+    return min(4, os.cpu_count() or 1)
+
+
+class ChunkParser:
+    """Parses chunks in order: in this process, or in a pool of ``processes`` processes
+    with a bounded number of chunks in flight (constant memory).
+
+    The pool's processes are spawned, never forked (the importer holds a database
+    connection), so a script that imports feed files must guard its main code with
+    ``if __name__ == "__main__":`` as multiprocessing requires (``manage.py`` does). Where a
+    pool cannot run (a daemonic process such as a Celery worker) or breaks, the chunks are
+    parsed here instead."""
+
+    def __init__(self, processes: int) -> None:
+        self.pool = None
+        if processes > 1 and not multiprocessing.current_process().daemon:
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(processes, mp_context=context)
+        self.window = 2 * processes
+        self.pending: deque[tuple[Future | None, list[tuple[int, str]]]] = deque()
+
+    def submit(self, chunk: list[tuple[int, str]]) -> Iterator[Block]:
+        """Hand a chunk over; yields the blocks that are done, in file order."""
+        future = None
+        if self.pool is not None:
+            try:
+                future = self.pool.submit(parse_chunk, chunk)
+            except (BrokenProcessPool, RuntimeError):
+                self.close()
+        self.pending.append((future, chunk))
+        while self.pending and (
+            len(self.pending) > self.window or self.pending[0][0] is None or self.pending[0][0].done()
+        ):
+            yield self._result(*self.pending.popleft())
+
+    def finish(self) -> Iterator[Block]:
+        while self.pending:
+            yield self._result(*self.pending.popleft())
+
+    def _result(self, future: Future | None, chunk: list[tuple[int, str]]) -> Block:
+        if future is not None:
+            try:
+                return future.result()
+            except (BrokenProcessPool, CancelledError):
+                self.close()
+        return parse_chunk(chunk)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
