@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -330,7 +331,14 @@ if CELERY_BROKER_URL == "filesystem://":
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # An unacknowledged message (a worker killed mid-task: acks_late) goes back
+    # to the queue after the visibility timeout; it must exceed every task's
+    # time limit. The reliability tests set it low to see redelivery happen.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
+        "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+        "socket_connect_timeout": 5,
+    }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
@@ -345,6 +353,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "cards.tasks.usage_partitions_upkeep",
         "schedule": crontab(hour=3, minute=10),
     },
+    "pass-expiry-reminders": {
+        "task": "cards.tasks.pass_reminders_send",
+        "schedule": crontab(hour=9, minute=0),  # Japan time (CELERY_TIMEZONE)
+    },
     "payment-card-expiry-reminders": {
         "task": "billing.tasks.payment_card_expiry_reminders_queue",
         "schedule": crontab(hour=9, minute=0),
@@ -352,6 +364,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "payment-registrations-expire": {
         "task": "billing.tasks.payment_registrations_expire",
         "schedule": crontab(minute="*/10"),
+    },
+}
+
+CELERY_TASK_ROUTES = {
+    "billing.tasks.document_render": {"queue": "documents"},
+    "billing.tasks.monthly_statement_create": {"queue": "documents"},
+    "billing.tasks.document_email": {"queue": "mail"},
+}
+CELERY_BEAT_SCHEDULE |= {
+    "documents-monthly-statements": {
+        "task": "billing.tasks.monthly_statements_queue",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),  # Japan time: last month's receipt
+    },
+    "documents-requeue-stuck": {
+        "task": "billing.tasks.documents_requeue_stuck",
+        "schedule": crontab(minute="*/5"),  # requests made while the broker was down
     },
 }
 
@@ -372,6 +400,28 @@ SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sql
 PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")
 PORTAL_OPERATOR_NAME_EN = env("PORTAL_OPERATOR_NAME_EN", "West Japan Railway Company")
 PORTAL_SITE_NAME = _("ICOCA会員メニュー")
+
+# --- Documents: receipts and refund statements (billing/documents*) -------------
+# The operator's qualified-invoice registration number (適格請求書発行事業者登録番号),
+# printed on every receipt: "T" and 13 digits. Required in production; locally a
+# number that is obviously not a real one.
+DEMO_INVOICE_REGISTRATION_NUMBER = "T1234567890123"
+PORTAL_INVOICE_REGISTRATION_NUMBER = env(
+    "PORTAL_INVOICE_REGISTRATION_NUMBER", None if PRODUCTION else DEMO_INVOICE_REGISTRATION_NUMBER
+)
+if not PORTAL_INVOICE_REGISTRATION_NUMBER or (PRODUCTION and PORTAL_INVOICE_REGISTRATION_NUMBER == DEMO_INVOICE_REGISTRATION_NUMBER):
+    raise ImproperlyConfigured("PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required in production")
+if not re.fullmatch(r"T[0-9]{13}", PORTAL_INVOICE_REGISTRATION_NUMBER):
+    raise ImproperlyConfigured(
+        f"PORTAL_INVOICE_REGISTRATION_NUMBER must be T followed by 13 digits, not {PORTAL_INVOICE_REGISTRATION_NUMBER!r}"
+    )
+DOCUMENT_RENDER_MAX_RETRIES = int(env("DOCUMENT_RENDER_MAX_RETRIES", "5"))
+DOCUMENT_EMAIL_MAX_RETRIES = int(env("DOCUMENT_EMAIL_MAX_RETRIES", "6"))
+DOCUMENT_RETRY_BACKOFF_SECONDS = int(env("DOCUMENT_RETRY_BACKOFF_SECONDS", "30"))
+# Tests only: seconds each render waits before starting, to stop a worker mid-render.
+DOCUMENT_TEST_RENDER_DELAY = float(env("DOCUMENT_TEST_RENDER_DELAY", "0"))
+if PRODUCTION and DOCUMENT_TEST_RENDER_DELAY:
+    raise ImproperlyConfigured("DOCUMENT_TEST_RENDER_DELAY is for tests only")
 
 # --- Logging: one JSON line per request and per task ----------------------------
 LOG_LEVEL = env("LOG_LEVEL", "INFO")
@@ -394,6 +444,8 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
         "django.request": {"level": "ERROR"},
         "celery": {"level": "INFO"},
+        "weasyprint.progress": {"level": "WARNING"},  # a line per rendering step otherwise
+        "fontTools": {"level": "WARNING"},
     },
 }
 
