@@ -56,8 +56,11 @@ def _backoff(retries: int) -> int:
     return min(settings.DOCUMENT_RETRY_BACKOFF_SECONDS * 2**retries, 1800)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, time_limit=300,
-             soft_time_limit=240)
+# A year of a heavy member's card payments (2,000 lines, ~50 pages) renders in
+# 15-45 s (docs/performance.md): the limits leave room for larger ones on a busy
+# host and stay well under the broker's visibility timeout (3600 s).
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, time_limit=600,
+             soft_time_limit=540)
 def document_render(self, document_id: int) -> bool:
     """Render one document (queue ``documents``). Storage errors are retried
     with backoff; when the retries run out, or the document cannot be made at

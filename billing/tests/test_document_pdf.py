@@ -1,0 +1,203 @@
+"""The PDFs as poppler reads them: the figures for known card-center data,
+the embedded font, the metadata, A4 and PDF/A-3b."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from accounts.tests.factories import MemberFactory
+from billing import document_services
+from billing.models import DocumentStatus
+from billing.tests.document_data import domain_example_refund, month_of_payments
+
+pytestmark = pytest.mark.django_db(transaction=True)
+JAPAN = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JAPAN)
+
+
+@pytest.fixture(autouse=True)
+def frozen_time(eager_tasks, media_root):
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def poppler(tool: str, path: Path, *args: str) -> str:
+    return subprocess.run([tool, *args, str(path), *(["-"] if tool == "pdftotext" else [])],
+                          check=True, capture_output=True, text=True, timeout=60).stdout
+
+
+def pdf_path(document, tmp_path) -> Path:
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.READY, document.failure_reason
+    path = tmp_path / f"{document.number}-{document.pk}.pdf"
+    path.write_bytes(document.file.read())
+    return path
+
+
+def text_of(path: Path) -> str:
+    """The text, one PDF line per line, runs of spaces made one."""
+    return "\n".join(" ".join(line.split()) for line in poppler("pdftotext", path, "-layout").splitlines())
+
+
+def row(text: str, start: str) -> str:
+    """A table row of the layout text: its first line (starting with ``start``)
+    and the lines its wrapped cells continue on, up to the blank line after it."""
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith(start))
+    end = next((i for i in range(first + 1, len(lines)) if not lines[i].strip()), len(lines))
+    return " ".join(lines[first:end])
+
+
+def assert_row(text: str, start: str, *cells: str) -> None:
+    found = row(text, start)
+    missing = [cell for cell in cells if cell not in found]
+    assert not missing, f"{missing} not in the row {found!r}"
+
+
+def assert_only_the_portal_font(path: Path) -> None:
+    rows = poppler("pdffonts", path).splitlines()[2:]
+    assert rows, "no font in the PDF"
+    for row in rows:
+        name, *_, emb, sub, uni, _obj, _gen = row.split()
+        assert re.fullmatch(r"[A-Z]{6}\+BIZ-UDPGothic(-Bold)?", name), row  # a subset of BIZ UDPGothic only
+        assert (emb, sub, uni) == ("yes", "yes", "yes"), row
+
+
+def info_of(path: Path) -> dict[str, str]:
+    return {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition(":") for line in poppler("pdfinfo", path).splitlines())
+    }
+
+
+@pytest.fixture
+def member():
+    return MemberFactory(name="山田 花子", email="hanako@example.jp")
+
+
+def test_receipt_in_japanese_carries_every_figure(member, tmp_path):
+    month_of_payments(member, charges=4)
+    document = document_services.receipt_request_month(member=member, year=2026, month=10)
+    path = pdf_path(document, tmp_path)
+    text = text_of(path)
+
+    assert "利用明細書（領収書）" in text
+    assert "山田 花子 様" in text
+    assert "R-202611-000001" in text
+    assert "2026年11月25日" in text  # issue date
+    assert "対象期間：2026年10月1日〜2026年10月31日" in text
+    # the lines: time (Japan), card, what, paid with, amount, tax marking
+    assert re.search(r"^2026/10/01 08:15 仕事用 JW•{11}\d{4} チャージ VISA ••••4242 3,000円 不課税$", text, re.M)
+    assert re.search(r"^2026/10/02 08:15 買い物用 JW•{11}\d{4} チャージ VISA ••••4242 5,000円 不課税$", text, re.M)
+    assert_row(text, "2026/10/28 21:04", "仕事用 JW•", "定期券", "大阪⇔三ノ宮", "通勤", "3か月",
+               "2026/10/31〜2027/01/30", "Mastercard", "••••5454", "36,960円 10%（税込）")
+    assert_row(text, "2026/10/03 12:00", "買い物用 JW•", "定期券", "京都⇔大阪", "通学", "1か月",
+               "2026/10/04〜2026/11/03", "VISA", "••••4242", "12,970円 10%（税込）")
+    assert len(re.findall(r"^\d{4}/\d\d/\d\d \d\d:\d\d ", text, re.M)) == 6  # 4 charges, 2 passes
+    assert "1,000円" not in text and "500円" not in text  # the cash and the point charge are not on it
+    assert "2,000円" not in text  # nor the card charges just outside the month
+    # the tax per rate, rounded down once for the document: floor(49,930 × 10 / 110) = 4,539
+    assert "10%対象 49,930円" in text
+    assert "うち消費税等 4,539円" in text
+    assert "不課税 16,000円" in text
+    assert "合計 65,930円" in text
+    assert "西日本旅客鉄道株式会社" in text
+    assert "登録番号 T1234567890123" in text
+    assert "再発行" not in text
+
+    assert_only_the_portal_font(path)
+    info = info_of(path)
+    assert info["Title"] == "利用明細書（領収書）"
+    assert info["Subject"] == "R-202611-000001"
+    assert "R-202611-000001" in info["Keywords"]
+    assert info["Author"] == "西日本旅客鉄道株式会社"
+    assert info["Page size"].startswith("595.276 x 841.89")  # A4
+    metadata = poppler("pdfinfo", path, "-meta")
+    assert 'pdfaid:part="3"' in metadata and 'pdfaid:conformance="B"' in metadata
+
+
+def test_receipt_in_english(member, tmp_path):
+    member.language = "en"
+    member.save()
+    month_of_payments(member, charges=2)
+    document = document_services.receipt_request_month(member=member, year=2026, month=10)
+    text = text_of(path := pdf_path(document, tmp_path))
+    assert "Usage statement (receipt)" in text
+    assert "Period: 2026-10-01 to 2026-10-31" in text
+    assert re.search(r"^2026/10/01 08:15 仕事用 JW•{11}\d{4} Charge VISA ••••4242 ¥3,000 Not taxable$", text, re.M)
+    assert "10% rate ¥49,930" in text
+    assert "of which consumption tax ¥4,539" in text
+    assert "Not subject to consumption tax ¥8,000" in text
+    assert "Total ¥57,930" in text
+    assert "West Japan Railway Company" in text
+    assert "T1234567890123" in text
+    assert_only_the_portal_font(path)
+    assert info_of(path)["Author"] == "West Japan Railway Company"
+
+
+def test_an_empty_month_says_there_were_no_card_payments(member, tmp_path):
+    document = document_services.receipt_request_month(member=member, year=2026, month=6)
+    text = text_of(path := pdf_path(document, tmp_path))
+    assert "この期間に登録カードでのお支払いはありませんでした。" in text
+    assert "0円" in text
+    assert_only_the_portal_font(path)
+
+
+def test_a_reprint_is_marked_with_its_number_and_first_issue_date(member, tmp_path):
+    month_of_payments(member, charges=2)
+    original = document_services.receipt_request_month(member=member, year=2026, month=10)
+    original.refresh_from_db()
+    with time_machine.travel(datetime(2026, 12, 3, 9, 0, tzinfo=JAPAN), tick=False):
+        reprint = document_services.document_reprint(member=member, document=original)
+    text = text_of(pdf_path(reprint, tmp_path))
+    original_text = text_of(pdf_path(original, tmp_path))
+    assert "再発行" in text
+    assert "初回発行日 2026年11月25日" in text
+    assert "再発行日 2026年12月3日" in text
+    assert "R-202611-000001" in text
+    # the same document otherwise: every line of the original is on the reprint
+    body = original_text.split("明細", 1)[1]
+    assert [line for line in body.splitlines() if line and line not in text] == []
+
+
+def test_refund_statement_shows_each_step_of_the_domain_example(member, tmp_path):
+    refund = domain_example_refund(member)
+    document = document_services.refund_statement_request(member=member, refund=refund)
+    text = text_of(path := pdf_path(document, tmp_path))
+    assert "払いもどし計算書" in text
+    assert "S-202611-000001" in text
+    assert "払いもどし日 2026年8月20日" in text
+    assert "大阪⇔三ノ宮（JR神戸線経由） 通勤" in text
+    assert "2026年4月1日〜2026年9月30日（6か月）" in text
+    assert "発売額 70,040円" in text
+    assert "使用月数 5か月" in text
+    assert "差し引く運賃 62,900円" in text
+    assert "3か月定期運賃 36,960円 × 1 ＝ 36,960円" in text
+    assert "1か月定期運賃 12,970円 × 2 ＝ 25,940円" in text
+    assert "定期券の払いもどし額 70,040円 − 62,900円 ＝ 7,140円" in text
+    assert "ICOCAの残額 1,000円" in text
+    assert "小計 8,140円" in text
+    assert "払いもどし手数料 − 220円" in text
+    assert "払いもどし額 7,920円" in text
+    assert "VISA ••••4242" in text
+    assert_only_the_portal_font(path)
+    info = info_of(path)
+    assert (info["Title"], info["Subject"]) == ("払いもどし計算書", "S-202611-000001")
+
+
+def test_refund_statement_in_english(member, tmp_path):
+    member.language = "en"
+    member.save()
+    document = document_services.refund_statement_request(member=member, refund=domain_example_refund(member))
+    text = text_of(pdf_path(document, tmp_path))
+    assert "Refund statement" in text
+    assert "3-month pass fare ¥36,960 × 1 = ¥36,960" in text
+    assert "Pass refund ¥70,040 − ¥62,900 = ¥7,140" in text
+    assert "Amount refunded ¥7,920" in text
