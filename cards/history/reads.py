@@ -23,8 +23,9 @@ starts at the position however deep it is.
 aggregate over that month's constant bounds (one partition, no per-row time
 zone arithmetic), all in one statement.
 
-Written by hand rather than with the ORM: the ORM took longer to compile
-these unions than PostgreSQL took to run them (docs/performance.md).
+Written by hand rather than with the ORM: on the benchmark's 10,000,000 rows
+(bench/history.py) Django took about 3 ms and 4 ms to compile these unions,
+PostgreSQL about 0.5 ms and 2 ms to run them.
 """
 
 from __future__ import annotations
