@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
-from django.db import connection
+from django.db import connections, router
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cards.history.lines import USAGE_KINDS, HistoryQuery, Position, Row, Source
@@ -65,8 +65,13 @@ _REFUND_COLUMNS = (
 )
 
 
+def _connection():
+    """The database history reads go to (a read replica, once a router says so)."""
+    return connections[router.db_for_read(UsageRecord)]
+
+
 def _instant(value: datetime):
-    return connection.ops.adapt_datetimefield_value(value)
+    return _connection().ops.adapt_datetimefield_value(value)
 
 
 def _placeholders(values: Sequence) -> str:
@@ -141,7 +146,7 @@ def read_lines(query: HistoryQuery, position: Position | None, limit: int) -> li
         f"SELECT * FROM ({' UNION ALL '.join(parts)}) AS history "
         "ORDER BY occurred_at DESC, source DESC, id DESC LIMIT %s"
     )
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(sql, [*params, limit])
         return [_row(values) for values in cursor.fetchall()]
 
@@ -198,7 +203,7 @@ def read_month_totals(query: HistoryQuery, months: Sequence[tuple[int, int]]) ->
             params += [key, *query.card_ids, _instant(start), _instant(end)]
     if not parts:
         return []
-    with connection.cursor() as cursor:
+    with _connection().cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return [
             (*divmod(int(key), 100), int(total or 0), int(paid or 0), int(received or 0), int(count))
