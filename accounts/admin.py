@@ -24,11 +24,12 @@ class AuditEventAdmin(admin.ModelAdmin):
     """The audit trail, read only: support looks, nobody edits."""
 
     list_display = ("at", "action", "member", "actor", "reason")
-    list_filter = ("action",)
-    search_fields = ("member__wester_id", "action")
-    date_hierarchy = "at"
+    # Exact keys only: a pattern search or a date hierarchy would read the whole table.
+    search_fields = ("member__wester_id__exact", "actor__username__exact", "action__exact")
+    search_help_text = "会員のWESTER ID、スタッフのユーザー名、または操作名（例：support.member_view）で検索できます。"
     list_select_related = ("member", "actor")
-    raw_id_fields = ("member", "actor")
+    fields = ("at", "action", "member", "actor", "reason", "detail")
+    readonly_fields = fields
     show_full_result_count = False
 
     def has_add_permission(self, request) -> bool:

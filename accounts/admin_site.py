@@ -8,8 +8,10 @@ from functools import update_wrapper
 from allauth.mfa.utils import is_mfa_enabled
 from django.contrib import admin, messages
 from django.contrib.auth import REDIRECT_FIELD_NAME
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +25,26 @@ class StaffAdminSite(admin.AdminSite):
     site_header = gettext_lazy("ICOCA会員メニュー サポートセンター")
     site_title = gettext_lazy("サポートセンター")
     index_title = gettext_lazy("サポートセンター")
+    index_template = "admin/support_index.html"  # a member search box first, for those who may see members
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every list page of this site, whoever registered it, counts at most
+        ``BoundedCountPaginator.CAP`` rows and never the whole table."""
+        super().register(model_or_iterable, admin_class, **options)
+        models = [model_or_iterable] if isinstance(model_or_iterable, type) else model_or_iterable
+        for model in models:
+            model_admin = self._registry.get(model)  # a swapped model (auth.User) is not registered
+            if model_admin is None:
+                continue
+            model_admin.paginator = BoundedCountPaginator
+            model_admin.show_full_result_count = False
+
+    def autocomplete_view(self, request):
+        """No screen here uses autocomplete fields: the JSON endpoint would be
+        a member search outside the menu, so only operators keep it."""
+        if not request.user.is_superuser:
+            raise Http404
+        return super().autocomplete_view(request)
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and is_mfa_enabled(request.user)
@@ -51,3 +73,19 @@ class StaffAdminSite(admin.AdminSite):
             return inner(request, *args, **kwargs)
 
         return update_wrapper(wrapper, inner)
+
+
+class BoundedCountPaginator(Paginator):
+    """The admin's paginator without an unbounded ``COUNT(*)``: it counts at
+    most ``CAP`` rows (``SELECT COUNT(*) FROM (… LIMIT CAP)``), so a list of a
+    table with millions of rows costs as much as its first pages. Past the
+    cap the list shows ``CAP`` results and the last page is the cap's."""
+
+    CAP = 1000
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if hasattr(object_list, "query"):
+            return object_list[: self.CAP].count()
+        return min(len(object_list), self.CAP)

@@ -105,3 +105,27 @@ def test_the_staff_sign_in_page_offers_no_sign_up_and_points_members_to_wester_i
     assert "/accounts/signup/" not in page
     assert 'autocomplete="current-password"' in page
     assert "WESTER IDでログイン" in page
+
+
+def test_admin_lists_never_count_a_whole_table(client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.admin_site import BoundedCountPaginator
+    from accounts.services import audit_record
+
+    monkeypatch.setattr(BoundedCountPaginator, "CAP", 5)
+    member = MemberFactory()
+    for _ in range(8):
+        audit_record(actor=member, member=member, action="card.rename")
+    staff = StaffFactory(is_superuser=True)
+    TOTP.activate(staff, generate_totp_secret())
+    client.force_login(staff)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/admin/accounts/auditevent/")
+
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 5
+    counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT" in sql.upper() for sql in counts)
