@@ -39,19 +39,27 @@ class Block:
     cards_seen: int = 0  # card lines (applied before, from the quick scan)
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, reason, type, key
     records: list[tuple[int, Record]] = field(default_factory=list)  # pass, refund, points
-    # Usage lines: each as its line number, card number, id and the rest of its content
-    # text (COPY-escaped, as ``content.content_text`` writes them) and its digest.
+    # The usage lines: their line numbers and card numbers, and the COPY text for them, made
+    # here so that the importing process has little left to do: ``key_copy`` holds a line
+    # ``id<TAB>digest`` for each, ``record_copy`` a line ``id<TAB>at<TAB>...<TAB>{}`` with
+    # braces doubled, whose ``{}`` (the card id, the last column) ``str.format`` fills.
     lines: list[int] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
-    keys: list[str] = field(default_factory=list)
-    rests: list[str] = field(default_factory=list)
-    digests: list[str] = field(default_factory=list)
+    key_copy: str = ""
+    record_copy: str = ""
     # The newest usage line per card number: (at, line, balance).
     latest: dict[str, tuple[str, int, int]] = field(default_factory=dict)
 
-    def text(self, index: int) -> str:
-        """The whole content text of a usage line of this block."""
-        return f"{self.keys[index]}\t{self.numbers[index]}\t{self.rests[index]}"
+    def usage(self) -> list[tuple[int, str, str]]:
+        """Each usage line as ``(line, content text, digest)``."""
+        keys = self.key_copy.split("\n")
+        records = self.record_copy.split("\n")
+        found = []
+        for index, (line, number) in enumerate(zip(self.lines, self.numbers, strict=True)):
+            key, digest = keys[index].split("\t")
+            rest = records[index][:-3].split("\t", 1)[1].replace("{{", "{").replace("}}", "}")
+            found.append((line, f"{key}\t{number}\t{rest}", digest))
+        return found
 
 
 def type_and_key(text: str) -> tuple[str, str]:
@@ -70,7 +78,7 @@ def type_and_key(text: str) -> tuple[str, str]:
 def parse_chunk(chunk: list[tuple[int, str]]) -> Block:
     """Parse ``(line number, text)`` pairs (the lines that could be read as text)."""
     block = Block(read=len(chunk))
-    lines, numbers, keys, rests, digests = block.lines, block.numbers, block.keys, block.rests, block.digests
+    lines, numbers, key_copy, record_copy = block.lines, block.numbers, [], []
     latest = block.latest
     digest = content.text_digest
     for line, text in chunk:
@@ -83,12 +91,15 @@ def parse_chunk(chunk: list[tuple[int, str]]) -> Block:
         key, number, rest = written.split("\t", 2)
         lines.append(line)
         numbers.append(number)
-        keys.append(key)
-        rests.append(rest)
-        digests.append(digest(written))
+        key_copy.append(f"{key}\t{digest(written)}\n")
+        record = f"{key}\t{rest}\t"
+        if "{" in record or "}" in record:
+            record = record.replace("{", "{{").replace("}", "}}")
+        record_copy.append(record + "{}\n")
         at, seen = values[2], latest.get(number)
         if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
             latest[number] = (at, line, values[5])
+    block.key_copy, block.record_copy = "".join(key_copy), "".join(record_copy)
     return block
 
 

@@ -110,7 +110,8 @@ def text_digest(text: str) -> str:
 _UNESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
 
 
-def _unescape(field: str) -> str:
+def unescape(field: str) -> str:
+    """One field of COPY text as it was before ``content_text`` escaped it."""
     if "\\" not in field:
         return field
     out, i = [], 0
@@ -127,7 +128,7 @@ def _unescape(field: str) -> str:
 
 def usage_values_from_text(text: str) -> Values:
     """The inverse of ``content_text`` for a usage record's values."""
-    fields = [_unescape(field) for field in text.split("\t")]
+    fields = [unescape(field) for field in text.split("\t")]
     fields[4], fields[5] = int(fields[4]), int(fields[5])
     return tuple(fields)
 

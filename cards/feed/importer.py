@@ -74,9 +74,9 @@ class ImportReport:
 
 def usage_writer() -> UsageWriter:
     if connection.vendor == "postgresql":
-        from .postgres import CopyUsageWriter
+        from .postgres import BackgroundWriter, CopyUsageWriter
 
-        return CopyUsageWriter()
+        return BackgroundWriter(CopyUsageWriter())
     return UsageWriter()
 
 
@@ -178,6 +178,7 @@ class _Run:
             writer.finish()
         finally:
             parser.close()
+            writer.close()
         self._drain(writer)
         self.imported += writer.imported
         self.unchanged += writer.unchanged
@@ -196,10 +197,10 @@ class _Run:
         self._show("lines", lines=self.read, position=True)
 
     def _drain(self, writer: UsageWriter) -> None:
-        for reject in writer.rejects:
+        while writer.rejects:
+            reject = writer.rejects.popleft()
             reason = reject.reason or unknown_card_reason(self.scratch, reject.unknown_card)
             self.scratch.reject(reject.line, reason, record_type="usage", key=reject.key)
-        writer.rejects.clear()
 
     def others(self) -> None:
         for applier in (PassApplier(self.scratch), RefundApplier(self.scratch), PointsApplier(self.scratch)):

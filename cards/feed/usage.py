@@ -19,6 +19,7 @@ per block.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,7 +30,7 @@ from django.db.models import Q
 from cards.models import Card, UsageKey, UsageRecord
 
 from .blocks import Block
-from .content import Values, conflict_reason, differences, usage_values_from_text, utc_text
+from .content import Values, conflict_reason, differences, unescape, usage_values_from_text, utc_text
 
 _CHUNK = 500
 
@@ -108,7 +109,7 @@ class UsageWriter:
     def __init__(self) -> None:
         self.cards, self.balances = CardIds(), Balances()
         self.imported = self.unchanged = 0
-        self.rejects: list[UsageReject] = []  # taken by the importer after each block
+        self.rejects: deque[UsageReject] = deque()  # taken by the importer (popleft)
         self._conflicts: set[int] = set()
 
     def write_block(self, block: Block) -> None:
@@ -125,26 +126,50 @@ class UsageWriter:
     def finish(self) -> None:
         self.balances.write()
 
+    def close(self) -> None:
+        """After an error: stop (what was written stays written)."""
+
     def _reject_unknown(self, block: Block, card_ids: list[int | None]) -> None:
-        for index, card_id in enumerate(card_ids):
+        for (line, text, _), card_id in zip(block.usage(), card_ids, strict=True):
             if card_id is None:
-                key = usage_values_from_text(block.text(index))[0]
-                self.rejects.append(UsageReject(block.lines[index], key, "", unknown_card=block.numbers[index]))
+                values = usage_values_from_text(text)
+                self.rejects.append(UsageReject(line, values[0], "", unknown_card=values[1]))
 
     def begin(self) -> None:
         """The first statement of each block's transaction."""
 
     def write(self, block: Block, card_ids: list[int | None]) -> None:
-        self.write_rows(self.rows(block, card_ids))
+        if not self.replayed(block, card_ids):
+            self.write_rows(self.rows(block, card_ids))
+
+    def replayed(self, block: Block, card_ids: list[int | None]) -> bool:
+        """Count a replayed block (each line's id stored, with the same digest, once in the
+        block) as unchanged, without looking further at its lines."""
+        pairs = [pair.split("\t") for pair in block.key_copy.split("\n")[:-1]]
+        keys = [unescape(key) for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            return False
+        stored = self._stored_digests(keys)
+        known = 0
+        for key, (_, signature), card_id in zip(keys, pairs, card_ids, strict=True):
+            if card_id is not None:
+                if stored.get(key) != signature:
+                    return False
+                known += 1
+        self.unchanged += known
+        ids, note = self.cards.ids, self.balances.note
+        for number, (at, line, balance) in block.latest.items():
+            if ids.get(number) is not None:
+                note(ids[number], at, line, balance)
+        return True
 
     @staticmethod
     def rows(block: Block, card_ids: list[int | None]) -> list[Row]:
-        rows = []
-        for index, card_id in enumerate(card_ids):
-            if card_id is not None:
-                text = block.text(index)
-                rows.append((block.lines[index], usage_values_from_text(text), text, block.digests[index], card_id))
-        return rows
+        return [
+            (line, usage_values_from_text(text), text, digest, card_id)
+            for (line, text, digest), card_id in zip(block.usage(), card_ids, strict=True)
+            if card_id is not None
+        ]
 
     # -- the careful way ---------------------------------------------------------------------
 
@@ -187,7 +212,7 @@ class UsageWriter:
     @staticmethod
     def _stored_digests(keys: list[str]) -> dict[str, str]:
         stored = {}
-        for chunk in _chunks(keys):
+        for chunk in _chunks(keys, 5000):
             stored.update(UsageKey.objects.filter(center_id__in=chunk).values_list("center_id", "digest"))
         return stored
 

@@ -233,6 +233,17 @@ def test_the_same_id_with_other_content_is_a_conflict(run, batches, line, what):
     assert {k: v for k, v in reject.items() if not k.startswith("_")} == line
 
 
+def test_text_is_stored_as_sent_whatever_it_holds(run, batches):
+    odd = {"from": "{大阪}", "to": "京\\都\t{0}\n", "id": "U-{1}\\t"}
+    report = run(card(), ride(**odd), purchase(merchant="売店 {x} \\N"), ride(id="U-{", icoca_number=OTHER))
+    assert counts(report) == (4, 3, 0, 1)
+    stored = UsageRecord.objects.get(center_id="U-{1}\\t")
+    assert (stored.from_station, stored.to_station) == ("{大阪}", "京\\都\t{0}\n")
+    assert UsageRecord.objects.get(kind="purchase").merchant == "売店 {x} \\N"
+    assert rejects_of(report)[0]["id"] == "U-{"
+    assert counts(run(ride(**odd), purchase(merchant="売店 {x} \\N"))) == (2, 0, 2, 0)
+
+
 def test_the_same_id_twice_in_one_file(run, batches):
     report = run(card(), ride(), ride(), ride(balance=4000), ride(id="U-2"), ride(id="U-2"))
     assert counts(report) == (6, 3, 2, 1)
@@ -534,7 +545,7 @@ def test_the_pool_falls_back_to_parsing_here(monkeypatch):
 
     monkeypatch.setattr(parser.pool, "submit", broken)
     found = [*parser.submit([(1, json.dumps(ride()))]), *parser.finish()]
-    assert [block.keys for block in found] == [["U-20261120-00000001"]] and parser.pool is None
+    assert [block.lines for block in found] == [[1]] and parser.pool is None
 
 
 # -- balances ---------------------------------------------------------------------------------
