@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 warmup=args.warmup,
                 command=command,
             )
-            write_page(args.output, page)
+            write_page(args.output, page, measured={f"{r.benchmark.group}.{r.benchmark.name}" for r in results})
             print(f"bench: wrote {args.output}", file=sys.stderr)
         return 0
     finally:

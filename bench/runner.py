@@ -263,9 +263,28 @@ def replace_below_marker(existing: str | None, generated: str) -> str:
     return f"{head}{MARKER}\n{generated}"
 
 
-def write_page(path: Path, generated: str) -> None:
+_RESULT_ROW = re.compile(r"^\| (?P<name>[\w]+\.[\w.]+) \|.*\|$", re.MULTILINE)
+KEPT_HEADING = "### Earlier results (benchmarks not run this time, as last measured)"
+
+
+def earlier_rows(existing: str | None, measured: set[str]) -> list[str]:
+    """Result rows of the page's earlier runs for benchmarks this run did not
+    measure, so that running one group keeps the others' figures."""
+    if not existing or not (found := _MARKER_LINE.search(existing)):
+        return []
+    rows = _RESULT_ROW.finditer(existing[found.end():])
+    return [row.group(0) for row in rows if row.group("name") not in measured]
+
+
+def write_page(path: Path, generated: str, measured: set[str] | None = None) -> None:
+    """Write the generated results below the marker. ``measured`` names the
+    benchmarks (``group.name``) of this run: rows of the others are kept."""
     path = Path(path)
     existing = path.read_text(encoding="utf-8") if path.exists() else None
+    kept = earlier_rows(existing, measured) if measured is not None else []
+    if kept:
+        header = "\n".join(markdown_table([]).splitlines()[:2])
+        generated = f"{generated.rstrip()}\n\n{KEPT_HEADING}\n\n{header}\n" + "\n".join(kept) + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(replace_below_marker(existing, generated), encoding="utf-8")

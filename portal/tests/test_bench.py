@@ -149,3 +149,17 @@ def test_the_benchmark_database_on_sqlite_is_a_throwaway_file(tmp_path, url):
     database = bench_database(url, tmp_path)
     assert database.vendor == "sqlite"
     assert database.url == f"sqlite:///{tmp_path}/portal_bench.sqlite3"
+
+
+def test_running_one_group_keeps_the_other_groups_figures(tmp_path):
+    path = tmp_path / "performance.md"
+    both = fake_registry([]).run(["fake", "elsewhere"], samples=5, warmup=0)
+    write_page(path, page_for(both), measured={"fake.fake_page", "elsewhere.other"})
+    one = fake_registry([]).run(["fake"], samples=5, warmup=0)
+
+    write_page(path, page_for(one), measured={"fake.fake_page"})
+
+    text = path.read_text(encoding="utf-8")
+    latest, earlier = text.split("Earlier results")
+    assert "| fake.fake_page |" in latest and "| fake.fake_page |" not in earlier
+    assert "| elsewhere.other |" in earlier and "| elsewhere.other |" not in latest
