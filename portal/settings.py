@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "cards",
     "billing",
     "billing.providers.sandbox",
+    "support",
     "portal",
 ]
 

@@ -1,0 +1,297 @@
+"""The support center in the admin: member search and the member page
+(replacing the member change form for members), actions on a member's
+behalf, the feed lookup, and the audit log for supervisors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from accounts.admin import AuditEventAdmin, MemberAdmin
+from accounts.exceptions import PortalError
+from accounts.models import AuditEvent, Member
+from billing.models import Document, DocumentStatus
+from cards.masking import mask_icoca_number
+from cards.models import Card, FeedReject
+from cards.selectors import SUSPENDABLE_STATUSES
+from support import roles, selectors, services
+from support.forms import DocumentActionForm, LostDeviceForm, ReasonForm
+
+
+@dataclass(frozen=True)
+class Action:
+    slug: str
+    title: str
+    button: str
+    form: type
+
+
+ACTIONS = {
+    action.slug: action
+    for action in (
+        Action("lost-device", "紛失・故障の再発行登録", "利用を停止する", LostDeviceForm),
+        Action("document-resend", "書類をメールで再送", "メールを送る", DocumentActionForm),
+        Action("document-rerun", "書類を作り直す", "作り直す", DocumentActionForm),
+        Action("sessions-end", "すべてのログインを終了", "ログインを終了する", ReasonForm),
+        Action("unlock", "ロックを解除", "ロックを解除する", ReasonForm),
+    )
+}
+
+admin.site.unregister(Member)
+admin.site.unregister(AuditEvent)
+
+
+@admin.register(Member)
+class SupportMemberAdmin(MemberAdmin):
+    """Operators (superusers) keep the account form for staff accounts; for a
+    member, everyone who may see members gets the member page."""
+
+    list_per_page = 50
+    show_full_result_count = False
+    search_fields = ("wester_id",)  # only to show the search box; get_search_results does the work
+    search_help_text = "WESTER ID、氏名（一部）、メールアドレス、ICOCA番号（17文字、または末尾4〜6文字）のどれかで検索できます。"
+
+    def get_list_display(self, request):
+        if request.user.is_superuser:
+            return super().get_list_display(request)
+        return ("member_name", "wester_id", "email", "is_active", "last_signed_in_at")
+
+    @admin.display(description="氏名")
+    def member_name(self, member):
+        return member.display_name
+
+    def get_list_filter(self, request):
+        return super().get_list_filter(request) if request.user.is_superuser else ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(wester_id__isnull=False, is_staff=False, is_superuser=False)
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            # Support finds a member by a key; it does not browse two million of them.
+            return (queryset if request.user.is_superuser else queryset.none()), False
+        ids, _kinds = selectors.member_search_ids(search_term, base=queryset)
+        if request.user.is_superuser:
+            ids += list(queryset.filter(username=search_term.strip()).values_list("pk", flat=True)[:1])
+        return queryset.filter(pk__in=ids), False
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<path:object_id>/support/<slug:action>/",
+                self.admin_site.admin_view(self.action_view),
+                name="accounts_member_support_action",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    # --- The member page --------------------------------------------------------------------
+
+    def _member(self, request, object_id) -> Member | None:
+        member = self.get_object(request, unquote(object_id))
+        if member is None or member.is_staff or member.is_superuser or not member.wester_id:
+            return member if member is not None and request.user.is_superuser else None
+        return member
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        member = self._member(request, object_id)
+        if member is None:
+            raise Http404
+        if member.is_staff or member.is_superuser or not member.wester_id:
+            return super().change_view(request, object_id, form_url, extra_context)  # an operator on a staff account
+        if not self.has_view_permission(request, member):
+            raise PermissionDenied
+        if request.method != "GET":
+            return HttpResponseRedirect(request.path)
+        before = selectors.UsageCursor.decode(request.GET.get("before"))
+        services.member_view_record(
+            staff=request.user, member=member, what="usage_page" if before else "member_page"
+        )
+        page = selectors.member_page(member, user=request.user, usage_before=before)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"{member.display_name}（{member.wester_id}）",
+            "member": member,
+            "page": page,
+            "may_act": roles.may_act_for_member(request.user),
+            **{
+                f"{slug.replace('-', '_')}_url": reverse("admin:accounts_member_support_action", args=[member.pk, slug])
+                for slug in ACTIONS
+            },
+            "document_failed": DocumentStatus.FAILED,
+            "document_ready": DocumentStatus.READY,
+            "usage_first_page": before is not None,
+        }
+        return TemplateResponse(request, "support/member_page.html", context)
+
+    # --- Actions on the member's behalf --------------------------------------------------------
+
+    def action_view(self, request, object_id, action):
+        action = ACTIONS.get(action)
+        member = self._member(request, object_id)
+        if action is None or member is None or member.is_staff or member.is_superuser:
+            raise Http404
+        if not (self.has_view_permission(request, member) and roles.may_act_for_member(request.user)):
+            raise PermissionDenied
+        devices = None
+        if action.slug == "lost-device":
+            devices = set(
+                Card.objects.filter(member=member, status__in=SUSPENDABLE_STATUSES).values_list("device", flat=True)
+            )
+        kwargs = {"devices": devices} if action.form is LostDeviceForm else {}
+        document = None
+        if request.method == "POST":
+            form = action.form(request.POST, **kwargs)
+            if form.is_valid():
+                try:
+                    message = self._run(request, member, action, form.cleaned_data)
+                except PortalError as error:
+                    form.add_error(None, str(error))
+                else:
+                    messages.success(request, message)
+                    return HttpResponseRedirect(reverse("admin:accounts_member_change", args=[member.pk]))
+        else:
+            form = action.form(initial={"document": request.GET.get("document")}, **kwargs)
+        if action.form is DocumentActionForm:
+            document_id = form.data.get("document") if form.is_bound else request.GET.get("document")
+            document = Document.objects.filter(member=member, public_id=_uuid(document_id)).first()
+            if document is None:
+                raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": action.title,
+            "member": member,
+            "action": action,
+            "form": form,
+            "document": document,
+            "member_url": reverse("admin:accounts_member_change", args=[member.pk]),
+        }
+        return TemplateResponse(request, "support/member_action.html", context, status=400 if form.errors else 200)
+
+    def _run(self, request, member, action, data) -> str:
+        staff, reason = request.user, data["reason"]
+        if action.slug == "lost-device":
+            cards = services.support_lost_device_report(staff=staff, member=member, device=data["device"], reason=reason)
+            return f"{len(cards)}枚のICOCAの利用を停止しました（再発行登録）。"
+        if action.slug == "document-resend":
+            document = services.support_document_resend(
+                staff=staff, member=member, document_id=data["document"], reason=reason
+            )
+            return f"書類 {document.number} を {member.email} に送りました。"
+        if action.slug == "document-rerun":
+            document = services.support_document_rerun(
+                staff=staff, member=member, document_id=data["document"], reason=reason
+            )
+            return f"書類 {document.number} の作成をもう一度依頼しました。"
+        if action.slug == "sessions-end":
+            ended = services.support_sessions_end(staff=staff, member=member, reason=reason)
+            return f"{ended}件のログインを終了しました。"
+        services.support_member_unlock(staff=staff, member=member, reason=reason)
+        return "ロックを解除しました。会員は再びログインできます。"
+
+
+def _uuid(value):
+    import uuid
+
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
+@admin.register(AuditEvent)
+class SupportAuditEventAdmin(AuditEventAdmin):
+    """The whole audit log (every member, every staff account): supervisors
+    and operators. Agents see a member's trail on the member page. Nobody can
+    add, change or delete an entry here, superusers included."""
+
+    actions = None
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return roles.sees_staff_audit(request.user)
+
+    def has_module_permission(self, request) -> bool:
+        return roles.sees_staff_audit(request.user)
+
+
+ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
+
+
+@admin.register(FeedReject)
+class FeedRejectAdmin(admin.ModelAdmin):
+    """What happened to a feed line: the rejected lines and reasons of the
+    last imports, searchable by record id or ICOCA number. Read only."""
+
+    show_full_result_count = False
+    list_per_page = 50
+    list_display = ("feed_file", "imported_at", "line_no", "kind", "key", "why")
+    list_display_links = ("line_no",)
+    readonly_fields = ("feed_file", "imported_at", "line_no", "kind", "key", "why", "line_masked", "line_full")
+    search_fields = ("record_key",)  # the box; get_search_results does the work
+    search_help_text = "レコードID、またはICOCA番号（17文字）で検索できます。直近の取り込みの行だけを表示します。"
+    actions = None
+
+    def get_queryset(self, request):
+        return selectors.feed_rejects("")
+
+    def get_search_results(self, request, queryset, search_term):
+        return queryset & selectors.feed_rejects(search_term), False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="ファイル")
+    def feed_file(self, reject):
+        return reject.feed_import.file_name
+
+    @admin.display(description="取り込み日時")
+    def imported_at(self, reject):
+        return reject.feed_import.started_at
+
+    @admin.display(description="行番号")
+    def line_no(self, reject):
+        return reject.line_number
+
+    @admin.display(description="種類")
+    def kind(self, reject):
+        return reject.record_type
+
+    @admin.display(description="レコードID")
+    def key(self, reject):
+        return reject.record_key
+
+    @admin.display(description="理由")
+    def why(self, reject):
+        return reject.reason
+
+    @admin.display(description="行の内容")
+    def line_masked(self, reject):
+        masked = ICOCA_NUMBER_IN_TEXT.sub(lambda found: mask_icoca_number(found.group()), reject.line)
+        return format_html("<code class='feed-line'>{}</code>", masked)
+
+    @admin.display(description="行の内容")
+    def line_full(self, reject):
+        return format_html("<code class='feed-line'>{}</code>", reject.line)
+
+    def get_fields(self, request, obj=None):
+        line = "line_full" if roles.sees_full_icoca_number(request.user) else "line_masked"
+        return ("feed_file", "imported_at", "line_no", "kind", "key", "why", line)

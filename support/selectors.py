@@ -1,0 +1,245 @@
+"""Reads for the support center: the one-box member search and what the
+member page shows. Every read is bounded (a LIMIT or one member's rows)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from allauth.usersessions.models import UserSession
+from django.db import connection
+from django.db.models import BooleanField, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Reverse
+
+from accounts.models import AuditEvent, Member
+from billing.models import Document, PaymentMethod
+from cards.models import Card, CommuterPass, FeedImport, FeedReject, Refund, UsageRecord
+from cards.window import earliest_date, japan_today
+from support import roles
+
+SEARCH_LIMIT = 50  # members a search may return: a caller is one person
+USAGE_PAGE = 20
+DOCUMENTS_SHOWN = 30
+AUDIT_SHOWN = 50
+
+FULL_NUMBER = re.compile(r"^JW[0-9A-Z]{15}$")
+NUMBER_TAIL = re.compile(r"^[0-9A-Z]{4,6}$")
+
+
+@dataclass(frozen=True)
+class SearchKind:
+    """What a search term was taken for (shown above the results)."""
+
+    code: str
+    label: str
+
+
+WESTER_ID = SearchKind("wester_id", "WESTER ID")
+ICOCA_NUMBER = SearchKind("icoca_number", "ICOCA番号")
+ICOCA_TAIL = SearchKind("icoca_tail", "ICOCA番号の末尾")
+EMAIL = SearchKind("email", "メールアドレス")
+NAME = SearchKind("name", "氏名")
+
+
+def _clean(term: str) -> str:
+    # Full-width letters, digits and spaces (typed on a Japanese keyboard) → half-width.
+    term = (term or "").strip().translate({code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)})
+    return " ".join(term.replace("\u3000", " ").split())
+
+
+def search_kinds(term: str) -> list[SearchKind]:
+    """Which keys a term is tried against, in that order."""
+    term = _clean(term)
+    if not term:
+        return []
+    upper = term.upper().replace(" ", "").replace("-", "")
+    if FULL_NUMBER.match(upper):
+        return [ICOCA_NUMBER]
+    kinds = [WESTER_ID]
+    if "@" in term:
+        return [*kinds, EMAIL]
+    if NUMBER_TAIL.match(upper):
+        kinds.append(ICOCA_TAIL)
+    kinds.append(NAME)
+    return kinds
+
+
+def _members_of_cards(cards: QuerySet[Card]) -> list[int]:
+    return list(cards.order_by().values_list("member_id", flat=True).distinct()[:SEARCH_LIMIT])
+
+
+def _name_ids(term: str, base: QuerySet[Member]) -> list[int]:
+    if len(term) >= 3 or connection.vendor != "postgresql":
+        # A part of the name anywhere: the trigram index (member_name_trgm).
+        matches = base.filter(name__contains=term)
+    else:
+        # One or two characters (a family or given name such as 山田, 花子):
+        # a prefix of the name (member_name_prefix) or a whole word of it
+        # (strict word similarity through member_name_trgm).
+        word = RawSQL('%s <<%% "accounts_member"."name"', [term], output_field=BooleanField())
+        matches = base.filter(Q(name__startswith=term) | Q(word))
+    return list(matches.order_by().values_list("pk", flat=True)[:SEARCH_LIMIT])
+
+
+def member_search_ids(term: str, *, base: QuerySet[Member] | None = None) -> tuple[list[int], list[SearchKind]]:
+    """The ids of the members a term finds (at most ``SEARCH_LIMIT``), and
+    what the term was taken for. ``base`` is the members the caller may see."""
+    term = _clean(term)
+    kinds = search_kinds(term)
+    base = base if base is not None else members_visible()
+    upper = term.upper().replace(" ", "").replace("-", "")
+    ids: list[int] = []
+    for kind in kinds:
+        if kind is ICOCA_NUMBER:
+            found = _members_of_cards(Card.objects.filter(icoca_number=upper))
+        elif kind is WESTER_ID:
+            found = list(base.filter(wester_id=term).values_list("pk", flat=True)[:1])
+        elif kind is ICOCA_TAIL:
+            found = _members_of_cards(
+                Card.objects.annotate(reversed_number=Reverse("icoca_number")).filter(
+                    reversed_number__startswith=upper[::-1]
+                )
+            )
+        elif kind is EMAIL:
+            found = list(base.filter(email__icontains=term).order_by().values_list("pk", flat=True)[:SEARCH_LIMIT])
+        else:
+            found = _name_ids(term, base)
+        ids += [pk for pk in found if pk not in ids]
+    if ids and (ICOCA_NUMBER in kinds or ICOCA_TAIL in kinds):  # card holders: only those the caller may see
+        visible = set(base.filter(pk__in=ids).values_list("pk", flat=True))
+        ids = [pk for pk in ids if pk in visible]
+    return ids[:SEARCH_LIMIT], kinds
+
+
+def members_visible() -> QuerySet[Member]:
+    """Members, never staff accounts: support sees the people who hold cards."""
+    return Member.objects.filter(wester_id__isnull=False, is_staff=False, is_superuser=False)
+
+
+# --- The member page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UsageCursor:
+    occurred_at: datetime
+    id: int
+
+    def encode(self) -> str:
+        return f"{self.occurred_at.isoformat()}~{self.id}"
+
+    @classmethod
+    def decode(cls, value: str | None) -> UsageCursor | None:
+        if not value:
+            return None
+        try:
+            when, pk = value.rsplit("~", 1)
+            occurred_at = datetime.fromisoformat(when)
+            if occurred_at.tzinfo is None:
+                return None
+            return cls(occurred_at, int(pk))
+        except ValueError:
+            return None
+
+
+def member_usage(card_ids: list[int], *, before: UsageCursor | None, today=None) -> tuple[list[UsageRecord], UsageCursor | None]:
+    """One page of the member's latest usage over all their cards, newest
+    first, keyset-paged on (occurred_at, id) inside the document window."""
+    if not card_ids:
+        return [], None
+    from cards.window import JAPAN
+
+    start = datetime.combine(earliest_date(today or japan_today()), datetime.min.time(), tzinfo=JAPAN)
+    rows = UsageRecord.objects.filter(card_id__in=card_ids, occurred_at__gte=start)
+    if before is not None:
+        rows = rows.filter(
+            Q(occurred_at__lt=before.occurred_at) | Q(occurred_at=before.occurred_at, id__lt=before.id)
+        )
+    page = list(rows.order_by("-occurred_at", "-id")[: USAGE_PAGE + 1])
+    following = None
+    if len(page) > USAGE_PAGE:
+        page = page[:USAGE_PAGE]
+        following = UsageCursor(page[-1].occurred_at, page[-1].id)
+    return page, following
+
+
+def member_page(member: Member, *, user, usage_before: UsageCursor | None = None) -> dict[str, object]:
+    """Everything the member page shows, each part only when ``user`` may see it."""
+    cards = list(Card.objects.filter(member=member).order_by("issued_at", "id"))
+    card_ids = [card.pk for card in cards]
+    by_id = {card.pk: card for card in cards}
+    full_number = roles.sees_full_icoca_number(user)
+    for card in cards:
+        card.shown_number = card.icoca_number if full_number else card.masked_number
+    page: dict[str, object] = {"full_number": full_number, "sees_staff_audit": roles.sees_staff_audit(user)}
+    if user.has_perm("cards.view_card"):
+        page["cards"] = cards
+    if user.has_perm("cards.view_commuterpass"):
+        passes = list(CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20])
+        for commuter_pass in passes:
+            commuter_pass.card_shown = by_id[commuter_pass.card_id]
+        page["passes"] = passes
+    if user.has_perm("cards.view_usagerecord"):
+        usage, following = member_usage(card_ids, before=usage_before)
+        for record in usage:
+            record.card_shown = by_id[record.card_id]
+        page["usage"], page["usage_next"] = usage, following
+    if user.has_perm("billing.view_paymentmethod"):
+        page["payment_methods"] = list(
+            PaymentMethod.objects.filter(member=member).order_by("removed_at", "-is_default", "-created_at")[:20]
+        )
+    if user.has_perm("billing.view_document"):
+        page["documents"] = list(
+            Document.objects.filter(member=member).order_by("-requested_at", "-id")[:DOCUMENTS_SHOWN]
+        )
+    if user.has_perm("cards.view_refund"):
+        refunds = list(Refund.objects.filter(card_id__in=card_ids).order_by("-refunded_at", "-id")[:20])
+        for refund in refunds:
+            refund.card_shown = by_id[refund.card_id]
+        page["refunds"] = refunds
+    if user.has_perm("accounts.view_member"):
+        page["sessions"] = list(UserSession.objects.filter(user=member).order_by("-last_seen_at")[:20])
+    if user.has_perm("accounts.view_auditevent"):
+        page["audit"] = list(member_audit(member, user=user)[:AUDIT_SHOWN])
+        for event in page["audit"]:
+            event.label = ACTION_LABELS.get(event.action, "")
+    return page
+
+
+ACTION_LABELS = {
+    "support.member_view": "会員ページを表示",
+    "support.document_resend": "書類をメールで再送",
+    "support.document_rerun": "書類を作り直し",
+    "support.sessions_end": "すべてのログインを終了",
+    "support.member_unlock": "ロックを解除",
+    "card.lost_device_report": "紛失・故障の再発行登録",
+}
+
+
+def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
+    """The member's audit trail. An agent sees what the member, the system and
+    they themselves did; the entries of other staff (their views and actions)
+    are for supervisors (``support.view_staff_audit``)."""
+    events = AuditEvent.objects.filter(member=member).select_related("actor").order_by("-at", "-id")
+    if not roles.sees_staff_audit(user):
+        events = events.filter(Q(actor__isnull=True) | Q(actor=member) | Q(actor=user) | Q(actor__is_staff=False))
+    return events
+
+
+RECENT_IMPORTS = 50
+
+
+def feed_rejects(term: str) -> QuerySet[FeedReject]:
+    """Rejected lines of the last ``RECENT_IMPORTS`` feed files, newest
+    first, by record id or ICOCA number (anywhere in the line)."""
+    recent = list(FeedImport.objects.order_by("-started_at", "-id").values_list("pk", flat=True)[:RECENT_IMPORTS])
+    rejects = (
+        FeedReject.objects.filter(feed_import_id__in=recent)
+        .select_related("feed_import")
+        .order_by("-feed_import_id", "line_number")
+    )
+    term = _clean(term)
+    if term:
+        rejects = rejects.filter(Q(record_key=term) | Q(record_key=term.upper()) | Q(line__contains=term.upper()))
+    return rejects

@@ -1,0 +1,130 @@
+"""What support staff do on a member's behalf. Each action asks for a
+reason and writes one audit entry (who, which member, what, the reason);
+the lost-device report goes through the same service the member uses.
+
+"Unlock a member": WESTER ID members have no password here, so there is no
+failed-password lock to clear (allauth's login rate limits only count staff
+password sign-ins). A member is locked out of the portal when their account
+is deactivated (``is_active`` off: by an operator after a fraud report or
+misuse); unlocking turns it back on, with the reason recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from allauth.usersessions.adapter import get_adapter as usersessions_adapter
+from allauth.usersessions.models import UserSession
+from django.db import transaction
+
+from accounts.models import Member
+from accounts.services import audit_record
+from billing import document_services, documents
+from billing.document_mail import document_message
+from billing.models import Document, DocumentStatus
+from cards.services import lost_device_report
+from support.exceptions import SupportActionRefused
+
+logger = logging.getLogger(__name__)
+
+REASON_MAX = 1000
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise SupportActionRefused("理由を入力してください。")
+    if len(reason) > REASON_MAX:
+        raise SupportActionRefused(f"理由は{REASON_MAX}文字以内で入力してください。")
+    return reason
+
+
+def member_view_record(*, staff: Member, member: Member, what: str = "member_page", reason: str = "") -> None:
+    """A staff member looked at a member's page (each view, each usage page)."""
+    audit_record(actor=staff, member=member, action="support.member_view", detail={"page": what}, reason=reason[:REASON_MAX])
+
+
+@transaction.atomic
+def support_lost_device_report(*, staff: Member, member: Member, device: str, reason: str):
+    """紛失・故障の再発行登録 on the member's behalf (the member's own service;
+    it writes the audit entry with the staff account and the reason)."""
+    return lost_device_report(member=member, device=device, actor=staff, reason=_reason(reason))
+
+
+def _member_document(member: Member, document_id) -> Document:
+    document = Document.objects.select_related("member").filter(public_id=document_id, member=member).first()
+    if document is None:
+        raise SupportActionRefused("この会員の書類ではありません。")
+    return document
+
+
+def support_document_resend(*, staff: Member, member: Member, document_id, reason: str) -> Document:
+    """Send a document to the member's e-mail address again.
+
+    An e-mail that failed goes back through the mail task (billing's
+    ``document_email_retry``, the member's own 「メールを再送する」); a document
+    already e-mailed is sent once more now, with its stored PDF (billing has
+    no service for a second e-mail: its mail task sends each original once)."""
+    reason = _reason(reason)
+    document = _member_document(member, document_id)
+    if document.status != DocumentStatus.READY:
+        raise SupportActionRefused("作成が済んでいない書類は送れません。")
+    if not member.email:
+        raise SupportActionRefused("この会員にはメールアドレスがありません。")
+    if document.emailed_at is None and document.email_failed_reason:
+        document_services.document_email_retry(member=member, document=document)
+        how = "retry"
+    elif document.emailed_at is None and not document.is_reprint:
+        raise SupportActionRefused("この書類のメールはまだ送信中です。しばらくしてから確認してください。")
+    else:
+        with document.file.open("rb") as stored:
+            data = stored.read()
+        document_message(document, data, documents.file_name(document)).send()
+        how = "sent_again"
+    audit_record(
+        actor=staff, member=member, action="support.document_resend",
+        detail={"document": str(document.public_id), "document_number": document.number, "how": how},
+        reason=reason,
+    )
+    logger.info("document e-mailed again by support", extra={"document": document.pk, "how": how})
+    return document
+
+
+def support_document_rerun(*, staff: Member, member: Member, document_id, reason: str) -> Document:
+    """Make a document that failed again (billing's ``document_retry``)."""
+    reason = _reason(reason)
+    document = _member_document(member, document_id)
+    if document.status != DocumentStatus.FAILED:
+        raise SupportActionRefused("作成に失敗した書類だけを作り直せます。")
+    with transaction.atomic():
+        audit_record(
+            actor=staff, member=member, action="support.document_rerun",
+            detail={"document": str(document.public_id), "document_number": document.number,
+                    "failure_reason": document.failure_reason[:200]},
+            reason=reason,
+        )
+        document = document_services.document_retry(member=member, document=document)
+    return document
+
+
+@transaction.atomic
+def support_sessions_end(*, staff: Member, member: Member, reason: str) -> int:
+    """Sign the member out everywhere: every session of theirs ends."""
+    reason = _reason(reason)
+    sessions = list(UserSession.objects.filter(user=member))
+    usersessions_adapter().end_sessions(sessions)
+    audit_record(actor=staff, member=member, action="support.sessions_end", detail={"sessions": len(sessions)}, reason=reason)
+    return len(sessions)
+
+
+@transaction.atomic
+def support_member_unlock(*, staff: Member, member: Member, reason: str) -> Member:
+    """Let a deactivated member sign in again (see the module's docstring)."""
+    reason = _reason(reason)
+    locked = Member.objects.select_for_update().get(pk=member.pk)
+    if locked.is_active:
+        raise SupportActionRefused("この会員はロックされていません。")
+    locked.is_active = True
+    locked.save(update_fields=["is_active"])
+    audit_record(actor=staff, member=locked, action="support.member_unlock", detail={"was_active": False}, reason=reason)
+    return locked

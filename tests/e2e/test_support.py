@@ -1,0 +1,145 @@
+"""The support center in Chromium at 1280 px: an agent finds a member by the
+last digits of an ICOCA number, reports a lost device and re-sends a receipt
+with a reason; a supervisor sees the full number and the agent's entries in
+the audit log. Screenshots of each page go to test-artifacts/."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.mfa.totp.internal.auth import generate_totp_secret
+from django.core import mail
+from playwright.sync_api import expect
+
+from accounts.models import AuditEvent
+from accounts.tests.test_admin_site import PASSWORD, current_code
+from cards.models import CardStatus
+from conftest import ARTIFACTS
+from support.tests.helpers import agent, member_with_everything, supervisor
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def desk(browser):
+    """A support desk's screen: 1280 px wide."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"support-{name}.png"), full_page=True)
+
+
+def staff_sign_in(page, live_server, username: str, secret: str) -> None:
+    page.goto(live_server.url + "/admin/")
+    page.locator("input[name=login]").fill(username)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.locator("input[name=code]").fill(current_code(secret))
+    page.locator("input[name=code]").press("Enter")
+    expect(page.get_by_role("heading", name="サポートセンター")).to_be_visible()
+
+
+def find_member(page, digits: str, name: str) -> None:
+    page.get_by_label("会員を探す").fill(digits)
+    page.get_by_label("会員を探す").press("Enter")
+    expect(page.locator("#result_list")).to_contain_text(name)
+    shot(page, "search")
+    page.locator("#result_list").get_by_role("link", name=name).click()
+
+
+def test_an_agent_reports_a_lost_device_and_resends_a_receipt(desk, live_server, browser):
+    member, phone, watch = member_with_everything()
+    receipt = member.documents.get()
+    secret = generate_totp_secret()
+    agent(username="agent-sato", secret=secret)
+
+    staff_sign_in(desk, live_server, "agent-sato", secret)
+    shot(desk, "index-agent")
+    find_member(desk, "123456", "山田 花子")
+
+    expect(desk.get_by_role("heading", name="ICOCA", exact=True)).to_be_visible()
+    expect(desk.locator("body")).to_contain_text(phone.masked_number)
+    expect(desk.locator("body")).not_to_contain_text(phone.icoca_number)
+    expect(desk.locator("body")).to_contain_text("VISA ••••4242")
+    shot(desk, "member-agent")
+
+    # Report the lost iPhone: a confirmation page, a reason, then done.
+    desk.get_by_role("link", name="紛失・故障の再発行登録").click()
+    expect(desk.locator(".warning-box")).to_contain_text("取り消せません")
+    desk.get_by_label("iPhone").check()
+    desk.get_by_role("button", name="利用を停止する").click()
+    expect(desk.get_by_role("alert")).to_contain_text("理由を入力してください。")
+    shot(desk, "action-refused")
+    desk.get_by_label("理由（必須）").fill("電話で紛失の申告 受付123")
+    desk.get_by_role("button", name="利用を停止する").click()
+    expect(desk.locator(".messagelist")).to_contain_text("1枚のICOCAの利用を停止しました")
+    phone.refresh_from_db()
+    watch.refresh_from_db()
+    assert phone.status == CardStatus.SUSPENDED and watch.status == CardStatus.ACTIVE
+
+    # Re-send the receipt.
+    desk.get_by_role("link", name="メールで再送").click()
+    expect(desk.locator(".warning-box")).to_contain_text(receipt.number)
+    desk.get_by_label("理由（必須）").fill("領収書が届かないとの問い合わせ")
+    shot(desk, "action-confirm")
+    desk.get_by_role("button", name="メールを送る").click()
+    expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送りました。")
+    assert [m.to for m in mail.outbox] == [[member.email]]
+
+    # The audit trail on the page has both, with the reasons.
+    audit = desk.locator("section[aria-labelledby=audit-heading]")
+    expect(audit).to_contain_text("card.lost_device_report")
+    expect(audit).to_contain_text("電話で紛失の申告 受付123")
+    expect(audit).to_contain_text("support.document_resend")
+    expect(audit).to_contain_text("領収書が届かないとの問い合わせ")
+    expect(desk.locator("body")).to_contain_text("再発行手続き中")
+    shot(desk, "member-agent-after")
+    assert AuditEvent.objects.filter(actor__username="agent-sato", action="support.member_view").count() >= 3
+
+    # The same page on a phone, for the look.
+    phone_context = browser.new_context(viewport={"width": 360, "height": 800}, locale="ja-JP")
+    phone_page = phone_context.new_page()
+    phone_page.context.add_cookies(desk.context.cookies())
+    phone_page.goto(desk.url)
+    expect(phone_page.get_by_role("heading", name="ICOCA", exact=True)).to_be_visible()
+    shot(phone_page, "member-360")
+    phone_context.close()
+
+
+def test_a_supervisor_sees_the_full_number_and_other_staffs_entries(desk, live_server):
+    member, phone, _watch = member_with_everything()
+    someone = agent(username="agent-ito")
+    from support import services
+
+    services.support_lost_device_report(staff=someone, member=member, device="iphone", reason="代理で申告")
+    secret = generate_totp_secret()
+    supervisor(username="sv-kato", secret=secret)
+
+    staff_sign_in(desk, live_server, "sv-kato", secret)
+    shot(desk, "index-supervisor")
+    find_member(desk, phone.icoca_number[-4:], "山田 花子")
+
+    expect(desk.locator("body")).to_contain_text(phone.icoca_number)
+    audit = desk.locator("section[aria-labelledby=audit-heading]")
+    expect(audit).to_contain_text("agent-ito")
+    expect(audit).to_contain_text("代理で申告")
+    shot(desk, "member-supervisor")
+
+    # The whole audit log: who looked at and acted on which member.
+    desk.get_by_role("link", name="ホーム").click()
+    desk.get_by_role("link", name="操作記録").click()
+    desk.locator("#searchbar").fill("agent-ito")
+    desk.locator("#searchbar").press("Enter")
+    expect(desk.locator("#result_list")).to_contain_text("card.lost_device_report")
+    expect(desk.locator("#result_list")).not_to_contain_text(re.compile("support.member_view"))
+    shot(desk, "audit-log")
+    desk.locator("#result_list tbody th a").first.click()
+    expect(desk.locator("body")).to_contain_text("代理で申告")
+    expect(desk.locator("body")).not_to_contain_text("保存")
+    shot(desk, "audit-entry")
