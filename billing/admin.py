@@ -110,12 +110,25 @@ class DocumentAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', reverse("admin:billing_document_pdf", args=[document.pk]),
                            _("ダウンロード"))
 
+    def get_actions(self, request):
+        # Support staff re-run a document from the member's page, with a
+        # reason for the audit trail; the bulk action is for operators.
+        actions = super().get_actions(request)
+        if not request.user.is_superuser:
+            actions.pop("retry_failed", None)
+        return actions
+
     @admin.action(description=_("作成できなかった書類をもう一度作成する"))
     def retry_failed(self, request, queryset):
+        from accounts.services import audit_record
         from billing.document_services import document_retry
 
         retried = 0
         for document in queryset.filter(status=DocumentStatus.FAILED).select_related("member"):
             document_retry(member=document.member, document=document)
+            audit_record(
+                actor=request.user, member=document.member, action="document_retry",
+                detail={"document": document.number}, reason="operator: bulk retry from the documents list",
+            )
             retried += 1
         self.message_user(request, _("%(count)d件の作成をやり直します。") % {"count": retried})

@@ -31,7 +31,7 @@ def document():
     month_of_payments(member)
     document = document_services.receipt_request_month(member=member, year=2026, month=10)
     document.refresh_from_db()
-    assert document.status == DocumentStatus.READY
+    assert document.status == DocumentStatus.FAILED  # nothing was re-run
     return document
 
 
@@ -50,3 +50,27 @@ def test_staff_download_a_members_document_from_the_admin(client, document):
 def test_a_member_cannot_download_from_the_admin(client, document):
     client.force_login(document.member)
     assert client.get(f"/admin/billing/document/{document.pk}/pdf/").status_code == 404
+
+
+def test_the_bulk_retry_is_for_operators_only(client, document):
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from support import roles
+
+    roles.groups_sync(apps)  # a transactional test flushed the migration's groups
+    agent = StaffFactory()
+    agent.groups.add(Group.objects.get(name=roles.AGENT))
+    TOTP.activate(agent, generate_totp_secret())
+    client.force_login(agent)
+    type(document).objects.filter(pk=document.pk).update(status=DocumentStatus.FAILED)
+    page = client.get("/admin/billing/document/")
+    assert page.status_code == 200
+    assert "retry_failed" not in page.content.decode()
+
+    response = client.post(
+        "/admin/billing/document/", {"action": "retry_failed", "_selected_action": [document.pk]}
+    )
+    assert response.status_code in (200, 302)
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.FAILED  # nothing was re-run
