@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.core import mail
+from django.db import connections
 from playwright.sync_api import expect
 
 from accounts.tests.factories import MemberFactory
@@ -43,8 +44,14 @@ def slow_worker(monkeypatch, eager_tasks):
     pick it up: the member sees 作成中 first."""
     timers = []
 
+    def work(args):
+        try:
+            tasks.document_render.apply(args)
+        finally:
+            connections.close_all()  # this thread's own connections: the test database must drop cleanly
+
     def later(args=(), kwargs=None, **options):
-        timer = threading.Timer(2.0, tasks.document_render.apply, args=(args,))
+        timer = threading.Timer(2.0, work, args=(args,))
         timers.append(timer)
         timer.start()
 
