@@ -1,6 +1,6 @@
 """Parsing feed lines in blocks, in parallel processes for big files. Django-free.
 
-The importer reads the lines (``source.lines``) and hands them over in chunks of 5,000;
+The importer reads the lines (``source.lines``) and hands them over in chunks of 10,000;
 ``parse_chunk`` parses a chunk (``fastpath``, else ``parsing.parse_line``) into a ``Block``:
 the usage lines in the compact form the writers need (and COPY takes: the content text
 split around the card number, the digest), the newest balance per card number, the other
@@ -26,7 +26,7 @@ from .fastpath import usage_line
 from .parsing import FeedLineError, parse_line
 from .records import TYPES, Record
 
-CHUNK = 5000
+CHUNK = 10_000
 #: Files smaller than this are parsed in the importing process (no pool to start).
 POOL_MIN_BYTES = 16 << 20
 

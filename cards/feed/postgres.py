@@ -1,13 +1,13 @@
 """The PostgreSQL fast path for usage lines (ARCHITECTURE.md "Feed").
 
-Per parsed block of 5,000 lines, in one transaction:
+Per parsed block of 10,000 lines, in one transaction:
 
 1. ``COPY`` the new ids and digests straight into ``cards_usagekey``: its primary key is the
    conflict check. Then ``COPY`` the records into the partitioned ``cards_usagerecord``.
-   Both run in a savepoint. The parsing processes have written the COPY text already.
+   The parsing processes have written the COPY text already.
 2. When an id is stored already (a replay, an overlapping file, a concurrent import, the
-   same id twice in the block), the COPY fails on the key and the savepoint is rolled back;
-   the block then takes the careful way (``UsageWriter.write_rows``: look the ids up,
+   same id twice in the block), the COPY fails on the key and the transaction is rolled
+   back; the block then takes the careful way in a new one (``UsageWriter.write_rows``: look the ids up,
    ``INSERT … ON CONFLICT DO NOTHING RETURNING``, compare digests), and so do the following
    blocks until one meets no stored id. A replayed file costs one failed COPY, then index
    look-ups only.
@@ -26,6 +26,7 @@ their blocks while PostgreSQL writes the previous one. The thread has little Pyt
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import deque
@@ -68,13 +69,25 @@ class CopyUsageWriter(UsageWriter):
         self.balances = CopyBalances()
         self.careful = False  # the last block met stored ids
 
-    def begin(self) -> None:
+    def start(self) -> None:
         # The blocks need not wait for their commits to reach the disk one by one: the
         # import ends with the synchronous commit of its FeedImport row, which makes every
         # earlier commit durable too (the WAL is written in order). A crash before that
         # loses blocks of an import that never reported, and a replay restores them.
+        self._set("SET synchronous_commit TO OFF")
+
+    def finish(self) -> None:
+        super().finish()
+        self._set("RESET synchronous_commit")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # in an aborted transaction, its rollback resets it
+            self._set("RESET synchronous_commit")
+
+    @staticmethod
+    def _set(statement: str) -> None:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(statement)
 
     def write(self, block: Block, card_ids: list[int | None]) -> None:
         if not self.careful:
@@ -91,7 +104,8 @@ class CopyUsageWriter(UsageWriter):
                     if card_id is not None:
                         note(card_id, at, line, balance)
                 return
-        self.careful = self.replayed(block, card_ids) or self.write_rows(self.rows(block, card_ids)) > 0
+        with transaction.atomic():
+            self.careful = self.replayed(block, card_ids) or self.write_rows(self.rows(block, card_ids)) > 0
 
     @staticmethod
     def _copy(block: Block, card_ids: list[int | None]) -> int:
@@ -115,8 +129,9 @@ class CopyUsageWriter(UsageWriter):
 class BackgroundWriter:
     """A ``UsageWriter`` run on one thread sharing the database connection."""
 
-    def __init__(self, writer: UsageWriter) -> None:
+    def __init__(self, writer: CopyUsageWriter) -> None:
         self.writer = writer
+        writer.start()
         self.connection = connections[DEFAULT_DB_ALIAS]
         self.connection.ensure_connection()
         self.connection.inc_thread_sharing()
@@ -162,6 +177,7 @@ class BackgroundWriter:
 
     def close(self) -> None:
         self._stop()
+        self.writer.close()
 
     def _stop(self) -> None:
         if self.thread.is_alive():

@@ -90,7 +90,7 @@ class Balances:
     def write(self) -> None:
         items = sorted(self.latest.items())  # one order for every import: no deadlocks
         self.latest = {}
-        for chunk in _chunks(items):
+        for chunk in _chunks(items, 5000):
             self._update(chunk)
 
     @staticmethod
@@ -118,9 +118,7 @@ class UsageWriter:
         card_ids = self.cards.of(block.numbers)
         if None in card_ids:
             self._reject_unknown(block, card_ids)
-        with transaction.atomic():
-            self.begin()
-            self.write(block, card_ids)
+        self.write(block, card_ids)
         self.balances.check()
 
     def finish(self) -> None:
@@ -135,9 +133,7 @@ class UsageWriter:
                 values = usage_values_from_text(text)
                 self.rejects.append(UsageReject(line, values[0], "", unknown_card=values[1]))
 
-    def begin(self) -> None:
-        """The first statement of each block's transaction."""
-
+    @transaction.atomic
     def write(self, block: Block, card_ids: list[int | None]) -> None:
         if not self.replayed(block, card_ids):
             self.write_rows(self.rows(block, card_ids))
@@ -212,7 +208,17 @@ class UsageWriter:
     @staticmethod
     def _stored_digests(keys: list[str]) -> dict[str, str]:
         stored = {}
-        for chunk in _chunks(keys, 5000):
+        if connection.vendor == "postgresql":  # one array parameter: no statement with thousands
+            with connection.cursor() as cursor:
+                # Right after a big load the planner's statistics are stale and it would
+                # scan the whole table: a look-up by primary key is always an index scan.
+                cursor.execute("SET LOCAL enable_seqscan TO off")
+                cursor.execute(
+                    f"SELECT center_id, digest FROM {UsageKey._meta.db_table} WHERE center_id = ANY(%s)",  # noqa: S608
+                    [keys],
+                )
+                return dict(cursor.fetchall())
+        for chunk in _chunks(keys):
             stored.update(UsageKey.objects.filter(center_id__in=chunk).values_list("center_id", "digest"))
         return stored
 
