@@ -10,8 +10,9 @@ PORT ?= 8000
 # Japanese PDFs fast), gettext for translations, venv for Python.
 RUN_PACKAGES := python3-venv python3-dev gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info
 # For the tests: Debian's Chromium for Playwright (with a Japanese font so
-# screenshots show Japanese), poppler for PDF checks.
-TEST_PACKAGES := chromium fonts-ipafont-gothic poppler-utils
+# screenshots show Japanese), poppler for PDF checks, redis-server for the
+# reliability tests (they start and stop their own Redis).
+TEST_PACKAGES := chromium fonts-ipafont-gothic poppler-utils redis-server
 
 .PHONY: help run test bench lint system-packages system-packages-test setup migrate messages clean
 
