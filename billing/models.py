@@ -18,15 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing import payment_cards
+from cards import models as cards_models
 
-
-class Brand(models.TextChoices):
-    """The international brands a member may register (DOMAIN.md)."""
-
-    JCB = "JCB", "JCB"
-    VISA = "VISA", "VISA"
-    MASTERCARD = "MASTERCARD", "Mastercard"
-    AMEX = "AMEX", "American Express"
+# The international brands a member may register (DOMAIN.md): the same four
+# the card center's feed names.
+Brand = cards_models.Brand
 
 
 class Funding(models.TextChoices):
