@@ -120,11 +120,15 @@ def _slow(block: Block, line: int, text: str):
 
 
 def processes() -> int:
-    return min(4, os.cpu_count() or 1)
+    """Parsing processes for a big file: one per core, at most four. (Leaving a core to a
+    PostgreSQL on the same machine measured slower on two cores: parsing became the
+    bottleneck.)"""
+    return max(1, min(4, os.cpu_count() or 1))
 
 
 class ChunkParser:
-    """Parses chunks in order: in this process, or in a pool of ``processes`` processes
+    """Parses chunks in order: in this process (``processes`` = 0), or in a pool of
+    ``processes`` processes
     with a bounded number of chunks in flight (constant memory).
 
     The pool's processes are spawned, never forked (the importer holds a database
@@ -135,10 +139,10 @@ class ChunkParser:
 
     def __init__(self, processes: int) -> None:
         self.pool = None
-        if processes > 1 and not multiprocessing.current_process().daemon:
+        if processes > 0 and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(processes, mp_context=context)
-        self.window = 2 * processes
+        self.window = 2 * max(1, processes)
         self.pending: deque[tuple[Future | None, list[tuple[int, str]]]] = deque()
 
     def submit(self, chunk: list[tuple[int, str]]) -> Iterator[Block]:

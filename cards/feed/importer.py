@@ -156,7 +156,7 @@ class _Run:
         the usage lines block by block and keep the other records for later."""
         writer = usage_writer()
         size = size_of(self.stream) or 0
-        parser = ChunkParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 1)
+        parser = ChunkParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 0)
         chunk: list[tuple[int, str]] = []
         self.stream.seek(0)
         try:
