@@ -7,8 +7,9 @@ import calendar
 import unicodedata
 from datetime import date, timedelta
 
+from cards.masking import payment_card_label
+
 EXPIRING_SOON_DAYS = 60
-MASK = "••••"
 
 
 def _squeeze(text: str) -> str:
@@ -76,4 +77,4 @@ def brand_name(brand: str) -> str:
 
 def masked_label(brand_label: str, last4: str) -> str:
     """``VISA ••••4242``: how a payment card is named on every screen."""
-    return f"{brand_label} {MASK}{last4}"
+    return payment_card_label(brand_label, last4)

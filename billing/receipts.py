@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from cards.masking import PAYMENT_CARD_MASK, payment_card_label
+
 JAPAN = ZoneInfo("Asia/Tokyo")
 
 CHARGE = "charge"
@@ -34,7 +36,6 @@ PASS_KIND_NAMES = {
     "en": {"commuter": "commuter", "student": "student"},
 }
 LANGUAGES = ("ja", "en")
-MASK = "••••"
 
 
 def on_receipt(*, kind: str, payment_method: str) -> bool:
@@ -218,7 +219,7 @@ def yen(amount: int, language: str = "ja") -> str:
 
 def payment_label(brand: str, last4: str) -> str:
     """``VISA ••••4242``."""
-    return f"{BRAND_NAMES.get(brand, brand)} {MASK}{last4}".strip()
+    return payment_card_label(BRAND_NAMES.get(brand, brand), last4)
 
 
 def card_label(nickname: str, masked_number: str) -> str:
@@ -302,7 +303,7 @@ def display_lines(lines: Sequence[ReceiptLine], language: str = "ja") -> list[Di
                 description_parts=describe_parts(line, language),
                 payment=payment_label(line.payment_brand, line.payment_last4),
                 payment_brand=BRAND_NAMES.get(line.payment_brand, line.payment_brand),
-                payment_number=f"{MASK}{line.payment_last4}",
+                payment_number=f"{PAYMENT_CARD_MASK}{line.payment_last4}",
                 amount=yen(line.amount, language),
                 tax=tax,
             )

@@ -9,3 +9,12 @@ def mask_icoca_number(icoca_number: str) -> str:
     if len(icoca_number) < 6:
         return "•" * len(icoca_number)
     return icoca_number[:2] + "•" * (len(icoca_number) - 6) + icoca_number[-4:]
+
+
+PAYMENT_CARD_MASK = "••••"
+
+
+def payment_card_label(brand_name: str, last4: str) -> str:
+    """``VISA ••••4242``: how a payment card is named on every screen,
+    receipt and history line."""
+    return f"{brand_name} {PAYMENT_CARD_MASK}{last4}".strip()

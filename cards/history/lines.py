@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cards.history.formatting import WhenFormat, signed_yen, yen
+from cards.masking import payment_card_label
 from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
 from cards.window import JAPAN
 
@@ -248,7 +249,7 @@ class MemberCards:
 def payment_text(method: str, brand: str = "", last4: str = "") -> str:
     """``VISA ••••4242`` for a payment card, else the method's name."""
     if method == PaymentMethodKind.CARD and brand and last4:
-        return f"{Brand(brand).label if brand in Brand.values else brand} ••••{last4}"
+        return payment_card_label(Brand(brand).label if brand in Brand.values else brand, last4)
     if method == DestinationMethod.BANK:
         return str(DestinationMethod.BANK.label)
     if method in PaymentMethodKind.values:
