@@ -1,11 +1,12 @@
 """Parsing feed lines in blocks, in parallel processes for big files. Django-free.
 
-The importer reads the lines (``source.lines``) and hands them over in chunks of 10,000;
-``parse_chunk`` parses a chunk (``fastpath``, else ``parsing.parse_line``) into a ``Block``:
+The importer reads the file in spans of whole lines (``source.spans``, about 2 MiB: 10,000
+usual usage lines) and hands them over as bytes; ``parse_span`` splits a span into lines
+(``Span.lines``) and parses them (``fastpath``, else ``parsing.parse_line``) into a ``Block``:
 the usage lines in the compact form the writers need (and COPY takes: the content text
 split around the card number, the digest), the newest balance per card number, the other
-records, the rejects. The chunks of a big file are parsed by a pool of processes
-(``ChunkParser``), so that parsing, which is Python and the import's largest cost, runs on
+records, the rejects. The spans of a big file are parsed by a pool of processes
+(``SpanParser``), so that parsing, which is Python and the import's largest cost, runs on
 every core while the database writes; the blocks come back in file order. Small files are
 parsed in the importing process, the same way.
 """
@@ -25,15 +26,17 @@ from . import content
 from .fastpath import usage_line
 from .parsing import FeedLineError, parse_line
 from .records import TYPES, Record
+from .source import Span
 
-CHUNK = 10_000
+#: The bytes of a span (it ends at the first line break after them).
+SPAN_BYTES = 2 << 20
 #: Files smaller than this are parsed in the importing process (no pool to start).
 POOL_MIN_BYTES = 16 << 20
 
 
 @dataclass
 class Block:
-    """What one chunk of lines holds, in file order."""
+    """What one span of lines holds, in file order."""
 
     read: int = 0
     cards_seen: int = 0  # card lines (applied before, from the quick scan)
@@ -75,13 +78,18 @@ def type_and_key(text: str) -> tuple[str, str]:
     return record_type, (key if isinstance(key, str) else "")[:64]
 
 
-def parse_chunk(chunk: list[tuple[int, str]]) -> Block:
-    """Parse ``(line number, text)`` pairs (the lines that could be read as text)."""
-    block = Block(read=len(chunk))
+def parse_span(span: Span) -> Block:
+    """Split a span into lines and parse them."""
+    block = Block()
     lines, numbers, key_copy, record_copy = block.lines, block.numbers, [], []
     latest = block.latest
     digest = content.text_digest
-    for line, text in chunk:
+    read = 0
+    for line, text, error in span.lines():
+        read += 1
+        if error is not None:  # not UTF-8, or too long
+            block.rejects.append((line, error, "", ""))
+            continue
         found = usage_line(text)
         if found is None:
             found = _slow(block, line, text)
@@ -99,6 +107,7 @@ def parse_chunk(chunk: list[tuple[int, str]]) -> Block:
         at, seen = values[2], latest.get(number)
         if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
             latest[number] = (at, line, values[5])
+    block.read = read
     block.key_copy, block.record_copy = "".join(key_copy), "".join(record_copy)
     return block
 
@@ -126,15 +135,14 @@ def processes() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-class ChunkParser:
-    """Parses chunks in order: in this process (``processes`` = 0), or in a pool of
-    ``processes`` processes
-    with a bounded number of chunks in flight (constant memory).
+class SpanParser:
+    """Parses spans in order: in this process (``processes`` = 0), or in a pool of
+    ``processes`` processes with a bounded number of spans in flight (constant memory).
 
     The pool's processes are spawned, never forked (the importer holds a database
     connection), so a script that imports feed files must guard its main code with
     ``if __name__ == "__main__":`` as multiprocessing requires (``manage.py`` does). Where a
-    pool cannot run (a daemonic process such as a Celery worker) or breaks, the chunks are
+    pool cannot run (a daemonic process such as a Celery worker) or breaks, the spans are
     parsed here instead."""
 
     def __init__(self, processes: int) -> None:
@@ -143,17 +151,17 @@ class ChunkParser:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(processes, mp_context=context)
         self.window = 2 * max(1, processes)
-        self.pending: deque[tuple[Future | None, list[tuple[int, str]]]] = deque()
+        self.pending: deque[tuple[Future | None, Span]] = deque()
 
-    def submit(self, chunk: list[tuple[int, str]]) -> Iterator[Block]:
-        """Hand a chunk over; yields the blocks that are done, in file order."""
+    def submit(self, span: Span) -> Iterator[Block]:
+        """Hand a span over; yields the blocks that are done, in file order."""
         future = None
         if self.pool is not None:
             try:
-                future = self.pool.submit(parse_chunk, chunk)
+                future = self.pool.submit(parse_span, span)
             except (BrokenProcessPool, RuntimeError):
                 self.close()
-        self.pending.append((future, chunk))
+        self.pending.append((future, span))
         while self.pending and (
             len(self.pending) > self.window or self.pending[0][0] is None or self.pending[0][0].done()
         ):
@@ -163,13 +171,13 @@ class ChunkParser:
         while self.pending:
             yield self._result(*self.pending.popleft())
 
-    def _result(self, future: Future | None, chunk: list[tuple[int, str]]) -> Block:
+    def _result(self, future: Future | None, span: Span) -> Block:
         if future is not None:
             try:
                 return future.result()
             except (BrokenProcessPool, CancelledError):
                 self.close()
-        return parse_chunk(chunk)
+        return parse_span(span)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -4,8 +4,8 @@
 
 1. A quick scan finds the ``card`` lines (``source.card_line_candidates``); they are applied
    first, in file order (``apply_cards``), so a line may stand above the card it refers to.
-2. Every line is then read and parsed (``source.lines``, the same as ``reader.iter_lines``;
-   ``fastpath``; ``parsing``).
+2. Every line is then read and parsed (``source.spans`` and ``source.lines``, the same as
+   ``reader.iter_lines``; ``blocks``; ``fastpath``; ``parsing``).
    ``usage`` lines are applied in batches as they come (``usage``; ``postgres`` on
    PostgreSQL): they depend on cards only, so applying them before the ``pass`` lines
    leaves the same store as applying them after. ``pass``, ``refund`` and ``points``
@@ -44,11 +44,11 @@ from cards.models import FeedImport, FeedReject
 from . import blocks
 from .apply_cards import CardApplier, inherit_balances
 from .apply_records import PassApplier, PointsApplier, RefundApplier, unknown_card_reason
-from .blocks import ChunkParser
+from .blocks import SpanParser
 from .parsing import FeedLineError, parse_line
 from .records import CardRecord
 from .scratch import Scratch
-from .source import Progress, card_line_candidates, lines, raw_lines, size_of
+from .source import Progress, card_line_candidates, raw_lines, size_of, spans
 from .usage import UsageWriter
 from .validators import MAX_LINE_BYTES
 
@@ -156,22 +156,11 @@ class _Run:
         the usage lines block by block and keep the other records for later."""
         writer = usage_writer()
         size = size_of(self.stream) or 0
-        parser = ChunkParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 0)
-        chunk: list[tuple[int, str]] = []
-        self.stream.seek(0)
+        parser = SpanParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 0)
         try:
-            for number, text, error in lines(self.stream):  # the hot loop: kept lean
-                if error is None:
-                    chunk.append((number, text))
-                    if len(chunk) >= blocks.CHUNK:
-                        for block in parser.submit(chunk):
-                            self._block(block, writer)
-                        chunk = []
-                else:
-                    self.read += 1
-                    self.scratch.reject(number, error)
-            for block in parser.submit(chunk) if chunk else ():
-                self._block(block, writer)
+            for span in spans(self.stream, blocks.SPAN_BYTES):
+                for block in parser.submit(span):
+                    self._block(block, writer)
             for block in parser.finish():
                 self._block(block, writer)
             self._show("balances")

@@ -12,11 +12,13 @@ their numbers.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import BinaryIO
 
 from .reader import BOM, _not_utf8
@@ -117,10 +119,77 @@ def _candidates(body: bytes) -> list[int]:
     return sorted(starts)
 
 
-def lines(stream: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]:
+@dataclass(frozen=True)
+class Span:
+    """Whole lines of a file, from line ``first`` on, as bytes; or, when ``error`` is set, the
+    one line ``first``, too long to keep, and the reason it is rejected."""
+
+    first: int
+    data: bytes = b""
+    error: str | None = None
+
+    def lines(self) -> Iterator[tuple[int, str | None, str | None]]:
+        """What ``lines`` gives for these lines of the file."""
+        if self.error is not None:
+            return iter(((self.first, None, self.error),))
+        return lines(io.BytesIO(self.data), first=self.first)
+
+
+def spans(stream: BinaryIO, size: int) -> Iterator[Span]:
+    """The file from its start in spans of whole lines, each ending at the first line break
+    at or after ``size`` bytes, so that other processes can split and read the lines (the
+    ``Span.lines`` of every span, in order, are exactly ``lines(stream)``: a test checks it).
+    A line too long to be a record is not kept in memory: it is a span of its own with its
+    reason, as ``lines`` gives it."""
+    stream.seek(0)
+    number = 0  # lines before ``pending``
+    pending = b""
+    limit = MAX_LINE_BYTES + len(BOM) + 2  # a line longer than this is too long, whatever it holds
+    while block := stream.read(_BLOCK):
+        data = pending + block if pending else block
+        start = 0
+        while end := data.find(b"\n", start + size - 1) + 1:
+            yield Span(number + 1, data[start:end])
+            number += data.count(b"\n", start, end)
+            start = end
+        end = data.rfind(b"\n", start) + 1  # the end of the last whole line
+        if end and len(data) - end > limit:  # the unfinished line is too long: end the span here
+            yield Span(number + 1, data[start:end])
+            number += data.count(b"\n", start, end)
+            start = end
+        pending = data[start:]
+        if len(pending) > limit and b"\n" not in pending:  # one unfinished line, too long: skip it
+            number += 1
+            skipped, rest = _skip_line(stream, pending)
+            bom = len(BOM) if number == 1 and pending.startswith(BOM) else 0
+            yield Span(number, error=too_long(skipped - bom))
+            if rest is None:  # the end of the file
+                return
+            pending = rest
+    if pending:
+        yield Span(number + 1, pending)
+
+
+def _skip_line(stream: BinaryIO, start: bytes) -> tuple[int, bytes | None]:
+    """Read on to the end of a line that began with ``start``: its length (without the line
+    break and a carriage return before it) and what follows it in the block read (``None``
+    at the end of the file)."""
+    skipped, last = len(start), start[-1:]
+    while block := stream.read(_BLOCK):
+        end = block.find(b"\n")
+        if end >= 0:
+            before = block[end - 1 : end] if end else last
+            return skipped + end - (1 if before == b"\r" else 0), block[end + 1 :]
+        skipped, last = skipped + len(block), block[-1:]
+    return skipped, None
+
+
+def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, str | None]]:
     """Exactly ``reader.iter_lines(stream)`` (same numbers, texts and errors: a test checks
-    it), about twice as fast: blocks are split into lines in C."""
-    number = 0
+    it), about twice as fast: blocks are split into lines in C. ``first``: the number of the
+    stream's first line, when it starts further into the file (then a byte order mark there is
+    not dropped)."""
+    number = first - 1
     carry = b""
     skipped, head, tail = -1, b"", b""  # skipped >= 0: the bytes so far of a line too long to keep
     while block := stream.read(_BLOCK):

@@ -1,6 +1,7 @@
 """The importer's fast reading of usage lines never disagrees with parse_line: on valid lines
 and on mutations of them, every answer it gives equals ``content.values(parse_line(text))``,
-and it does answer for the usual lines (else it would be no faster). No database."""
+and it does answer for the usual lines (else it would be no faster). Each of its two stages
+(the typed msgspec one and the general one) is checked on its own. No database."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 import pytest
 
 from cards.feed import content
-from cards.feed.fastpath import usage_line
+from cards.feed.fastpath import _general, _typed, usage_line
 from cards.feed.parsing import FeedLineError, parse_line
 
 NUMBER = "JW7A0000000000001"
@@ -51,6 +52,10 @@ def agree(text: str) -> tuple[str, ...] | None:
         slow = content.values(parse_line(text))
     except FeedLineError:
         slow = None
+    for stage in (_typed, _general):
+        found = stage(text) if text[:1] == "{" else None
+        if found is not None:
+            assert found == (slow, content.content_text(slow)), (stage.__name__, text)
     if fast is None:
         return None
     values, written = fast
@@ -61,7 +66,37 @@ def agree(text: str) -> tuple[str, ...] | None:
 
 @pytest.mark.parametrize("kind", sorted(BASE))
 def test_usual_lines_take_the_fast_path(kind):
-    assert agree(json.dumps(usage(kind), ensure_ascii=False)) is not None
+    for ascii_only in (False, True):  # raw UTF-8, and every Japanese character escaped
+        text = json.dumps(usage(kind), ensure_ascii=ascii_only)
+        assert agree(text) is not None
+        assert _typed(text) is not None  # the quicker stage
+
+
+@pytest.mark.parametrize("text", [
+    # duplicate keys (msgspec keeps the last one): the quotes give them away
+    json.dumps(usage("ride")).replace('"kind"', '"kind": "bus", "kind"', 1),
+    json.dumps(usage("ride")).replace('"amount"', '"amount": 1, "amount"', 1),
+    json.dumps(usage("ride")).replace('"amount"', '"amount": null, "amount"', 1),
+    json.dumps(usage("ride")).replace('"from"', '"from": "x", "from"', 1),
+    json.dumps(usage("charge_card")).replace('"brand"', '"brand": "JCB", "brand"', 1),
+    json.dumps(usage("charge_card")).replace('"payment"', '"payment": null, "payment"', 1),
+    json.dumps(usage("ride")).replace('"from"', '"fr\\u006fm": "x", "from"', 1),
+    # unknown fields: left to the general stage
+    json.dumps(usage("ride", extra=1)),
+    json.dumps(usage("ride", extra="x")),
+    json.dumps(usage("charge_card", payment={"method": "card", "brand": "VISA", "last4": "4242", "x": 1})),
+    # quotes inside values (escaped) do not count
+    json.dumps(usage("ride", {"from": 'say "hi"'})).replace('"kind"', '"kind": "bus", "kind"', 1),
+])
+def test_the_typed_stage_leaves_duplicate_and_unknown_keys(text):
+    assert _typed(text) is None
+    agree(text)
+
+
+def test_the_typed_stage_reads_escaped_quotes_and_backslashes():
+    text = json.dumps(usage("purchase", merchant='売店 "駅ナカ" \\ 大阪'), ensure_ascii=False)
+    assert _typed(text) is not None
+    agree(text)
 
 
 def test_feed_md_examples_take_the_fast_path():
@@ -77,7 +112,8 @@ def test_feed_md_examples_take_the_fast_path():
 
 
 ODD_VALUES = [
-    None, True, False, 0, -1, 1, 580.0, 1e3, "", " ", "580", "x\x00y", "\ud800", "é", "JW7a0000000000001",
+    None, True, False, 0, -1, 1, 580.0, 1e3, "", " ", "\u3000", "\x1c", "\u00a0 ", "\u200b", "\t\n",
+    "580", "x\x00y", "\ud800", "é", "JW7a0000000000001",
     2**31, -(2**31) - 1, 2**31 - 1, 20000, 20001, [], {}, {"method": "card"}, "card", "cash", "points",
     "2026-11-20T08:12:33Z", "2026-11-20T08:12:33.5+09:00", "2026-11-20T08:12+09:00", "2026-11-20T08:12:33",
     "2026-11-20T24:00:00+09:00", "2026-02-30T08:12:33+09:00", "2026-11-20T08:12:60+09:00",

@@ -16,6 +16,7 @@ import pytest
 
 from accounts.models import Member
 from cards.feed import blocks, importer, postgres, usage
+from cards.feed.source import Span
 from cards.models import Card, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageKey, UsageRecord
 
 pytestmark = pytest.mark.django_db
@@ -127,10 +128,10 @@ def counts(report) -> tuple[int, int, int, int]:
 
 @pytest.fixture(params=["small", "default"])
 def batches(request, monkeypatch):
-    """Run a test with blocks of 2 lines too, so that duplicates and replays meet across
+    """Run a test with blocks of one line too, so that duplicates and replays meet across
     blocks (and, on PostgreSQL, the COPY path falls back)."""
     if request.param == "small":
-        monkeypatch.setattr(blocks, "CHUNK", 2)
+        monkeypatch.setattr(blocks, "SPAN_BYTES", 1)
     return request.param
 
 
@@ -513,21 +514,21 @@ def test_on_postgresql_new_lines_go_by_copy_and_stored_ids_take_the_careful_way(
 
     monkeypatch.setattr(postgres.CopyUsageWriter, "_copy", staticmethod(spy_copy))
     monkeypatch.setattr(usage.UsageWriter, "write_rows", spy_careful)
-    monkeypatch.setattr(blocks, "CHUNK", 2)
+    monkeypatch.setattr(blocks, "SPAN_BYTES", 1)  # a block per line
     assert counts(run(card(), ride("U-1"), ride("U-2"), ride("U-3"), ride("U-4"))) == (5, 5, 0, 0)
-    assert calls == ["copy", "copy", "copy"]  # blocks [card, U-1], [U-2, U-3], [U-4]
+    assert calls == ["copy", "copy", "copy", "copy"]
     calls.clear()
     report = run(ride("U-1"), ride("U-2", balance=1), ride("U-5"), ride("U-6"), ride("U-7"), ride("U-8"))
     assert counts(report) == (6, 4, 1, 1)
-    # The first batch meets stored ids: its COPY fails and it takes the careful way, as does
-    # the next one, which meets none, so the third goes by COPY again.
-    assert calls == ["copy", "careful", "careful", "copy"]
+    # U-1 is stored: its COPY fails and the block is found replayed whole. The blocks after it
+    # take the careful way until one meets no stored id (U-5); U-6 goes by COPY again.
+    assert calls == ["copy", "careful", "careful", "copy", "copy", "copy"]
     assert UsageRecord.objects.count() == UsageKey.objects.count() == 8
 
 
 def test_a_big_file_is_parsed_by_a_pool_of_processes_with_the_same_outcome(run, monkeypatch):
     monkeypatch.setattr(blocks, "POOL_MIN_BYTES", 0)
-    monkeypatch.setattr(blocks, "CHUNK", 3)
+    monkeypatch.setattr(blocks, "SPAN_BYTES", 500)
     monkeypatch.setattr(blocks, "processes", lambda: 2)
     lines = [points(), refund(), ride(amount=580), card(), commuter_pass(), "oops", b"\x82", charge(), purchase(),
              *(ride(id=f"U-{i}", at=f"2026-11-2{i % 10}T08:00:00+09:00", balance=i) for i in range(20)), ride()]
@@ -538,13 +539,13 @@ def test_a_big_file_is_parsed_by_a_pool_of_processes_with_the_same_outcome(run, 
 
 
 def test_the_pool_falls_back_to_parsing_here(monkeypatch):
-    parser = blocks.ChunkParser(2)
+    parser = blocks.SpanParser(2)
 
     def broken(*args, **kwargs):
         raise blocks.BrokenProcessPool("gone")
 
     monkeypatch.setattr(parser.pool, "submit", broken)
-    found = [*parser.submit([(1, json.dumps(ride()))]), *parser.finish()]
+    found = [*parser.submit(Span(1, json.dumps(ride()).encode())), *parser.finish()]
     assert [block.lines for block in found] == [[1]] and parser.pool is None
 
 

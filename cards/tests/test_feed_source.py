@@ -121,6 +121,28 @@ def test_lines_is_iter_lines(monkeypatch, block, case):
     assert list(source.lines(io.BytesIO(data))) == list(iter_lines(io.BytesIO(data)))
 
 
+@pytest.mark.parametrize("size", [1, 5, 64, 4096, MAX_LINE_BYTES, 1 << 21])
+@pytest.mark.parametrize("block", [1 << 20, 3, 4096, MAX_LINE_BYTES + 3])
+@pytest.mark.parametrize("case", range(len(LINE_CASES)))
+def test_the_lines_of_the_spans_are_iter_lines(monkeypatch, size, block, case):
+    """Spans of any size, read in blocks of any size, hold every line once, in order, with
+    its number; a line too long to keep is a span of its own."""
+    data = LINE_CASES[case]
+    monkeypatch.setattr(source, "_BLOCK", block)
+    spans = list(source.spans(io.BytesIO(data), size))
+    assert [line for span in spans for line in span.lines()] == list(iter_lines(io.BytesIO(data)))
+    assert all(len(span.data) <= max(size, block) + block + MAX_LINE_BYTES + 5 for span in spans)
+
+
+def test_spans_end_after_the_size_at_a_line_break():
+    data = b"".join(b"%d\n" % n for n in range(1000))  # 3890 bytes
+    spans = list(source.spans(io.BytesIO(data), 1000))
+    assert len(spans) == 4 and b"".join(span.data for span in spans) == data
+    for span in spans[:-1]:
+        assert span.data.find(b"\n", 1000 - 1) == len(span.data) - 1
+    assert [span.first for span in spans] == [1, *(1 + sum(s.data.count(b"\n") for s in spans[:i]) for i in (1, 2, 3))]
+
+
 def test_raw_lines_gives_the_lines_asked_for():
     data = b"\xef\xbb\xbfone\r\ntwo\n\nfour\n" + b"x" * (source.MAX_REJECT_COPY + 10) + b"\nsix"
     got = list(source.raw_lines(io.BytesIO(data), iter([1, 2, 4, 5, 6])))

@@ -88,3 +88,17 @@ def test_the_command_and_the_beat_task_create_months_ahead():
         assert usage_partitions_upkeep() == []  # already there: nothing more
     else:
         assert "nothing to do" in out.getvalue()
+
+
+@needs_postgres
+def test_feed_tables_have_their_storage_settings():
+    """Migration cards.0003: card pages keep room for balance updates in place, and usage
+    keys compare bytes."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'cards_card'")
+        assert "fillfactor=70" in cursor.fetchone()[0]
+        cursor.execute(
+            "SELECT c.collname FROM pg_attribute a JOIN pg_collation c ON c.oid = a.attcollation "
+            "WHERE a.attrelid = 'cards_usagekey'::regclass AND a.attname = 'center_id'"
+        )
+        assert cursor.fetchone()[0] == "C"
