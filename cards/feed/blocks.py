@@ -42,25 +42,34 @@ class Block:
     cards_seen: int = 0  # card lines (applied before, from the quick scan)
     rejects: list[tuple[int, str, str, str]] = field(default_factory=list)  # line, reason, type, key
     records: list[tuple[int, Record]] = field(default_factory=list)  # pass, refund, points
-    # The usage lines: their line numbers and card numbers, and the COPY text for them, made
-    # here so that the importing process has little left to do: ``key_copy`` holds a line
-    # ``id<TAB>digest`` for each, ``record_copy`` a line ``id<TAB>at<TAB>...<TAB>{}`` with
-    # braces doubled, whose ``{}`` (the card id, the last column) ``str.format`` fills.
+    # The usage lines: their line numbers and card numbers, and the COPY text for them (UTF-8),
+    # made here so that the importing process has little left to do: ``key_copy`` holds a
+    # line ``id<TAB>digest`` for each, ``record_copy`` a line ``id<TAB>at<TAB>...<TAB>%d`` with
+    # ``%`` doubled, whose ``%d`` (the card id, the last column) ``bytes % ids`` fills.
     lines: list[int] = field(default_factory=list)
     numbers: list[str] = field(default_factory=list)
-    key_copy: str = ""
-    record_copy: str = ""
-    # The newest usage line per card number: (at, line, balance).
-    latest: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    key_copy: bytes = b""
+    record_copy: bytes = b""
+    # The newest usage line of each card number in the block (by ``at``, then file order):
+    # its index in ``lines``, its time (UTC text; the times joined by line breaks) and its
+    # balance. Flat, as the importing process takes them: a dict of tuples costs several
+    # times more to pass between processes.
+    newest: list[int] = field(default_factory=list)
+    newest_at: str = ""
+    newest_balance: list[int] = field(default_factory=list)
+
+    def newest_lines(self) -> Iterator[tuple[int, str, int]]:
+        """``(index, at, balance)`` of the newest usage line of each card number."""
+        return zip(self.newest, self.newest_at.split("\n"), self.newest_balance, strict=True)
 
     def usage(self) -> list[tuple[int, str, str]]:
         """Each usage line as ``(line, content text, digest)``."""
-        keys = self.key_copy.split("\n")
-        records = self.record_copy.split("\n")
+        keys = self.key_copy.decode("utf-8").split("\n")
+        records = self.record_copy.decode("utf-8").split("\n")
         found = []
         for index, (line, number) in enumerate(zip(self.lines, self.numbers, strict=True)):
             key, digest = keys[index].split("\t")
-            rest = records[index][:-3].split("\t", 1)[1].replace("{{", "{").replace("}}", "}")
+            rest = records[index][:-3].split("\t", 1)[1].replace("%%", "%")
             found.append((line, f"{key}\t{number}\t{rest}", digest))
         return found
 
@@ -82,7 +91,7 @@ def parse_span(span: Span) -> Block:
     """Split a span into lines and parse them."""
     block = Block()
     lines, numbers, key_copy, record_copy = block.lines, block.numbers, [], []
-    latest = block.latest
+    latest: dict[str, tuple[str, int, int]] = {}  # card number -> (at, index, balance)
     digest = content.text_digest
     read = 0
     for line, text, error in span.lines():
@@ -97,18 +106,22 @@ def parse_span(span: Span) -> Block:
                 continue
         values, written = found
         key, number, rest = written.split("\t", 2)
+        at, seen = values[2], latest.get(number)
+        if seen is None or at >= seen[0]:  # the same time: the later line
+            latest[number] = (at, len(lines), values[5])
         lines.append(line)
         numbers.append(number)
         key_copy.append(f"{key}\t{digest(written)}\n")
-        record = f"{key}\t{rest}\t"
-        if "{" in record or "}" in record:
-            record = record.replace("{", "{{").replace("}", "}}")
-        record_copy.append(record + "{}\n")
-        at, seen = values[2], latest.get(number)
-        if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
-            latest[number] = (at, line, values[5])
+        if "%" in rest or "%" in key:
+            record_copy.append(f"{key}\t{rest}\t".replace("%", "%%") + "%d\n")
+        else:
+            record_copy.append(f"{key}\t{rest}\t%d\n")
     block.read = read
-    block.key_copy, block.record_copy = "".join(key_copy), "".join(record_copy)
+    if latest:
+        ats, block.newest, block.newest_balance = (list(column) for column in zip(*latest.values(), strict=True))
+        block.newest_at = "\n".join(ats)
+    block.key_copy = "".join(key_copy).encode("utf-8")
+    block.record_copy = "".join(record_copy).encode("utf-8")
     return block
 
 

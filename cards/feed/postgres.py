@@ -52,8 +52,8 @@ class CopyBalances(Balances):
     @transaction.atomic
     def _update(items) -> None:
         ids = [card_id for card_id, _ in items]
-        moments = [datetime.fromisoformat(at) for _, (at, _, _) in items]
-        balances = [balance for _, (_, _, balance) in items]
+        moments = [datetime.fromisoformat(at) for _, (at, _) in items]
+        balances = [balance for _, (_, balance) in items]
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(
                 "UPDATE cards_card AS c SET balance = v.balance, balance_at = v.at "
@@ -98,11 +98,7 @@ class CopyUsageWriter(UsageWriter):
                 self.careful = True
             else:
                 self.imported += written
-                ids, note = self.cards.ids, self.balances.note
-                for number, (at, line, balance) in block.latest.items():
-                    card_id = ids.get(number)
-                    if card_id is not None:
-                        note(card_id, at, line, balance)
+                self.balances.note_block(block, card_ids)
                 return
         with transaction.atomic():
             self.careful = self.replayed(block, card_ids) or self.write_rows(self.rows(block, card_ids)) > 0
@@ -113,16 +109,16 @@ class CopyUsageWriter(UsageWriter):
         key_text, record_text = block.key_copy, block.record_copy
         if None in card_ids:  # leave out the lines of unknown cards
             known = [card_id is not None for card_id in card_ids]
-            key_text = "".join(k + "\n" for k, ok in zip(key_text.split("\n"), known, strict=False) if ok)
-            record_text = "".join(r + "\n" for r, ok in zip(record_text.split("\n"), known, strict=False) if ok)
+            key_text = b"".join(k + b"\n" for k, ok in zip(key_text.split(b"\n"), known, strict=False) if ok)
+            record_text = b"".join(r + b"\n" for r, ok in zip(record_text.split(b"\n"), known, strict=False) if ok)
             card_ids = [card_id for card_id in card_ids if card_id is not None]
-        record_text = record_text.format(*card_ids)
+        record_text %= tuple(card_ids)
         raw = connections[DEFAULT_DB_ALIAS].connection
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY {UsageKey._meta.db_table} (center_id, digest) FROM STDIN") as copy:
-                copy.write(key_text.encode("utf-8"))
+                copy.write(key_text)
             with cursor.copy(f"COPY {UsageRecord._meta.db_table} ({_COLUMNS}) FROM STDIN") as copy:
-                copy.write(record_text.encode("utf-8"))
+                copy.write(record_text)
         return len(card_ids)
 
 

@@ -106,7 +106,11 @@ def card_line_candidates(stream: BinaryIO) -> Iterator[tuple[int, str]]:
 def _candidates(body: bytes) -> list[int]:
     """The starts of the candidate lines in ``body`` (whole lines), in order. Searched with
     ``bytes.find`` (fast) for ``"card"`` and backslashes; a line with ``"card"`` is a
-    candidate only if it says ``"type": "card"`` (``"method": "card"`` is not)."""
+    candidate only if it says ``"type": "card"`` (``"method": "card"`` is not). Usually
+    every ``"card"`` of a block is a payment's ``"method":"card"`` and no line has a
+    backslash: then two counts tell that there is no candidate."""
+    if b"\\" not in body and body.count(b'"card"') == body.count(b'"method":"card"'):
+        return []
     starts = set()
     for needle in (b'"card"', b"\\"):
         position = body.find(needle)
@@ -142,46 +146,34 @@ def spans(stream: BinaryIO, size: int) -> Iterator[Span]:
     A line too long to be a record is not kept in memory: it is a span of its own with its
     reason, as ``lines`` gives it."""
     stream.seek(0)
-    number = 0  # lines before ``pending``
-    pending = b""
+    number = 0  # lines before ``data``
     limit = MAX_LINE_BYTES + len(BOM) + 2  # a line longer than this is too long, whatever it holds
-    while block := stream.read(_BLOCK):
-        data = pending + block if pending else block
-        start = 0
-        while end := data.find(b"\n", start + size - 1) + 1:
-            yield Span(number + 1, data[start:end])
-            number += data.count(b"\n", start, end)
-            start = end
-        end = data.rfind(b"\n", start) + 1  # the end of the last whole line
-        if end and len(data) - end > limit:  # the unfinished line is too long: end the span here
-            yield Span(number + 1, data[start:end])
-            number += data.count(b"\n", start, end)
-            start = end
-        pending = data[start:]
-        if len(pending) > limit and b"\n" not in pending:  # one unfinished line, too long: skip it
-            number += 1
-            skipped, rest = _skip_line(stream, pending)
-            bom = len(BOM) if number == 1 and pending.startswith(BOM) else 0
-            yield Span(number, error=too_long(skipped - bom))
-            if rest is None:  # the end of the file
-                return
-            pending = rest
-    if pending:
-        yield Span(number + 1, pending)
+    while data := stream.read(size):
+        if data[-1:] != b"\n":  # on to the end of the line, unless it is too long to keep
+            data += stream.readline(limit + 1)
+        end = data.rfind(b"\n") + 1  # the end of the last whole line
+        if len(data) - end <= limit:  # whole lines (the last one may end the file unbroken)
+            yield Span(number + 1, data)
+            number += data.count(b"\n")
+            continue
+        if end:
+            yield Span(number + 1, data[:end])
+            number += data.count(b"\n", 0, end)
+        number += 1
+        bom = len(BOM) if number == 1 and data.startswith(BOM) else 0
+        yield Span(number, error=too_long(_rest_of_line(stream, data[end:]) - bom))
 
 
-def _skip_line(stream: BinaryIO, start: bytes) -> tuple[int, bytes | None]:
-    """Read on to the end of a line that began with ``start``: its length (without the line
-    break and a carriage return before it) and what follows it in the block read (``None``
-    at the end of the file)."""
-    skipped, last = len(start), start[-1:]
-    while block := stream.read(_BLOCK):
-        end = block.find(b"\n")
-        if end >= 0:
-            before = block[end - 1 : end] if end else last
-            return skipped + end - (1 if before == b"\r" else 0), block[end + 1 :]
-        skipped, last = skipped + len(block), block[-1:]
-    return skipped, None
+def _rest_of_line(stream: BinaryIO, start: bytes) -> int:
+    """Read on to the end of a line that began with ``start``; its length (without the line
+    break and a carriage return before it)."""
+    length, last = len(start), start[-1:]
+    while chunk := stream.readline(_BLOCK):
+        if chunk.endswith(b"\n"):
+            before = chunk[-2:-1] if len(chunk) > 1 else last
+            return length + len(chunk) - 1 - (1 if before == b"\r" else 0)
+        length, last = length + len(chunk), chunk[-1:]
+    return length
 
 
 def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, str | None]]:

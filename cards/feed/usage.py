@@ -72,16 +72,26 @@ class CardIds:
 
 
 class Balances:
-    """The newest usage line per card seen in this import: ``(at, line, balance)``."""
+    """The newest usage line per card seen in this import: ``(at, balance)``. Lines are noted
+    in file order, so of two at the same time the later one wins."""
 
     def __init__(self, limit: int = 200_000) -> None:
         self.limit, self.latest = limit, {}
 
-    def note(self, card_id: int, at: str, line: int, balance: int) -> None:
+    def note(self, card_id: int, at: str, balance: int) -> None:
+        seen = self.latest.get(card_id)
+        if seen is None or at >= seen[0]:
+            self.latest[card_id] = (at, balance)
+
+    def note_block(self, block: Block, card_ids: list[int | None]) -> None:
+        """The newest line of each card in a block whose lines are all stored or unchanged."""
         latest = self.latest
-        seen = latest.get(card_id)
-        if seen is None or at > seen[0] or (at == seen[0] and line > seen[1]):
-            latest[card_id] = (at, line, balance)
+        for index, at, balance in block.newest_lines():
+            card_id = card_ids[index]
+            if card_id is not None:
+                seen = latest.get(card_id)
+                if seen is None or at >= seen[0]:
+                    latest[card_id] = (at, balance)
 
     def check(self) -> None:
         if len(self.latest) >= self.limit:
@@ -96,7 +106,7 @@ class Balances:
     @staticmethod
     @transaction.atomic
     def _update(items: Sequence[tuple[int, tuple[str, int, int]]]) -> None:
-        for card_id, (at, _, balance) in items:
+        for card_id, (at, balance) in items:
             moment = datetime.fromisoformat(at)
             Card.objects.filter(Q(balance_at__isnull=True) | Q(balance_at__lt=moment), pk=card_id).update(
                 balance=balance, balance_at=moment
@@ -141,7 +151,7 @@ class UsageWriter:
     def replayed(self, block: Block, card_ids: list[int | None]) -> bool:
         """Count a replayed block (each line's id stored, with the same digest, once in the
         block) as unchanged, without looking further at its lines."""
-        pairs = [pair.split("\t") for pair in block.key_copy.split("\n")[:-1]]
+        pairs = [pair.split("\t") for pair in block.key_copy.decode("utf-8").split("\n")[:-1]]
         keys = [unescape(key) for key, _ in pairs]
         if len(set(keys)) != len(keys):
             return False
@@ -153,10 +163,7 @@ class UsageWriter:
                     return False
                 known += 1
         self.unchanged += known
-        ids, note = self.cards.ids, self.balances.note
-        for number, (at, line, balance) in block.latest.items():
-            if ids.get(number) is not None:
-                note(ids[number], at, line, balance)
+        self.balances.note_block(block, card_ids)
         return True
 
     @staticmethod
@@ -182,7 +189,7 @@ class UsageWriter:
             stored += self._write(repeats)
         for line, values, _, _, card_id in rows:
             if line not in self._conflicts:
-                self.balances.note(card_id, values[2], line, values[5])
+                self.balances.note(card_id, values[2], values[5])
         return stored
 
     def _write(self, rows: list[Row]) -> int:

@@ -552,6 +552,17 @@ def test_the_pool_falls_back_to_parsing_here(monkeypatch):
 # -- balances ---------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("text", ["10%オフ %d %s 売店", "{0} {} }{ 売店", "タブ\tと\\バックスラッシュ\n改行"])
+def test_texts_special_to_copy_are_stored_as_sent(run, batches, text):
+    """Percent signs and braces (the COPY text is filled in with the card ids), tabs,
+    backslashes and line breaks (escaped in COPY text) arrive unchanged; a replay is unchanged."""
+    lines = [card(), purchase(id="U-1", merchant=text), purchase(id=f"U-2{text}", merchant="売店")]
+    assert counts(run(*lines)) == (3, 3, 0, 0)
+    assert UsageRecord.objects.get(center_id="U-1").merchant == text
+    assert UsageRecord.objects.filter(center_id=f"U-2{text}").exists()
+    assert counts(run(*lines)) == (3, 0, 3, 0)
+
+
 def test_the_balance_follows_the_newest_usage(run, batches):
     run(card(), charge(), ride())
     assert Card.objects.get().balance == 6670

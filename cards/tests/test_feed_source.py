@@ -83,6 +83,19 @@ def test_the_scan_finds_the_card_lines_iter_lines_finds(monkeypatch, block):
     assert card_lines_by_scan(TRICKY + b"\n") == card_lines_by_iter_lines(TRICKY + b"\n")
 
 
+@pytest.mark.parametrize("block", [1 << 20, 300, 4096])
+def test_the_scan_finds_a_card_line_among_payments_by_card(monkeypatch, block):
+    """Blocks where every "card" is a payment method have no candidate; one card line, in any
+    spelling of the type, makes its block looked at."""
+    monkeypatch.setattr(source, "_BLOCK", block)
+    usage = (USAGE + "\n").encode() * 40
+    assert card_lines_by_scan(usage) == []
+    compact = json.dumps(json.loads(card("JW7A0000000000009")), separators=(",", ":"))
+    for line in (compact, card("JW7A0000000000009")):
+        data = usage + line.encode() + b"\n" + usage
+        assert card_lines_by_scan(data) == card_lines_by_iter_lines(data) == [(41, line)]
+
+
 def test_the_scan_skips_a_file_with_no_line_breaks(monkeypatch):
     monkeypatch.setattr(source, "_BLOCK", 1000)
     data = card("JW7A0000000000001").encode() * 5000
