@@ -34,7 +34,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from .content import Values, content_text
-from .records import BRANDS, MAX_BALANCE, USAGE_KINDS
+from .records import BRANDS, MAX_BALANCE, MAX_CHARS, USAGE_KINDS
 from .validators import INT_MAX, INT_MIN, MAX_LINE_BYTES
 
 _ICOCA_NUMBER = re.compile(r"JW[0-9A-Z]{15}")
@@ -117,7 +117,13 @@ _Number = Annotated[str, Meta(min_length=17, max_length=17)]
 _Balance = Annotated[int, Meta(ge=0, le=MAX_BALANCE)]
 _Spent = Annotated[int, Meta(ge=INT_MIN, lt=0)]
 _Added = Annotated[int, Meta(gt=0, le=INT_MAX)]
-_Optional = str | UnsetType | None  # absent: UNSET; null: None
+def _chars(name: str) -> type:
+    """Text of the field ``name``, no longer than the store keeps."""
+    return Annotated[str, Meta(max_length=MAX_CHARS[name])]
+
+
+def _optional_chars(name: str) -> object:
+    return _chars(name) | UnsetType | None  # absent: UNSET; null: None
 # Quoted strings every usage line has: type, id, icoca_number, at, kind (key and value),
 # amount and balance (key).
 _REQUIRED_STRINGS = 12
@@ -147,8 +153,8 @@ class _Usage(msgspec.Struct, tag_field="kind", forbid_unknown_fields=True):
 
 class _Ride(_Usage, tag="ride"):
     amount: _Spent
-    from_: str = msgspec.field(name="from")
-    to: str
+    from_: _chars("from") = msgspec.field(name="from")
+    to: _chars("to")
 
     def strings(self) -> int:
         return _REQUIRED_STRINGS + 4
@@ -161,7 +167,7 @@ class _Ride(_Usage, tag="ride"):
 
 class _Bus(_Usage, tag="bus"):
     amount: _Spent
-    operator: _Optional = UNSET
+    operator: _optional_chars("operator") = UNSET
 
     def strings(self) -> int:
         return _REQUIRED_STRINGS + _strings(self.operator)
@@ -172,7 +178,7 @@ class _Bus(_Usage, tag="bus"):
 
 class _Purchase(_Usage, tag="purchase"):
     amount: _Spent
-    merchant: str
+    merchant: _chars("merchant")
 
     def strings(self) -> int:
         return _REQUIRED_STRINGS + 2
@@ -193,7 +199,7 @@ class _Cash(msgspec.Struct, tag_field="method", tag="cash", forbid_unknown_field
 class _Charge(_Usage, tag="charge"):
     amount: _Added
     payment: _Card | _Cash
-    place: _Optional = UNSET
+    place: _optional_chars("place") = UNSET
 
     def strings(self) -> int:
         payment = 7 if type(self.payment) is _Card else 3  # its key, method, brand, last4
@@ -220,7 +226,7 @@ class _PointCharge(_Usage, tag="point_charge"):
 
 class _Adjustment(_Usage, tag="adjustment"):
     amount: Annotated[int, Meta(ge=INT_MIN, le=INT_MAX)]
-    note: str
+    note: _chars("note")
 
     def strings(self) -> int:
         return _REQUIRED_STRINGS + 2
@@ -318,7 +324,7 @@ def usage_values(text: str) -> Values | None:
 def _text(data: dict[str, object], name: str, escaped: bool) -> str | None:
     """A required, non-blank string (``None`` when it is not one)."""
     value = data.get(name)
-    if type(value) is not str or not value.strip() or (escaped and not _clean(value)):
+    if type(value) is not str or not value.strip() or len(value) > MAX_CHARS[name] or (escaped and not _clean(value)):
         return None
     return value
 
@@ -328,7 +334,7 @@ def _optional(data: dict[str, object], name: str, escaped: bool) -> str | None:
     value = data.get(name)
     if value is None:
         return ""
-    if type(value) is not str or (escaped and not _clean(value)):
+    if type(value) is not str or len(value) > MAX_CHARS[name] or (escaped and not _clean(value)):
         return None
     return value
 

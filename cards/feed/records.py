@@ -30,6 +30,11 @@ BRANDS = ("JCB", "VISA", "MASTERCARD", "AMEX")
 USAGE_KINDS = ("ride", "bus", "purchase", "charge", "point_charge", "adjustment")
 POINTS_KINDS = ("earn", "charge", "expire", "adjust")
 MAX_BALANCE = 20000
+# The longest text of each free-text field, in characters: what the store's columns hold.
+MAX_CHARS = {
+    "from": 100, "to": 100, "via": 200, "operator": 100, "merchant": 200, "place": 200, "note": 200,
+    "category": 100,
+}
 
 
 def _time(value: datetime) -> str:

@@ -11,6 +11,8 @@ import json
 import re
 from datetime import UTC, date, datetime, timedelta, timezone
 
+from .records import MAX_CHARS
+
 #: Longest line accepted, in bytes of UTF-8 without the line break.
 MAX_LINE_BYTES = 64 * 1024
 
@@ -148,16 +150,22 @@ class Fields:
         return value
 
     def text(self, name: str, *, context: str = "") -> str:
-        """A required string, not empty nor only blanks."""
+        """A required string, not empty nor only blanks, no longer than ``MAX_CHARS[name]``."""
         value = self.string(name, self.value(name, context=context))
         if not value.strip():
             raise self.invalid(name, "must not be empty", value)
-        return value
+        return self._short(name, value)
 
     def optional_text(self, name: str) -> str | None:
-        """An optional string: absent and null are both None."""
+        """An optional string no longer than ``MAX_CHARS[name]``: absent and null are both None."""
         value = self.data.get(name)
-        return None if value is None else self.string(name, value)
+        return None if value is None else self._short(name, self.string(name, value))
+
+    def _short(self, name: str, value: str) -> str:
+        max_chars = MAX_CHARS[name]
+        if len(value) > max_chars:
+            raise self.error(name, f"must be at most {max_chars} characters (got {len(value)}: {show(value)})")
+        return value
 
     def choice(self, name: str, choices: tuple[str, ...], *, context: str = "", hint: str = "") -> str:
         value = self.value(name, context=context)

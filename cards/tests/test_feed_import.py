@@ -552,6 +552,14 @@ def test_the_pool_falls_back_to_parsing_here(monkeypatch):
 # -- balances ---------------------------------------------------------------------------------
 
 
+def test_a_text_too_long_for_the_store_is_one_rejected_line(run, batches):
+    """The store's column would refuse it in the middle of a block; the line is rejected
+    with the limit, and the lines around it are imported."""
+    report = run(card(), purchase(merchant="売" * 201), ride())
+    assert counts(report) == (3, 2, 0, 1)
+    assert "usage.merchant must be at most 200 characters (got 201" in rejects_of(report)[0]["_reason"]
+
+
 @pytest.mark.parametrize("text", ["10%オフ %d %s 売店", "{0} {} }{ 売店", "タブ\tと\\バックスラッシュ\n改行"])
 def test_texts_special_to_copy_are_stored_as_sent(run, batches, text):
     """Percent signs and braces (the COPY text is filled in with the card ids), tabs,

@@ -23,7 +23,7 @@ from cards.feed.records import (
     RefundRecord,
     UsageRecord,
 )
-from cards.feed.validators import MAX_LINE_BYTES
+from cards.feed.validators import MAX_LINE_BYTES, show
 
 # FEED.md's examples use "JW7A00000000000001": 18 characters, which its own rule
 # (^JW[0-9A-Z]{15}$, "17 in all" in DOMAIN.md) rejects. The rule wins; the examples are
@@ -512,6 +512,38 @@ def test_canonical_differs_when_content_differs(line, changes):
 )
 def test_rejected_line(line, expected):
     assert expected in reason(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "field", "limit"),
+    [
+        (RIDE, "from", 100), (RIDE, "to", 100), (BUS, "operator", 100), (PURCHASE, "merchant", 200),
+        (CHARGE, "place", 200), (ADJUSTMENT, "note", 200), (PASS, "from", 100), (PASS, "to", 100),
+        (PASS, "via", 200), (POINTS, "category", 100),
+    ],
+)
+def test_texts_longer_than_the_store_keeps_are_rejected(line, field, limit):
+    """Counted in characters, kanji as one: the longest text is taken, one more is refused
+    with the limit in the reason (the store's column would refuse it, mid-import)."""
+    assert parse_line(edit(line, {field: "駅" * limit}))
+    record_type = json.loads(line)["type"]
+    assert reason(edit(line, {field: "駅" * (limit + 1)})) == (
+        f"{record_type}.{field} must be at most {limit} characters (got {limit + 1}: {show('駅' * (limit + 1))})"
+    )
+
+
+def test_text_limits_are_the_store_columns():
+    from cards.feed.records import MAX_CHARS
+    from cards.models import CommuterPass, PointsEntry, UsageRecord
+
+    columns = {
+        "from": UsageRecord._meta.get_field("from_station"), "to": UsageRecord._meta.get_field("to_station"),
+        "operator": UsageRecord._meta.get_field("operator"), "merchant": UsageRecord._meta.get_field("merchant"),
+        "place": UsageRecord._meta.get_field("place"), "note": UsageRecord._meta.get_field("note"),
+        "via": CommuterPass._meta.get_field("via"), "category": PointsEntry._meta.get_field("category"),
+    }
+    assert {name: column.max_length for name, column in columns.items()} == MAX_CHARS
+    assert MAX_CHARS["from"] == CommuterPass._meta.get_field("from_station").max_length
 
 
 def test_line_of_exactly_the_limit_is_not_too_long():
