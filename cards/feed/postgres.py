@@ -30,7 +30,6 @@ import contextlib
 import queue
 import threading
 from collections import deque
-from datetime import datetime
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from psycopg import errors
@@ -51,15 +50,17 @@ class CopyBalances(Balances):
     @staticmethod
     @transaction.atomic
     def _update(items) -> None:
-        ids = [card_id for card_id, _ in items]
-        moments = [datetime.fromisoformat(at) for _, (at, _) in items]
-        balances = [balance for _, (_, balance) in items]
+        # Three array literals: the numbers and UTC times need no quoting, and psycopg would
+        # take longer to write 50,000 cards' values as arrays than PostgreSQL to update them.
+        ids = ",".join(str(card_id) for card_id, _ in items)
+        moments = ",".join(at for _, (at, _) in items)
+        balances = ",".join(str(balance) for _, (_, balance) in items)
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
             cursor.execute(
                 "UPDATE cards_card AS c SET balance = v.balance, balance_at = v.at "
                 "FROM unnest(%s::bigint[], %s::timestamptz[], %s::integer[]) AS v(id, at, balance) "
                 "WHERE c.id = v.id AND (c.balance_at IS NULL OR c.balance_at < v.at)",
-                [ids, moments, balances],
+                [f"{{{ids}}}", f"{{{moments}}}", f"{{{balances}}}"],
             )
 
 
