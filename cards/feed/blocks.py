@@ -141,6 +141,10 @@ def _slow(block: Block, line: int, text: str):
     return None
 
 
+def _ready() -> None:
+    """A first task for a new process of the pool: it has imported this module."""
+
+
 def processes() -> int:
     """Parsing processes for a big file: one per core, at most four. (Leaving a core to a
     PostgreSQL on the same machine measured slower on two cores: parsing became the
@@ -163,6 +167,8 @@ class SpanParser:
         if processes > 0 and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(processes, mp_context=context)
+            for _ in range(processes):  # start them now: a process takes a while to start
+                self.pool.submit(_ready)
         self.window = 2 * max(1, processes)
         self.pending: deque[tuple[Future | None, Span]] = deque()
 
@@ -191,6 +197,12 @@ class SpanParser:
             except (BrokenProcessPool, CancelledError):
                 self.close()
         return parse_span(span)
+
+    def __enter__(self) -> SpanParser:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         if self.pool is not None:

@@ -88,10 +88,12 @@ def feed_import(
     center sees (default: ``name``)."""
     record = FeedImport.objects.create(file_name=(file_name or name)[:500])
     logger.info("feed import %s of %s started", record.pk, name)
-    with Scratch() as scratch:
+    big = (size_of(stream) or 0) >= blocks.POOL_MIN_BYTES
+    # The parsing processes start while the card lines are found and applied.
+    with Scratch() as scratch, SpanParser(blocks.processes() if big else 0) as parser:
         run = _Run(stream, scratch, progress)
         run.cards()
-        run.all_lines()
+        run.all_lines(parser)
         run.others()
         if progress:
             progress.show("rejects")
@@ -151,12 +153,10 @@ class _Run:
                 number, data["icoca_number"][:64], wester_id if isinstance(wester_id, str) else None
             )
 
-    def all_lines(self) -> None:
+    def all_lines(self, parser: SpanParser) -> None:
         """Read every line; parse in blocks (in parallel processes for a big file); apply
         the usage lines block by block and keep the other records for later."""
         writer = usage_writer()
-        size = size_of(self.stream) or 0
-        parser = SpanParser(blocks.processes() if size >= blocks.POOL_MIN_BYTES else 0)
         try:
             for span in spans(self.stream, blocks.SPAN_BYTES):
                 for block in parser.submit(span):

@@ -65,10 +65,23 @@ class CardIds:
             if len(ids) + len(unknown) > self.limit:  # empty the cache, keep this block's
                 ids.clear()
                 unknown = set(numbers)
-            for chunk in _chunks(sorted(unknown)):
+            postgres = connection.vendor == "postgresql"
+            for chunk in _chunks(sorted(unknown), 10_000 if postgres else _CHUNK):
                 ids.update(dict.fromkeys(chunk))
-                ids.update(Card.objects.filter(icoca_number__in=chunk).values_list("icoca_number", "id"))
+                ids.update(_card_ids(chunk, postgres))
         return [ids[number] for number in numbers]
+
+
+def _card_ids(numbers: Sequence[str], postgres: bool) -> Iterable[tuple[str, int]]:
+    """``(number, id)`` of the stored cards among ``numbers`` (valid ICOCA numbers)."""
+    if postgres:  # one query, its array as a literal: the numbers need no quoting
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT icoca_number, id FROM {Card._meta.db_table} WHERE icoca_number = ANY(%s::varchar[])",  # noqa: S608
+                ["{" + ",".join(numbers) + "}"],
+            )
+            return cursor.fetchall()
+    return Card.objects.filter(icoca_number__in=numbers).values_list("icoca_number", "id")
 
 
 class Balances:
