@@ -277,8 +277,37 @@ STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "static_root")))
 # Stored files (PDFs) are private: they are only served through views that
 # check the owner, so there is no public MEDIA_URL.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+
+
+def _file_storage() -> dict[str, object]:
+    """Files on disk under MEDIA_ROOT, or, with S3_BUCKET set, an S3-compatible bucket
+    (django-storages). Credentials come the usual AWS way (AWS_ACCESS_KEY_ID and
+    AWS_SECRET_ACCESS_KEY, or the host's role), never from this file."""
+    bucket = env("S3_BUCKET")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    endpoint = env("S3_ENDPOINT_URL")  # another S3-compatible service (MinIO, a cloud's own)
+    if endpoint and not endpoint.startswith("https://") and PRODUCTION:
+        raise ImproperlyConfigured("S3_ENDPOINT_URL must be an https:// URL in production")
+    encryption = env("S3_SERVER_SIDE_ENCRYPTION", "AES256")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint,
+            "region_name": env("S3_REGION"),
+            "location": env("S3_PREFIX", ""),  # a folder in a shared bucket
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,  # no public URL; files are read through the portal
+            "file_overwrite": False,
+            # Encrypted at rest by the service (S3_SERVER_SIDE_ENCRYPTION= empty: the bucket's default).
+            "object_parameters": {"ServerSideEncryption": encryption} if encryption else {},
+        },
+    }
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _file_storage(),
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"

@@ -82,3 +82,25 @@ def test_a_malformed_email_url_is_refused_with_the_accepted_forms():
     result = manage("check", EMAIL_URL="mailto:ops@example.jp")
     assert result.returncode != 0
     assert "EMAIL_URL must start with" in result.stderr
+
+
+def show_storage(**env: str) -> subprocess.CompletedProcess:
+    return manage("shell", "-c", "from django.conf import settings; print(settings.STORAGES['default'])", **env)
+
+
+def test_stored_files_go_to_disk_by_default_and_to_a_bucket_when_named():
+    assert "FileSystemStorage" in show_storage().stdout
+    result = show_storage(
+        S3_BUCKET="portal-documents", S3_REGION="ap-northeast-1", S3_PREFIX="prod", **PRODUCTION
+    )
+    assert result.returncode == 0, result.stderr
+    assert "storages.backends.s3.S3Storage" in result.stdout
+    for part in ("'bucket_name': 'portal-documents'", "'region_name': 'ap-northeast-1'", "'location': 'prod'",
+                 "'querystring_auth': True", "'ServerSideEncryption': 'AES256'"):
+        assert part in result.stdout
+
+
+def test_production_refuses_a_plain_http_storage_endpoint():
+    result = manage("check", S3_BUCKET="portal-documents", S3_ENDPOINT_URL="http://minio.internal:9000", **PRODUCTION)
+    assert result.returncode != 0
+    assert "S3_ENDPOINT_URL must be an https:// URL in production" in result.stderr
