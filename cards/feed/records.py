@@ -42,8 +42,8 @@ def _time(value: datetime) -> str:
 
 
 @dataclass(frozen=True)
-class Payment:
-    """How a pass or a charge was paid. ``brand`` and ``last4`` are set for ``card`` only."""
+class _Method:
+    """A way money moves; ``brand`` and ``last4`` are set for ``card`` only."""
 
     method: str
     brand: str | None = None
@@ -54,15 +54,13 @@ class Payment:
 
 
 @dataclass(frozen=True)
-class Destination:
-    """Where a refund is paid. ``brand`` and ``last4`` are set for ``card`` only."""
+class Payment(_Method):
+    """How a pass or a charge was paid: ``card``, ``cash`` or ``points``."""
 
-    method: str
-    brand: str | None = None
-    last4: str | None = None
 
-    def canonical(self) -> dict[str, str | None]:
-        return {"method": self.method, "brand": self.brand, "last4": self.last4}
+@dataclass(frozen=True)
+class Destination(_Method):
+    """Where a refund is paid: ``card`` or ``bank``."""
 
 
 @dataclass(frozen=True)
