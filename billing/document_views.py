@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -53,7 +54,9 @@ def _payment_choices(member, today) -> list[tuple[str, str]]:
             }
         )
         card = payment.card.nickname or mask_icoca_number(payment.card.icoca_number)
-        choices.append((payment.ref, f"{japan_time(payment.at)} {what} {yen(payment.amount)}（{card}）"))
+        choices.append((payment.ref, _("%(at)s %(what)s %(amount)s（%(card)s）") % {
+            "at": japan_time(payment.at), "what": what, "amount": yen(payment.amount, get_language()), "card": card,
+        }))
     return choices
 
 

@@ -240,3 +240,18 @@ def test_a_staff_account_without_documents_sees_an_empty_list():
     client = Client()
     client.force_login(staff)
     assert "まだ書類はありません" in page_of(client.get(LIST))
+
+
+def test_in_english_dates_and_amounts_read_as_english(signed_in, hanako, settings):
+    """Dates in the language's own format, amounts as ¥, ASCII brackets and dashes (the
+    station names and nicknames are the member's data and stay as they are)."""
+    month_of_payments(hanako)
+    domain_example_refund(hanako)
+    document = ask_for_october(signed_in)
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    for url in (LIST, f"/documents/{document.public_id}/", "/refunds/"):
+        page = page_of(signed_in.get(url))
+        for japanese in ("年", "円", "〜", "（", "）", "："):
+            assert japanese not in page, (url, japanese)
+    assert "Oct. 1, 2026 – Oct. 31, 2026" in page_of(signed_in.get(LIST))
+    assert "¥65,930" in page_of(signed_in.get(f"/documents/{document.public_id}/"))

@@ -260,7 +260,7 @@ class HistoryFilterForm(forms.Form):
 
 def card_label(card, *, reissued: bool = False) -> str:
     name = card.nickname or "ICOCA"
-    label = f"{name}（{card.masked_number}）"
+    label = gettext("%(name)s（%(number)s）") % {"name": name, "number": card.masked_number}
     if reissued:
         label += gettext("・再発行前を含む")
     return label
