@@ -232,7 +232,7 @@ def refund_list(request: HttpRequest) -> HttpResponse:
     rows = [
         {
             "refund": refund,
-            "card": refund.card.nickname or mask_icoca_number(refund.card.icoca_number),
+            "card": refund.card.nickname or "ICOCA",
             "masked_number": mask_icoca_number(refund.card.icoca_number),
             "statement": statements.get(refund.pk),
             "in_window": refund.refunded_at.astimezone(JAPAN).date() >= earliest,
