@@ -1,0 +1,86 @@
+"""A Redis outage does not take signed-in pages or sign-in down: the cache answers misses
+and sessions live on in the database (portal/cache.py). Against a redis-server of the
+test's own, stopped halfway."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+from django.core.cache import caches
+
+from accounts.tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+PAGES = ("/", "/history/", "/documents/", "/settings/")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    yield port, process
+    process.kill()
+    process.wait(timeout=10)
+
+
+def use_redis(settings, port: int) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "portal.cache.ResilientRedisCache", "LOCATION": f"redis://127.0.0.1:{port}/0",
+            "KEY_PREFIX": "test", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+def test_a_signed_in_member_keeps_their_pages_when_redis_goes_down(client, settings, redis_server, caplog):
+    port, process = redis_server
+    use_redis(settings, port)
+    member = MemberFactory(name="山田 花子")
+    client.force_login(member)
+    assert client.get("/").status_code == 200
+    assert caches["default"].get("probe", "missing") == "missing" and caches["default"].add("probe", 1)
+    assert caches["default"].get("probe") == 1  # a working cache while Redis is up
+
+    process.kill()
+    process.wait(timeout=10)
+    with caplog.at_level(logging.WARNING, logger="portal.cache"):
+        for url in PAGES:
+            response = client.get(url)
+            assert response.status_code == 200, url
+        assert "山田 花子" in client.get("/").content.decode()  # still signed in: the session is in the database
+    assert any("cache unreachable" in record.getMessage() for record in caplog.records)
+    assert caches["default"].get("probe", "missing") == "missing"
+
+
+def test_sign_in_works_while_redis_is_unreachable(client, settings):
+    use_redis(settings, free_port())  # nothing listens there
+    member = MemberFactory(name="田中 太郎")
+    client.force_login(member)  # a new session key, stored in the database
+    for url in PAGES:
+        assert client.get(url).status_code == 200, url
+    client.logout()
+    assert client.get("/settings/").status_code == 302  # signed out is signed out
