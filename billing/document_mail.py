@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from kombu.exceptions import OperationalError
 
+from accounts.links import portal_url
 from billing import documents
 from billing.models import Document, DocumentStatus
 from billing.pdf import TITLES, long_date
@@ -40,6 +41,8 @@ def document_message(document: Document, pdf: bytes, file_name: str) -> EmailMes
             "total": yen(document.total_amount, language),
             "monthly": document.origin == "monthly",
             "site_name": str(settings.PORTAL_SITE_NAME),
+            "document_url": portal_url("documents:document-detail", document.public_id),
+            "settings_url": portal_url("accounts:settings"),
         }
         subject = render_to_string(f"email/document_ready_subject.{language}.txt", context).strip()
         body = render_to_string(f"email/document_ready.{language}.txt", context)

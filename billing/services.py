@@ -25,6 +25,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.exceptions import PortalError
+from accounts.links import portal_url
 from accounts.services import audit_record
 from billing import payment_cards, selectors
 from billing.exceptions import (
@@ -413,6 +414,7 @@ def expiry_reminder_send(*, reminder_id: int) -> bool:
                 settings.PORTAL_OPERATOR_NAME_EN if member.language == "en" else settings.PORTAL_OPERATOR_NAME
             ),
             "site_name": settings.PORTAL_SITE_NAME,
+            "payment_methods_url": portal_url("billing:payment-method-list"),
         }
         subject = " ".join(render_to_string("email/payment_card_expiry_reminder_subject.txt", context).split())
         body = render_to_string("email/payment_card_expiry_reminder.txt", context)

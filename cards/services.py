@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.links import portal_url
 from accounts.services import audit_record
 from cards import partitions, passes, selectors
 from cards.exceptions import CardNotFound, NoCardToSuspend
@@ -106,6 +107,8 @@ def _pass_reminder_message(commuter_pass: CommuterPass, today: date) -> EmailMes
         "commuter_pass": commuter_pass,
         "days_left": passes.days_left(commuter_pass.valid_until, today),
         "site_name": "ICOCA会員メニュー" if language == "ja" else "ICOCA Member Menu",
+        "card_url": portal_url("cards:card-detail", card.public_id),
+        "settings_url": portal_url("accounts:settings"),
     }
     with translation.override(language):
         subject = render_to_string(f"email/pass_reminder_subject.{language}.txt", context)

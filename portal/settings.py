@@ -432,6 +432,10 @@ SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sql
 PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")
 PORTAL_OPERATOR_NAME_EN = env("PORTAL_OPERATOR_NAME_EN", "West Japan Railway Company")
 PORTAL_SITE_NAME = _("ICOCA会員メニュー")
+# Where members reach the portal, for the links in e-mails (https:// in production).
+PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.0.0.1:8000")).rstrip("/")
+if PRODUCTION and not PORTAL_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured("PORTAL_BASE_URL (https://..., the address members use) is required in production")
 
 # --- Documents: receipts and refund statements (billing/documents*) -------------
 # The operator's qualified-invoice registration number (適格請求書発行事業者登録番号),

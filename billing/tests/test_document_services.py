@@ -288,3 +288,12 @@ def test_monthly_statements_once_per_member_even_when_beat_runs_twice():
     assert document.status == DocumentStatus.READY
     (message,) = mail.outbox
     assert "2026年10月分" in message.subject
+
+
+def test_the_email_links_to_the_document_page(member, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example.jp"
+    month_of_payments(member)
+    document = request_october(member)
+    body = mail.outbox[0].body
+    assert f"「領収書・明細書」からいつでもダウンロードできます：https://portal.example.jp/documents/{document.public_id}/" in body
+    assert "/settings/" not in body  # asked for, not a monthly e-mail: nothing to turn off

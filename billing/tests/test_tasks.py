@@ -44,7 +44,8 @@ def run_daily(django_capture_on_commit_callbacks):
     return run
 
 
-def test_the_reminder_goes_out_30_days_before_the_card_expires_and_only_once(run_daily):
+def test_the_reminder_goes_out_30_days_before_the_card_expires_and_only_once(run_daily, settings):
+    settings.PORTAL_BASE_URL = "https://portal.example.jp"
     method = PaymentMethodFactory(exp_month=12, exp_year=2026, is_default=True)  # valid through 2026-12-31
 
     with at(2026, 11, 30):
@@ -68,6 +69,7 @@ def test_the_reminder_goes_out_30_days_before_the_card_expires_and_only_once(run
     assert "VISA ••••0100" in message.body
     assert "2026/12/31" in message.body
     assert "「決済用カード」から新しいカードを登録してください" in message.body
+    assert "\nhttps://portal.example.jp/payment-methods/\n" in message.body
     assert method.token not in message.body
     reminder = ExpiryReminder.objects.get()
     assert (reminder.payment_method, str(reminder.expires_on)) == (method, "2026-12-31")

@@ -44,7 +44,8 @@ def pass_ending(valid_until=IN_14_DAYS, **kwargs):
     return CommuterPassFactory(valid_from=date(2026, 10, 1), valid_until=valid_until, **kwargs)
 
 
-def test_the_reminder_goes_out_14_days_before_in_japanese():
+def test_the_reminder_goes_out_14_days_before_in_japanese(settings):
+    settings.PORTAL_BASE_URL = "http://portal.test"
     commuter_pass = pass_ending(card__nickname="仕事用", card__member__name="山田 花子")
 
     assert tasks.pass_reminders_send.delay().get() == 1
@@ -60,7 +61,8 @@ def test_the_reminder_goes_out_14_days_before_in_japanese():
     assert "2026年12月31日まで（あと14日）" in message.body
     assert f"仕事用（{card.masked_number}）" in message.body
     assert card.icoca_number not in message.body
-    assert "「設定」で停止できます" in message.body
+    assert "「設定」で停止できます：http://portal.test/settings/" in message.body
+    assert f"このICOCAと定期券の詳細：http://portal.test/cards/{card.public_id}/" in message.body
     commuter_pass.refresh_from_db()
     assert commuter_pass.reminder_sent_at is not None
 

@@ -19,6 +19,7 @@ PRODUCTION = {
     "WESTER_ID_CLIENT_SECRET": "s3cret",
     "DATABASE_URL": "sqlite:///:memory:",
     "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
+    "PORTAL_BASE_URL": "https://portal.example.jp",
 }
 
 
@@ -45,6 +46,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ("ALLOWED_HOSTS", "ALLOWED_HOSTS is required"),
         ("WESTER_ID_CLIENT_SECRET", "WESTER_ID_ISSUER, WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET are required"),
         ("PORTAL_INVOICE_REGISTRATION_NUMBER", "PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required"),
+        ("PORTAL_BASE_URL", "PORTAL_BASE_URL (https://..., the address members use) is required in production"),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):
@@ -104,3 +106,9 @@ def test_production_refuses_a_plain_http_storage_endpoint():
     result = manage("check", S3_BUCKET="portal-documents", S3_ENDPOINT_URL="http://minio.internal:9000", **PRODUCTION)
     assert result.returncode != 0
     assert "S3_ENDPOINT_URL must be an https:// URL in production" in result.stderr
+
+
+def test_production_refuses_a_plain_http_base_url():
+    result = manage("check", **{**PRODUCTION, "PORTAL_BASE_URL": "http://portal.example.jp"})
+    assert result.returncode != 0
+    assert "PORTAL_BASE_URL (https://..., the address members use) is required" in result.stderr

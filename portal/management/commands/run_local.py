@@ -3,6 +3,7 @@ the web server, stopped together with Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -60,7 +61,8 @@ class Command(BaseCommand):
 
         def start(name: str, command: list[str]) -> None:
             self.stdout.write(f"starting {name}: {' '.join(command[:6])} ...")
-            processes.append(subprocess.Popen(command))
+            # The links in e-mails point at this server.
+            processes.append(subprocess.Popen(command, env={**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}))
 
         try:
             if settings.WESTER_ID_ISSUER.rstrip("/") == LOCAL_ISSUER:
