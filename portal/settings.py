@@ -423,7 +423,16 @@ USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
 # Card numbers are typed into the provider's own pages; the portal gets a
 # token (billing/providers/base.py). Locally: the sandbox provider at
 # /sandbox-pay/, with its own store for card numbers (test cards in README.md).
-PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", "billing.providers.sandbox.SandboxProvider")
+SANDBOX_PROVIDER = "billing.providers.sandbox.SandboxProvider"
+# Production names its provider: the sandbox takes no money, so it is never a default there.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER") or ("" if PRODUCTION else SANDBOX_PROVIDER)
+if not PAYMENT_PROVIDER:
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER is required in production: the payment gateway's provider class "
+        f"(or {SANDBOX_PROVIDER}, which takes no money, for a test system)"
+    )
+# /sandbox-pay/ exists only while the sandbox is the provider.
+SANDBOX_PAY_ENABLED = PAYMENT_PROVIDER == SANDBOX_PROVIDER
 # The key the sandbox signs its answers with (a real gateway's merchant key).
 SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET") or hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
 SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sqlite3")))

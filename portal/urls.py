@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -11,7 +12,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("payment-methods/", include("billing.urls")),
     path("", include("billing.urls_documents")),
-    path("sandbox-pay/", include("billing.providers.sandbox.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
 ]
+if settings.SANDBOX_PAY_ENABLED:
+    urlpatterns.append(path("sandbox-pay/", include("billing.providers.sandbox.urls")))

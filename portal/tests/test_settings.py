@@ -20,6 +20,7 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:///:memory:",
     "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
     "PORTAL_BASE_URL": "https://portal.example.jp",
+    "PAYMENT_PROVIDER": "billing.providers.sandbox.SandboxProvider",
 }
 
 
@@ -47,6 +48,7 @@ def test_check_deploy_is_clean_with_production_settings():
         ("WESTER_ID_CLIENT_SECRET", "WESTER_ID_ISSUER, WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET are required"),
         ("PORTAL_INVOICE_REGISTRATION_NUMBER", "PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required"),
         ("PORTAL_BASE_URL", "PORTAL_BASE_URL (https://..., the address members use) is required in production"),
+        ("PAYMENT_PROVIDER", "PAYMENT_PROVIDER is required in production"),
     ],
 )
 def test_production_refuses_to_start_without(missing, message):
@@ -112,3 +114,14 @@ def test_production_refuses_a_plain_http_base_url():
     result = manage("check", **{**PRODUCTION, "PORTAL_BASE_URL": "http://portal.example.jp"})
     assert result.returncode != 0
     assert "PORTAL_BASE_URL (https://..., the address members use) is required" in result.stderr
+
+
+def test_the_sandbox_pages_exist_only_while_the_sandbox_is_the_provider():
+    script = (
+        "from django.urls import Resolver404, resolve\n"
+        "try:\n    resolve('/sandbox-pay/pay/session-1/'); print('served')\n"
+        "except Resolver404:\n    print('not found')"
+    )
+    assert manage("shell", "-c", script).stdout.split()[-1] == "served"
+    gateway = manage("shell", "-c", script, PAYMENT_PROVIDER="billing.providers.base.PaymentProvider")
+    assert gateway.stdout.strip().splitlines()[-1] == "not found", gateway.stderr
