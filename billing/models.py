@@ -47,6 +47,9 @@ class PaymentMethod(models.Model):
     exp_year = models.PositiveSmallIntegerField(_("有効期限（年）"))
     funding = models.CharField(_("種類"), max_length=8, choices=Funding.choices)
     holder_name = models.CharField(_("名義"), max_length=100)
+    # The provider's card fingerprint (the same card number, the same value): one card is
+    # registered once per member. Never the number, nor anything it can be read back from.
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     is_default = models.BooleanField(_("デフォルト"), default=False)
     created_at = models.DateTimeField(_("登録日時"), auto_now_add=True)
     removed_at = models.DateTimeField(_("削除日時"), null=True, blank=True)

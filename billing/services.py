@@ -194,6 +194,7 @@ def _registration_complete(
         exp_year=result.exp_year,
         funding=result.funding,
         holder_name=" ".join(result.holder_name.split()).upper()[:100],
+        fingerprint=result.fingerprint,
         is_default=not any(m.is_default for m in existing),
     )
     _registration_end(registration, RegistrationStatus.SUCCEEDED, payment_method=method, actor=member)
@@ -225,7 +226,10 @@ def _refusal(
         return RegistrationFailure.HOLDER_NAME_UNKNOWN
     if not payment_cards.holder_name_matches(result.holder_name, **names):
         return RegistrationFailure.HOLDER_NAME_MISMATCH
-    if any(m.provider == provider.name and m.token == result.token for m in existing):
+    if any(
+        m.provider == provider.name and (m.token == result.token or (result.fingerprint and m.fingerprint == result.fingerprint))
+        for m in existing
+    ):
         return RegistrationFailure.ALREADY_REGISTERED
     return None
 

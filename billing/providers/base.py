@@ -104,6 +104,10 @@ class RegistrationResult:
     funding: str = ""
     holder_name: str = ""
     failure_code: str = ""
+    # The same card number gives the same fingerprint, every time (gateways call it a card
+    # fingerprint or a card ID): the portal refuses a card the member has registered already.
+    # Empty when the provider has none.
+    fingerprint: str = ""
 
 
 class ResultInvalid(Exception):

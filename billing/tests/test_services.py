@@ -197,6 +197,26 @@ def test_the_same_token_is_not_registered_twice(hanako):
     assert PaymentMethod.objects.count() == 1
 
 
+def test_the_same_card_is_not_registered_twice_by_one_member(client, hanako):
+    """The sandbox gives each registration a new token, like a gateway; its card fingerprint
+    tells the same card. Once removed, the card can be registered again; another member may
+    register the same card."""
+    first = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100"))
+    assert first.fingerprint.startswith("fp_") and "4100000000000100" not in first.fingerprint
+    failed = failure_of(hanako, register_through_sandbox(client, hanako, "4100000000000100", expiry="09/31"))
+    assert failed.registration.failure_code == RegistrationFailure.ALREADY_REGISTERED
+    assert "このカードはすでに登録されています。" in str(failed)
+    assert PaymentMethod.objects.filter(member=hanako).count() == 1
+    assert complete(hanako, register_through_sandbox(client, hanako, "5100000000000107")).fingerprint != first.fingerprint
+
+    services.payment_method_remove(member=hanako, payment_method=first)
+    again = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100"))
+    assert again.fingerprint == first.fingerprint and again.pk != first.pk
+
+    taro = MemberFactory(name="田中 太郎", first_name="Taro", last_name="Tanaka")
+    assert complete(taro, register_through_sandbox(client, taro, "4100000000000100", holder="TARO TANAKA")).member == taro
+
+
 # --- The answer itself: signature, nonce, expiry, replay, member -------------------
 
 

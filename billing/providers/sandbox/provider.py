@@ -64,6 +64,7 @@ class SandboxProvider(PaymentProvider):
                 funding=str(payload.get("funding") or ""),
                 holder_name=str(payload.get("holder_name") or ""),
                 failure_code=failure,
+                fingerprint=str(payload.get("fingerprint") or "")[:64],
             )
         except (KeyError, TypeError, ValueError) as error:
             raise ResultInvalid("malformed") from error

@@ -83,6 +83,7 @@ def _finish(
             exp_year=card.exp_year,
             funding=card.funding,
             holder_name=card.holder_name,
+            fingerprint=protocol.card_fingerprint(card.number),
         )
         if succeeded:
             payload["token"] = card.token
