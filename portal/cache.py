@@ -2,102 +2,72 @@
 
 Sessions (``cached_db``), allauth's rate limits and replay guards live in the cache. Django's
 ``RedisCache`` raises when Redis cannot be reached, which turned a Redis outage into an
-error on every signed-in page and on sign-in itself. ``ResilientRedisCache`` treats such a
+error on every signed-in page and on sign-in itself. ``ResilientRedisCache`` answers such a
 failure as a miss: reads return the default, writes are dropped and ``add`` reports success,
 so sessions are read from and written to the database alone (``cached_db`` keeps them
 there too), and rate limits and replay guards are off until Redis is back (a trade-off
-recorded in docs/decisions.md). Each failure is logged as a warning, at most once a minute
-per process. Timeouts are short (settings: one second), so a request does not hang on it.
+recorded in docs/decisions.md). After a failure the process leaves Redis alone for a few
+seconds, so a request does not wait for a timeout at every cache call; each failure is
+logged as a warning, at most once a minute per process.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
+from collections.abc import Callable
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.redis import RedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger("portal.cache")
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+PAUSE_SECONDS = 5.0  # after a failure, Redis is not asked again for this long
 _LOG_EVERY = 60.0
 
 
-class ResilientRedisCache(RedisCache):
-    _last_logged = 0.0
+class _Outage:
+    retry_at = 0.0  # time.monotonic() from which Redis is asked again
+    logged_at = -_LOG_EVERY
 
-    def _unreachable(self, operation: str) -> None:
+    @classmethod
+    def note(cls, operation: str) -> None:
         now = time.monotonic()
-        if now - ResilientRedisCache._last_logged >= _LOG_EVERY:
-            ResilientRedisCache._last_logged = now
+        cls.retry_at = now + PAUSE_SECONDS
+        if now - cls.logged_at >= _LOG_EVERY:
+            cls.logged_at = now
             logger.warning("cache unreachable: %s answered as a miss", operation, exc_info=True)
 
-    def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except _UNREACHABLE:
-            self._unreachable("get")
-            return default
 
-    def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except _UNREACHABLE:
-            self._unreachable("get_many")
-            return {}
+def _or_miss(operation: Callable, miss: Callable) -> Callable:
+    """``operation``, or what ``miss`` answers for the same arguments while Redis is out."""
 
-    def has_key(self, key, version=None):
-        try:
-            return super().has_key(key, version)
-        except _UNREACHABLE:
-            self._unreachable("has_key")
-            return False
+    @functools.wraps(operation)
+    def guarded(self, *args, **kwargs):
+        if time.monotonic() >= _Outage.retry_at:
+            try:
+                return operation(self, *args, **kwargs)
+            except _UNREACHABLE:
+                _Outage.note(operation.__name__)
+        return miss(*args, **kwargs)
 
-    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except _UNREACHABLE:
-            self._unreachable("add")
-            return True
+    return guarded
 
-    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except _UNREACHABLE:
-            self._unreachable("set")
 
-    def set_many(self, data, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().set_many(data, timeout, version)
-        except _UNREACHABLE:
-            self._unreachable("set_many")
-            return list(data)
+def _no_key(key, *args, **kwargs):
+    raise ValueError(f"Key '{key}' not found")
 
-    def touch(self, key, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().touch(key, timeout, version)
-        except _UNREACHABLE:
-            self._unreachable("touch")
-            return False
 
-    def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except _UNREACHABLE:
-            self._unreachable("delete")
-            return False
-
-    def delete_many(self, keys, version=None):
-        try:
-            super().delete_many(keys, version)
-        except _UNREACHABLE:
-            self._unreachable("delete_many")
-
-    def incr(self, key, delta=1, version=None):
-        try:
-            return super().incr(key, delta, version)
-        except _UNREACHABLE:
-            self._unreachable("incr")
-            raise ValueError(f"Key '{key}' not found") from None
+class ResilientRedisCache(RedisCache):
+    get = _or_miss(RedisCache.get, lambda key, default=None, version=None: default)
+    get_many = _or_miss(RedisCache.get_many, lambda *args, **kwargs: {})
+    has_key = _or_miss(RedisCache.has_key, lambda *args, **kwargs: False)
+    add = _or_miss(RedisCache.add, lambda *args, **kwargs: True)
+    set = _or_miss(RedisCache.set, lambda *args, **kwargs: None)
+    set_many = _or_miss(RedisCache.set_many, lambda data, *args, **kwargs: list(data))
+    touch = _or_miss(RedisCache.touch, lambda *args, **kwargs: False)
+    delete = _or_miss(RedisCache.delete, lambda *args, **kwargs: False)
+    delete_many = _or_miss(RedisCache.delete_many, lambda *args, **kwargs: None)
+    incr = _or_miss(RedisCache.incr, _no_key)

@@ -12,11 +12,20 @@ import time
 
 import pytest
 from django.core.cache import caches
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.tests.factories import MemberFactory
+from portal import cache
 
 pytestmark = pytest.mark.django_db
 PAGES = ("/", "/history/", "/documents/", "/settings/")
+
+
+@pytest.fixture(autouse=True)
+def no_outage_noted():
+    cache._Outage.retry_at, cache._Outage.logged_at = 0.0, -cache._LOG_EVERY
+    yield
+    cache._Outage.retry_at, cache._Outage.logged_at = 0.0, -cache._LOG_EVERY
 
 
 def free_port() -> int:
@@ -84,3 +93,21 @@ def test_sign_in_works_while_redis_is_unreachable(client, settings):
         assert client.get(url).status_code == 200, url
     client.logout()
     assert client.get("/settings/").status_code == 302  # signed out is signed out
+
+
+def test_after_a_failure_redis_is_left_alone_for_a_few_seconds(monkeypatch):
+    calls = []
+
+    def unreachable(self, key, default=None, version=None):
+        calls.append(key)
+        raise RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    get = cache._or_miss(unreachable, lambda key, default=None, version=None: default)
+    now = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
+    assert get(None, "a", "miss") == "miss"
+    assert get(None, "b", "miss") == "miss"
+    assert calls == ["a"]  # the second call did not wait on Redis
+    now[0] += cache.PAUSE_SECONDS
+    assert get(None, "c", "miss") == "miss"
+    assert calls == ["a", "c"]  # asked again after the pause
