@@ -4,6 +4,22 @@ from django.contrib.auth.admin import UserAdmin
 from accounts.models import AuditEvent, Member
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A screen staff look at and never change: no add, change or delete, and no full count
+    of a large table."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Member)
 class MemberAdmin(UserAdmin):
     list_display = ("display_name", "wester_id", "email", "is_staff", "last_signed_in_at")
@@ -20,7 +36,7 @@ class MemberAdmin(UserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """The audit trail, read only: support looks, nobody edits."""
 
     list_display = ("at", "action", "member", "actor", "reason")
@@ -30,13 +46,3 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_select_related = ("member", "actor")
     fields = ("at", "action", "member", "actor", "reason", "detail")
     readonly_fields = fields
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -4,20 +4,8 @@ token is never shown; staff see the brand, last four digits and expiry."""
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from accounts.admin import ReadOnlyAdmin
 from billing.models import Document, DocumentStatus, ExpiryReminder, PaymentMethod, PaymentRegistration
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(PaymentMethod)

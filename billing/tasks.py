@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing import document_mail, document_services, services
+from cards.tasks import EMAIL_TASK
 from cards.window import japan_today
 
 logger = logging.getLogger(__name__)
@@ -23,17 +24,7 @@ def payment_card_expiry_reminders_queue() -> int:
     return len(services.expiry_reminders_queue(today=timezone.localdate()))
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(SMTPException, ConnectionError, TimeoutError),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-    time_limit=120,
-    soft_time_limit=90,
-)
+@shared_task(**EMAIL_TASK)
 def payment_card_expiry_reminder_send(reminder_id: int) -> bool:
     """One reminder e-mail (enqueued on the ``mail`` queue); sends once."""
     return services.expiry_reminder_send(reminder_id=reminder_id)

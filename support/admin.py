@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from accounts.admin import AuditEventAdmin, MemberAdmin
+from accounts.admin import AuditEventAdmin, MemberAdmin, ReadOnlyAdmin
 from accounts.exceptions import PortalError
 from accounts.models import AuditEvent, Member
 from billing.models import Document, DocumentStatus
@@ -231,11 +231,10 @@ ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
 
 
 @admin.register(FeedReject)
-class FeedRejectAdmin(admin.ModelAdmin):
+class FeedRejectAdmin(ReadOnlyAdmin):
     """What happened to a feed line: the rejected lines and reasons of the
     last imports, searchable by record id or ICOCA number. Read only."""
 
-    show_full_result_count = False
     list_per_page = 50
     list_display = ("feed_file", "imported_at", "line_no", "kind", "key", "why")
     list_display_links = ("line_no",)
@@ -249,15 +248,6 @@ class FeedRejectAdmin(admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return queryset & selectors.feed_rejects(search_term), False
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="ファイル")
     def feed_file(self, reject):
