@@ -319,11 +319,6 @@ def _written(values: Values, rest: tuple[str, ...], escaped: bool) -> str:
     return f"{id_}\t{number}\t{utc}\t{kind}\t{amount}\t{balance}\t{a}\t{b}\t{c}\t{d}\t{e}\t{f}\t{g}\t{h}\t{i}"
 
 
-def usage_values(text: str) -> Values | None:
-    found = usage_line(text)
-    return None if found is None else found[0]
-
-
 def _text(data: dict[str, object], name: str, escaped: bool) -> str | None:
     """A required, non-blank string (``None`` when it is not one)."""
     value = data.get(name)
