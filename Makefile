@@ -7,8 +7,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 # Debian/Ubuntu packages: WeasyPrint's libraries (HarfBuzz subsetting keeps
-# Japanese PDFs fast), gettext for translations, venv for Python.
-RUN_PACKAGES := python3-venv python3-dev gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info
+# Japanese PDFs fast), gettext for translations, venv for Python, a C compiler
+# for the feed importer's native reader.
+RUN_PACKAGES := python3-venv python3-dev gcc libc6-dev gettext libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 shared-mime-info
 # For the tests: Debian's Chromium for Playwright (with a Japanese font so
 # screenshots show Japanese), poppler for PDF checks, redis-server for the
 # reliability tests (they start and stop their own Redis).
@@ -34,7 +35,14 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-setup: $(VENV)/.installed messages
+# The feed importer's reader of plain usage lines (cards/feed/native.py).
+NATIVE := cards/feed/_usage_span.so
+NATIVE_CFLAGS := -O2 -fPIC -shared -Wall -Wextra -fstack-protector-strong -D_FORTIFY_SOURCE=2
+
+setup: $(VENV)/.installed messages $(NATIVE)
+
+$(NATIVE): cards/feed/usage_span.c
+	$(CC) $(NATIVE_CFLAGS) -o $@ $<
 
 messages: $(VENV)/.installed
 	@$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
@@ -57,4 +65,4 @@ bench: system-packages setup
 	$(PY) -m bench
 
 clean:
-	rm -rf var test-artifacts .pytest_cache
+	rm -rf var test-artifacts .pytest_cache $(NATIVE)

@@ -22,11 +22,11 @@ from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
-from . import content
+from . import content, native
 from .fastpath import usage_line
 from .parsing import FeedLineError, parse_line
 from .records import TYPES, Record
-from .source import Span
+from .source import Span, one_line
 
 #: The bytes of a span (it ends at the first line break after them).
 SPAN_BYTES = 2 << 20
@@ -88,7 +88,37 @@ def type_and_key(text: str) -> tuple[str, str]:
 
 
 def parse_span(span: Span) -> Block:
-    """Split a span into lines and parse them."""
+    """Split a span into lines and parse them: natively where the library is built (the plain
+    usage lines in C, the others here), else all here."""
+    if span.error is None:
+        found = native.read(span.data, span.first)
+        if found is not None:
+            block = _native_block(span, found)
+            if block is not None:
+                return block
+    return _python_block(span)
+
+
+def _native_block(span: Span, found: native.NativeSpan) -> Block | None:
+    """The block of a span the native reader has read; ``None`` when a line it left is a usage
+    line after all (one it does not read: an unknown field, an escape, an unusual time...):
+    then the span is read in Python, to keep the usage lines in file order."""
+    block = Block(
+        read=len(found.lines), lines=found.lines, numbers=found.numbers, key_copy=found.key_copy,
+        record_copy=found.record_copy, newest=found.newest, newest_at=found.newest_at,
+        newest_balance=found.newest_balance,
+    )
+    for number, start, end, ended in found.declined:
+        for line, text, error in one_line(span.data[start:end], number, ended=ended):
+            block.read += 1
+            if error is not None:
+                block.rejects.append((line, error, "", ""))
+            elif usage_line(text) is not None or _slow(block, line, text) is not None:
+                return None
+    return block
+
+
+def _python_block(span: Span) -> Block:
     block = Block()
     lines, numbers, key_copy, record_copy = block.lines, block.numbers, [], []
     latest: dict[str, tuple[str, int, int]] = {}  # card number -> (at, index, balance)

@@ -197,7 +197,7 @@ def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, s
             skipped, block = -1, block[end + 1 :]
         parts = (carry + block if carry else block).split(b"\n")
         carry = parts.pop()
-        for raw in parts:  # _line(raw, number, ended=True), inlined: this is the hot loop
+        for raw in parts:  # one_line(raw, number, ended=True), inlined: this is the hot loop
             number += 1
             if raw[-1:] == b"\r":
                 raw = raw[:-1]
@@ -215,10 +215,12 @@ def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, s
     if skipped >= 0:
         yield number + 1, None, too_long(skipped - (len(BOM) if number == 0 and head.startswith(BOM) else 0))
     elif carry:
-        yield from _line(carry, number + 1, ended=False)
+        yield from one_line(carry, number + 1, ended=False)
 
 
-def _line(raw: bytes, number: int, *, ended: bool) -> Iterator[tuple[int, str | None, str | None]]:
+def one_line(raw: bytes, number: int, *, ended: bool) -> Iterator[tuple[int, str | None, str | None]]:
+    """What ``lines`` gives for the line ``raw`` (without its line feed; ``ended``: it had
+    one): nothing for a blank line."""
     if number == 1 and raw.startswith(BOM):
         raw = raw[len(BOM) :]
     if ended and raw[-1:] == b"\r":

@@ -1,0 +1,151 @@
+"""The native reader of usage lines (cards/feed/usage_span.c) never disagrees with Python: for
+every span, the block ``parse_span`` builds with it equals the block built in Python alone
+(``blocks._python_block``: ``fastpath`` and ``parse_line``), on the usual lines, on the odd
+values and mutations the fast path is tested with, on byte-level mutations and on spans that
+mix them. And it does read the usual lines itself (else it would be no faster). No database."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from cards.feed import blocks, native
+from cards.feed.source import Span
+from cards.tests.test_feed_fastpath import _DROP, BASE, FIELDS, ODD_VALUES, usage
+
+
+def span_of(*lines: str | bytes, first: int = 1, end: bytes = b"\n") -> Span:
+    raw = [line if isinstance(line, bytes) else line.encode("utf-8", "surrogatepass") for line in lines]
+    return Span(first, b"\n".join(raw) + end)
+
+
+def agree(span: Span) -> blocks.Block:
+    block = blocks.parse_span(span)
+    assert block == blocks._python_block(span), span.data[:500]
+    return block
+
+
+def text(kind: str, ascii_only: bool = False, **changes) -> str:
+    return json.dumps(usage(kind, changes), ensure_ascii=ascii_only)
+
+
+def test_the_library_is_built():
+    """``make setup`` builds it; without it every line is read in Python."""
+    assert native.available()
+
+
+@pytest.mark.parametrize("kind", sorted(BASE))
+def test_usual_lines_are_read_natively(kind):
+    lines = [text(kind), json.dumps(usage(kind), ensure_ascii=False, separators=(",", ":")),
+             json.dumps(usage(kind), ensure_ascii=False, indent=None).replace(": ", ":   ")]
+    span = span_of(*lines)
+    found = native.read(span.data, span.first)
+    assert found is not None and found.declined == [] and len(found.lines) == 3
+    assert agree(span).read == 3
+
+
+@pytest.mark.parametrize("kind", sorted(BASE))
+@pytest.mark.parametrize("field", FIELDS)
+def test_every_odd_value_agrees(kind, field):
+    for value in [*ODD_VALUES, _DROP]:
+        for ascii_only in (False, True):
+            agree(span_of(json.dumps(usage(kind, {field: value}), ensure_ascii=ascii_only)))
+
+
+def test_times_in_utc_across_days_months_and_years():
+    times = [
+        "2026-01-01T05:59:59+09:00", "2026-03-01T00:00:00+09:00", "2024-03-01T08:00:00+09:00",
+        "2024-02-29T23:00:00-05:00", "2026-12-31T20:00:00-05:00", "2026-11-20T08:12:33Z",
+        "2026-11-20T08:12:33-00:00", "2026-11-20T08:12:33+00:00", "2026-11-20T23:59:59-23:00",
+        "2026-11-20T00:00:00+23:00", "2025-02-29T08:00:00+09:00", "2100-02-29T08:00:00+09:00",
+        "2000-02-29T08:00:00+09:00", "0002-01-01T00:00:00+09:00", "9998-12-31T23:59:59-09:00",
+        "0001-01-01T05:00:00+09:00", "9999-12-31T23:00:00-09:00",
+    ]
+    block = agree(span_of(*(text("ride", at=at, id=f"U-{i}") for i, at in enumerate(times))))
+    assert block.read == len(times)
+
+
+def test_newest_line_of_each_card_and_ties():
+    other = "JW7A0000000000002"
+    lines = [
+        text("ride", id="a", at="2026-11-20T08:00:00+09:00", balance=100),
+        text("ride", id="b", at="2026-11-20T07:00:00+09:00", balance=200),  # older: not the newest
+        text("ride", id="c", icoca_number=other, at="2026-11-20T08:00:00+09:00", balance=300),
+        text("ride", id="d", at="2026-11-19T23:00:00Z", balance=400),  # the same time as "a": the later line
+        text("ride", id="e", icoca_number=other, at="2026-11-20T06:00:00+09:00", balance=500),
+    ]
+    block = agree(span_of(*lines))
+    assert list(block.newest_lines()) == [(3, "2026-11-19T23:00:00+00:00", 400), (2, "2026-11-19T23:00:00+00:00", 300)]
+
+
+def test_digests_of_every_length():
+    """The C SHA-256 against hashlib, across the 55/56/64-byte padding boundaries."""
+    agree(span_of(*(text("purchase", id=f"U-{n}", merchant="x" * n) for n in range(1, 201))))
+    agree(span_of(*(text("purchase", id=f"U-{n}", merchant="駅" * n) for n in range(1, 201))))
+
+
+def test_percent_signs_are_doubled_for_the_card_id():
+    block = agree(span_of(text("purchase", id="U-100%", merchant="50% off %d %s %%")))
+    assert block.record_copy % (42,) == (
+        b"U-100%\t2026-11-19T23:12:33+00:00\tpurchase\t-540\t3670\t\t\t\t50% off %d %s %%\t\t\t\t\t\t42\n"
+    )
+
+
+@pytest.mark.parametrize("lines, end", [
+    (["", "   ", "\t\r"], b"\n"),  # blank lines are not read
+    (["{}"], b""),  # no line break at the end
+    ([b"\xef\xbb\xbf" + text("ride").encode()], b"\n"),  # a byte order mark on line 1
+    ([text("ride") + "\r", text("bus") + "\r"], b"\n"),  # CRLF
+    ([text("ride") + "\r"], b""),  # a carriage return on the last line, unbroken: kept
+    ([text("ride") + " "], b"\n"),
+    ([b'{"type":"usage","id":"\xff"}'], b"\n"),  # not UTF-8
+    ([b'{"type":"usage","id":"\xed\xa0\x80"}'], b"\n"),  # an encoded surrogate
+    ([b'{"type":"usage","id":"\xc0\xaf"}'], b"\n"),  # an overlong form
+    ([text("ride", id="x" * 20000)], b"\n"),  # longer than the fast path reads
+    (['{"type":"card","icoca_number":"JW7A0000000000001"}', text("ride"), "not json", text("bus")], b"\n"),
+])
+def test_line_breaks_blanks_and_other_lines(lines, end):
+    agree(span_of(*lines, end=end))
+    agree(span_of(*lines, end=end, first=7))
+
+
+def test_a_usage_line_only_python_reads_keeps_file_order():
+    unusual = text("ride", id="b", at="2026-11-20T08:12:33.5+09:00")  # a fractional second
+    block = agree(span_of(text("ride", id="a"), unusual, text("ride", id="c")))
+    assert [key.split(b"\t")[0] for key in block.key_copy.splitlines()] == [b"a", b"b", b"c"]
+
+
+def test_random_mutations_agree():
+    rng = random.Random(20261126)
+    pieces = [*ODD_VALUES, "大阪", "ride", "bus", "purchase", "charge", "point_charge", "adjustment", -580, 3000]
+    for _ in range(200):
+        lines = []
+        for _ in range(rng.randrange(1, 30)):
+            line = usage(rng.choice(sorted(BASE)), id=f"U-{rng.randrange(10**6)}")
+            for _ in range(rng.randrange(0, 3)):
+                line[rng.choice(FIELDS)] = rng.choice(pieces)
+            lines.append(json.dumps(line, ensure_ascii=rng.random() < 0.3))
+        agree(span_of(*lines))
+
+
+def test_random_byte_mutations_agree():
+    rng = random.Random(1126)
+    alphabet = [b'"', b"\\", b"{", b"}", b",", b":", b" ", b"\t", b"\r", b"0", b"9", b"-", b".", b"e", b"%",
+                b"n", b"\xe9", b"\x80", b"\xe3\x81", b"\x00", b"\x1f", b"\x7f", "駅".encode()]
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randrange(1, 20)):
+            raw = bytearray(text(rng.choice(sorted(BASE)), ascii_only=rng.random() < 0.2).encode())
+            for _ in range(rng.randrange(0, 4)):
+                at, piece = rng.randrange(len(raw) + 1), rng.choice(alphabet)
+                operation = rng.randrange(3)
+                if operation == 0:
+                    raw[at:at] = piece
+                elif operation == 1:
+                    del raw[at : at + rng.randrange(1, 4)]
+                else:
+                    raw[at : at + len(piece)] = piece
+            lines.append(bytes(raw).replace(b"\n", b" "))
+        agree(span_of(*lines, end=rng.choice([b"\n", b"", b"\r\n"])))
