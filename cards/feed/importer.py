@@ -72,11 +72,15 @@ class ImportReport:
         return f"{self.name}: {self.read} read, {self.imported} imported, {self.unchanged} unchanged, {self.rejected} rejected"
 
 
-def usage_writer() -> UsageWriter:
+def usage_writer(*, big: bool) -> UsageWriter:
+    """The writer of usage lines: on PostgreSQL by COPY, on a thread of its own, and for a big
+    file on more connections side by side (``postgres.Lanes``; not inside a transaction, whose
+    uncommitted rows other connections cannot see)."""
     if connection.vendor == "postgresql":
-        from .postgres import BackgroundWriter, CopyUsageWriter
+        from .postgres import LANES, BackgroundWriter, CopyUsageWriter
 
-        return BackgroundWriter(CopyUsageWriter())
+        lanes = LANES if big and not connection.in_atomic_block else 0
+        return BackgroundWriter(CopyUsageWriter(lanes=lanes))
     return UsageWriter()
 
 
@@ -93,7 +97,7 @@ def feed_import(
     with Scratch() as scratch, SpanParser(blocks.processes() if big else 0) as parser:
         run = _Run(stream, scratch, progress)
         run.cards()
-        run.all_lines(parser)
+        run.all_lines(parser, big=big)
         run.others()
         if progress:
             progress.show("rejects")
@@ -153,10 +157,10 @@ class _Run:
                 number, data["icoca_number"][:64], wester_id if isinstance(wester_id, str) else None
             )
 
-    def all_lines(self, parser: SpanParser) -> None:
+    def all_lines(self, parser: SpanParser, *, big: bool) -> None:
         """Read every line; parse in blocks (in parallel processes for a big file); apply
         the usage lines block by block and keep the other records for later."""
-        writer = usage_writer()
+        writer = usage_writer(big=big)
         try:
             for span in spans(self.stream, blocks.SPAN_BYTES):
                 for block in parser.submit(span):

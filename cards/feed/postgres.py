@@ -22,6 +22,14 @@ that the importing process reads the file, hands chunks to the parsing processes
 their blocks while PostgreSQL writes the previous one. The thread has little Python to run
 (COPY waits with the GIL released); the importing process does not touch the database until
 ``finish()`` has joined it.
+
+``Lanes``: for a big file, the COPYs of a fresh feed run on two more connections side by side
+(one PostgreSQL backend alone is the import's bottleneck), as if one after the other: a
+block COPYs its keys only once the block before it has COPYed its own (so of two lines with
+one id, the earlier one's key is in first and the later one waits for it and fails), and
+commits only once the block before it has committed; a block after one that failed rolls
+back. The blocks' outcomes are taken in file order; from the first block that failed on,
+every block takes the serial way above, as without lanes.
 """
 
 from __future__ import annotations
@@ -44,6 +52,10 @@ _COLUMNS = (
     "center_id, occurred_at, kind, amount, balance, from_station, to_station, operator, merchant, "
     "place, note, payment_method, payment_brand, payment_last4, card_id"
 )
+#: Connections that COPY a big file's blocks side by side (``Lanes``).
+LANES = 2
+_KEYS = f"COPY {UsageKey._meta.db_table} (center_id, digest) FROM STDIN"
+_RECORDS = f"COPY {UsageRecord._meta.db_table} ({_COLUMNS}) FROM STDIN"
 
 
 class CopyBalances(Balances):
@@ -65,10 +77,11 @@ class CopyBalances(Balances):
 
 
 class CopyUsageWriter(UsageWriter):
-    def __init__(self) -> None:
+    def __init__(self, lanes: int = 0) -> None:
         super().__init__()
         self.balances = CopyBalances()
         self.careful = False  # the last block met stored ids
+        self.lanes = Lanes(lanes) if lanes else None
 
     def start(self) -> None:
         # The blocks need not wait for their commits to reach the disk one by one: the
@@ -78,10 +91,14 @@ class CopyUsageWriter(UsageWriter):
         self._set("SET synchronous_commit TO OFF")
 
     def finish(self) -> None:
+        self._leave_lanes()
         super().finish()
         self._set("RESET synchronous_commit")
 
     def close(self) -> None:
+        if self.lanes is not None:
+            with contextlib.suppress(Exception):  # the error that brought us here is reported
+                self.lanes.close()
         with contextlib.suppress(Exception):  # in an aborted transaction, its rollback resets it
             self._set("RESET synchronous_commit")
 
@@ -91,6 +108,11 @@ class CopyUsageWriter(UsageWriter):
             cursor.execute(statement)
 
     def write(self, block: Block, card_ids: list[int | None]) -> None:
+        if self.lanes is not None:
+            self._take(self.lanes.done())
+        if self.lanes is not None:
+            self.lanes.submit(block, card_ids)
+            return
         if not self.careful:
             try:
                 with transaction.atomic():
@@ -104,23 +126,161 @@ class CopyUsageWriter(UsageWriter):
         with transaction.atomic():
             self.careful = self.replayed(block, card_ids) or self.write_rows(self.rows(block, card_ids)) > 0
 
+    def _take(self, jobs: list[_Job]) -> None:
+        """The outcomes of blocks the lanes wrote, in file order; from one that failed on, the
+        serial way, without the lanes."""
+        for index, job in enumerate(jobs):
+            if not job.ok:
+                self._leave_lanes(jobs[index:])
+                return
+            self.imported += job.written
+            self.balances.note_block(job.block, job.card_ids)
+
+    def _leave_lanes(self, failed: list[_Job] | None = None) -> None:
+        if self.lanes is None:
+            return
+        lanes, self.lanes = self.lanes, None
+        rest = lanes.close()
+        for job in [*(failed or []), *rest]:
+            if job.ok:
+                self.imported += job.written
+                self.balances.note_block(job.block, job.card_ids)
+            else:
+                self.write(job.block, job.card_ids)
+
     @staticmethod
     def _copy(block: Block, card_ids: list[int | None]) -> int:
         """COPY the keys, then the records; returns how many."""
-        key_text, record_text = block.key_copy, block.record_copy
-        if None in card_ids:  # leave out the lines of unknown cards
-            known = [card_id is not None for card_id in card_ids]
-            key_text = b"".join(k + b"\n" for k, ok in zip(key_text.split(b"\n"), known, strict=False) if ok)
-            record_text = b"".join(r + b"\n" for r, ok in zip(record_text.split(b"\n"), known, strict=False) if ok)
-            card_ids = [card_id for card_id in card_ids if card_id is not None]
-        record_text %= tuple(card_ids)
-        raw = connections[DEFAULT_DB_ALIAS].connection
-        with raw.cursor() as cursor:
-            with cursor.copy(f"COPY {UsageKey._meta.db_table} (center_id, digest) FROM STDIN") as copy:
-                copy.write(key_text)
-            with cursor.copy(f"COPY {UsageRecord._meta.db_table} ({_COLUMNS}) FROM STDIN") as copy:
-                copy.write(record_text)
-        return len(card_ids)
+        keys, records, count = _copy_texts(block, card_ids)
+        _copy_in(_KEYS, keys)
+        _copy_in(_RECORDS, records)
+        return count
+
+
+def _copy_texts(block: Block, card_ids: list[int | None]) -> tuple[bytes, bytes, int]:
+    """The COPY texts of the keys and of the records of a block's lines of known cards, and
+    how many lines they are."""
+    key_text, record_text = block.key_copy, block.record_copy
+    if None in card_ids:  # leave out the lines of unknown cards
+        known = [card_id is not None for card_id in card_ids]
+        key_text = b"".join(k + b"\n" for k, ok in zip(key_text.split(b"\n"), known, strict=False) if ok)
+        record_text = b"".join(r + b"\n" for r, ok in zip(record_text.split(b"\n"), known, strict=False) if ok)
+        card_ids = [card_id for card_id in card_ids if card_id is not None]
+    return key_text, record_text % tuple(card_ids), len(card_ids)
+
+
+def _copy_in(statement: str, text: bytes) -> None:
+    with connections[DEFAULT_DB_ALIAS].connection.cursor() as cursor, cursor.copy(statement) as copy:
+        copy.write(text)
+
+
+class _Behind(Exception):
+    """The block before failed: this one waits for the serial way."""
+
+
+class _Job:
+    def __init__(self, block: Block, card_ids: list[int | None], before: _Job | None) -> None:
+        self.block, self.card_ids, self.before = block, card_ids, before
+        self.keys_in, self.finished = threading.Event(), threading.Event()
+        self.ok = False  # committed; else rolled back (an id stored already, or a block before was)
+        self.written = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        before = self.before
+        try:
+            keys, records, count = _copy_texts(self.block, self.card_ids)
+            with transaction.atomic():
+                try:
+                    if before is not None:
+                        before.keys_in.wait()
+                    _copy_in(_KEYS, keys)
+                finally:
+                    self.keys_in.set()
+                _copy_in(_RECORDS, records)
+                if before is not None:
+                    before.finished.wait()
+                    if not before.ok:
+                        raise _Behind
+            self.ok, self.written = True, count
+        except (errors.UniqueViolation, _Behind):
+            pass
+        except BaseException as error:  # handed to the writer
+            self.error = error
+        finally:
+            self.before = None
+            self.fail_if_waiting()
+
+    def fail_if_waiting(self, error: BaseException | None = None) -> None:
+        """Let the next block go on (a job never waits for ever)."""
+        self.error = self.error or error
+        self.keys_in.set()
+        self.finished.set()
+
+
+class Lanes:
+    """``count`` threads, each with its own connection, writing blocks by COPY in turn."""
+
+    def __init__(self, count: int) -> None:
+        self.queues: list[queue.SimpleQueue] = [queue.SimpleQueue() for _ in range(count)]
+        self.threads = [
+            threading.Thread(target=self._run, args=(q,), name=f"feed-usage-lane-{i}", daemon=True)
+            for i, q in enumerate(self.queues)
+        ]
+        self.pending: deque[_Job] = deque()
+        self.submitted = 0
+        for thread in self.threads:
+            thread.start()
+
+    @staticmethod
+    def _run(jobs: queue.SimpleQueue) -> None:
+        connection = connections[DEFAULT_DB_ALIAS]  # this thread's own
+        error = None
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET synchronous_commit TO OFF")  # see CopyUsageWriter.start
+        except Exception as problem:  # each job reports it
+            error = problem
+        while (job := jobs.get()) is not None:
+            if error is None:
+                job.run()
+            else:
+                job.fail_if_waiting(error)
+        connection.close()
+
+    def submit(self, block: Block, card_ids: list[int | None]) -> None:
+        if len(self.pending) >= 2 * len(self.queues):  # a bounded number in flight
+            self.pending[0].finished.wait()
+        job = _Job(block, card_ids, self.pending[-1] if self.pending else None)
+        self.pending.append(job)
+        self.queues[self.submitted % len(self.queues)].put(job)
+        self.submitted += 1
+
+    def done(self) -> list[_Job]:
+        """The jobs finished, in order, from the first one on."""
+        finished = []
+        while self.pending and self.pending[0].finished.is_set():
+            finished.append(self._checked(self.pending.popleft()))
+        return finished
+
+    def close(self) -> list[_Job]:
+        """Wait for every job; stop the threads; the jobs not taken yet, in order."""
+        rest = []
+        while self.pending:
+            job = self.pending.popleft()
+            job.finished.wait()
+            rest.append(job)
+        for jobs in self.queues:
+            jobs.put(None)
+        for thread in self.threads:
+            thread.join()
+        return [self._checked(job) for job in rest]
+
+    @staticmethod
+    def _checked(job: _Job) -> _Job:
+        if job.error is not None:
+            raise job.error
+        return job
 
 
 class BackgroundWriter:

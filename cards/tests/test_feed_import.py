@@ -100,6 +100,11 @@ def feed_bytes(lines) -> bytes:
 @pytest.fixture
 def run(tmp_path):
     """Import the given lines (dicts, str or bytes) as one file; returns the report."""
+    return importing_in(tmp_path)
+
+
+def importing_in(tmp_path):
+    """``run``: a function importing lines as a file in ``tmp_path``."""
     count = {"n": 0}
 
     def run_import(*lines, name=None):
