@@ -91,7 +91,7 @@ class CopyUsageWriter(UsageWriter):
         self._set("SET synchronous_commit TO OFF")
 
     def finish(self) -> None:
-        self._leave_lanes()
+        self._take(self._stop_lanes())
         super().finish()
         self._set("RESET synchronous_commit")
 
@@ -120,33 +120,33 @@ class CopyUsageWriter(UsageWriter):
             except errors.UniqueViolation:
                 self.careful = True
             else:
-                self.imported += written
-                self.balances.note_block(block, card_ids)
+                self._stored(block, card_ids, written)
                 return
         with transaction.atomic():
             self.careful = self.replayed(block, card_ids) or self.write_rows(self.rows(block, card_ids)) > 0
 
     def _take(self, jobs: list[_Job]) -> None:
-        """The outcomes of blocks the lanes wrote, in file order; from one that failed on, the
-        serial way, without the lanes."""
-        for index, job in enumerate(jobs):
-            if not job.ok:
-                self._leave_lanes(jobs[index:])
-                return
-            self.imported += job.written
-            self.balances.note_block(job.block, job.card_ids)
-
-    def _leave_lanes(self, failed: list[_Job] | None = None) -> None:
-        if self.lanes is None:
-            return
-        lanes, self.lanes = self.lanes, None
-        rest = lanes.close()
-        for job in [*(failed or []), *rest]:
+        """The outcomes of blocks the lanes wrote, in file order. From the first one that
+        failed on (every later one failed too), the lanes stop and the blocks go the serial way."""
+        waiting = deque(jobs)
+        while waiting:
+            job = waiting.popleft()
             if job.ok:
-                self.imported += job.written
-                self.balances.note_block(job.block, job.card_ids)
-            else:
-                self.write(job.block, job.card_ids)
+                self._stored(job.block, job.card_ids, job.written)
+                continue
+            waiting.extend(self._stop_lanes())
+            self.write(job.block, job.card_ids)
+
+    def _stop_lanes(self) -> list[_Job]:
+        """The jobs of the lanes not taken yet, once every one has finished."""
+        if self.lanes is None:
+            return []
+        lanes, self.lanes = self.lanes, None
+        return lanes.close()
+
+    def _stored(self, block: Block, card_ids: list[int | None], count: int) -> None:
+        self.imported += count
+        self.balances.note_block(block, card_ids)
 
     @staticmethod
     def _copy(block: Block, card_ids: list[int | None]) -> int:
