@@ -45,6 +45,15 @@ def member_get_or_create(*, wester_id: str) -> tuple[Member, bool]:
     return member, True
 
 
+def members_get_or_create(*, wester_ids: set[str]) -> dict[str, Member]:
+    """``member_get_or_create`` for many WESTER IDs at once (a card center file of new cards):
+    one insert for the new members, one query for all; WESTER ID → member."""
+    for wester_id in wester_ids:
+        _check_wester_id(wester_id)
+    Member.objects.bulk_create([_new_member(wester_id) for wester_id in sorted(wester_ids)], ignore_conflicts=True)
+    return {member.wester_id: member for member in Member.objects.filter(wester_id__in=wester_ids)}
+
+
 def _claim(claims: Mapping[str, object], key: str, limit: int) -> str:
     value = claims.get(key)
     return value.strip()[:limit] if isinstance(value, str) else ""

@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from accounts.models import Member
-from accounts.services import member_get_or_create
+from accounts.services import member_get_or_create, members_get_or_create
 from cards.models import Card
 
 from .content import utc_text
@@ -63,8 +63,38 @@ class CardApplier:
             for card in Card.objects.filter(icoca_number__in=numbers).select_related("member", "replaces")
         }
         self.members = {m.wester_id: m for m in Member.objects.filter(wester_id__in={r.wester_id for _, r in batch})}
+        self._plain_members(batch)
+        self.new_cards: list[Card] = []  # plain new cards, inserted together (``_insert``)
         for line, record in batch:
             self._line(line, record)
+        self._insert()
+
+    def _plain_members(self, batch: list[tuple[int, CardRecord]]) -> None:
+        """Create at once the members of the batch's plain new cards: the first line of a
+        number not stored, without ``replaces``, a number no line of the batch replaces with,
+        not waiting. Each such line creates its card, and its member when new (a later line
+        for the number updates the card, or is a conflict). Other lines create theirs one by
+        one, if at all."""
+        replacing = {r.icoca_number for _, r in batch if r.replaces is not None}
+        seen, wanted = set(self.cards), set()
+        for _, record in batch:
+            number = record.icoca_number
+            if number in seen:
+                continue
+            seen.add(number)
+            if (
+                record.replaces is None and number not in replacing and record.wester_id not in self.members
+                and not (self.scratch.waiting_count() and self.scratch.is_waiting(number))
+            ):
+                wanted.add(record.wester_id)
+        if wanted:
+            self.members.update(members_get_or_create(wester_ids=wanted))
+
+    def _insert(self) -> None:
+        """Insert the new cards waiting (one query), before anything reads or changes them."""
+        if self.new_cards:
+            Card.objects.bulk_create(self.new_cards)
+            self.new_cards = []
 
     def _line(self, line: int, record: CardRecord) -> None:
         number, replaces = record.icoca_number, record.replaces
@@ -72,6 +102,8 @@ class CardApplier:
             self.scratch.wait(line, record)  # an earlier line for this number waits: keep the order
             return
         card = self.cards.get(number)
+        if card is not None or replaces is not None:
+            self._insert()
         if card is not None:
             self._update(line, record, card)
             return
@@ -107,13 +139,16 @@ class CardApplier:
         if member is None:
             member, _ = member_get_or_create(wester_id=record.wester_id)
             self.members[record.wester_id] = member
-        card = Card.objects.create(
+        card = Card(
             icoca_number=record.icoca_number, member=member, device=record.device, status=record.status,
             issued_at=record.issued_at, replaces=replaced,
             nickname=replaced.nickname if replaced else "",
             balance=replaced.balance if replaced else None, balance_at=replaced.balance_at if replaced else None,
         )
-        card.member = member
+        if replaced is None:
+            self.new_cards.append(card)
+        else:
+            card.save()
         self.cards[card.icoca_number] = card
         self.imported += 1
 

@@ -286,6 +286,20 @@ def test_a_card_creates_its_member_who_is_linked_at_sign_in(run):
     assert member_sign_in(wester_id=WESTER_ID, claims={"name": "山田 花子"}).pk == member.pk
 
 
+def test_a_file_of_new_cards_takes_a_few_queries_a_batch(run, django_assert_max_num_queries):
+    """New cards and their new members are inserted a batch (500 lines) at a time, not one
+    query after another per line; the members already known are found, not created again."""
+    run(card(number="JW7A9999999999999", wester_id="member-7"))
+    lines = [card(number=f"JW7A{i:013d}", wester_id=f"member-{i // 2}") for i in range(1000)]
+    with django_assert_max_num_queries(40):
+        report = run(*lines)
+    assert counts(report) == (1000, 1000, 0, 0)
+    assert Member.objects.filter(wester_id__startswith="member-").count() == 500
+    assert Card.objects.filter(member__wester_id="member-7").count() == 3
+    assert Card.objects.get(icoca_number="JW7A0000000000999").member.wester_id == "member-499"
+    assert counts(run(*lines)) == (1000, 0, 1000, 0)
+
+
 def test_the_last_card_line_for_a_number_wins(run):
     report = run(card(status="active"), card(status="deposited", device="iphone"), card(status="suspended", device="iphone"))
     assert counts(report) == (3, 3, 0, 0)
