@@ -14,8 +14,14 @@ from django.utils.translation import gettext as _
 SIGNED_IN_AT = "portal_signed_in_at"
 
 
-def session_mark_signed_in(request) -> None:
+def session_mark_signed_in(request, member) -> None:
+    """The sign-in time, and the member's saved language (``/settings/``), which the pages of
+    this session use until the language switch sets one for the browser
+    (``portal.locale``): a member who chose English gets English on a new phone too."""
     request.session[SIGNED_IN_AT] = int(time.time())
+    language = getattr(member, "language", "")
+    if language:
+        request.session[settings.MEMBER_LANGUAGE_SESSION_KEY] = language
 
 
 class SessionLifetimeMiddleware:

@@ -1,6 +1,7 @@
-"""Japanese unless the member chose English with the language switch: the
-browser's Accept-Language is not consulted (members expect the Japanese site
-on an English-set phone too, and pages stay cacheable per language)."""
+"""Japanese unless the member chose English: with the language switch (a cookie, for this
+browser) or, signed in, in their settings (put in the session at sign-in). The browser's
+Accept-Language is not consulted (members expect the Japanese site on an English-set phone
+too, and pages stay cacheable per language)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ class LanguageMiddleware:
 
     def __call__(self, request):
         language = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if language not in self.languages and hasattr(request, "session"):
+            language = request.session.get(settings.MEMBER_LANGUAGE_SESSION_KEY)
         if language not in self.languages:
             language = settings.LANGUAGE_CODE
         translation.activate(language)

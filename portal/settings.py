@@ -267,6 +267,8 @@ MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "ICOCA会員メニュー サポート")
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
+# The signed-in member's saved language, put in the session at sign-in (portal.locale).
+MEMBER_LANGUAGE_SESSION_KEY = "member_language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -69,6 +69,23 @@ def test_choosing_english_sets_the_language_cookie(member_client, member):
     assert '<html lang="en">' in member_client.get("/settings/").content.decode()
 
 
+def test_the_saved_language_follows_the_member_to_a_new_browser(member):
+    """English chosen on one phone: signing in on another gives English pages without the
+    language switch; the switch (a cookie) still decides for its browser."""
+    member_settings_update(
+        member=member, email_pass_reminders=True, email_monthly_statement=False, language="en"
+    )
+    phone = Client()
+    assert phone.get("/help/").headers["Content-Language"] == "ja"  # signed out: Japanese
+    phone.force_login(member)
+    page = phone.get("/settings/")
+    assert page.headers["Content-Language"] == "en" and '<html lang="en"' in page.content.decode()
+    phone.cookies[settings.LANGUAGE_COOKIE_NAME] = "ja"
+    assert phone.get("/settings/").headers["Content-Language"] == "ja"
+    phone.logout()
+    assert Client().get("/help/").headers["Content-Language"] == "ja"
+
+
 def test_an_unknown_language_is_refused_and_nothing_is_stored(member_client, member):
     response = member_client.post("/settings/", {"email_monthly_statement": "on", "language": "fr"})
 
