@@ -66,8 +66,9 @@ _REFUND_COLUMNS = (
 
 
 def _connection():
-    """The database history reads go to (a read replica, once a router says so)."""
-    return connections[router.db_for_read(UsageRecord)]
+    """The database history reads go to: the read replica where there is one
+    (portal/routers.py)."""
+    return connections[router.db_for_read(UsageRecord, history=True)]
 
 
 def _instant(value: datetime):
