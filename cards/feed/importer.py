@@ -41,7 +41,7 @@ from django.utils import timezone
 
 from cards.models import FeedImport, FeedReject
 
-from . import blocks
+from . import blocks, native
 from .apply_cards import CardApplier, inherit_balances
 from .apply_records import PassApplier, PointsApplier, RefundApplier, unknown_card_reason
 from .blocks import SpanParser
@@ -93,6 +93,8 @@ def feed_import(
     record = FeedImport.objects.create(file_name=(file_name or name)[:500])
     logger.info("feed import %s of %s started", record.pk, name)
     big = (size_of(stream) or 0) >= blocks.POOL_MIN_BYTES
+    if big and not native.available():
+        logger.warning("feed import %s: the native reader is not built (make setup): every line is read in Python", record.pk)
     # The parsing processes start while the card lines are found and applied.
     with Scratch() as scratch, SpanParser(blocks.processes() if big else 0) as parser:
         run = _Run(stream, scratch, progress)

@@ -557,6 +557,17 @@ def test_a_big_file_is_parsed_by_a_pool_of_processes_with_the_same_outcome(run, 
     assert Card.objects.get().balance == 19 and UsageRecord.objects.count() == 23
 
 
+def test_without_the_native_reader_a_big_file_imports_the_same_and_the_log_says_so(run, monkeypatch, caplog):
+    from cards.feed import native
+
+    monkeypatch.setattr(native, "_usage_span", None)
+    monkeypatch.setattr(blocks, "POOL_MIN_BYTES", 0)
+    monkeypatch.setattr(blocks, "processes", lambda: 0)
+    report = run(card(), ride(), purchase(), charge(), ride(id="U-x", amount=5))
+    assert counts(report) == (5, 4, 0, 1) and UsageRecord.objects.count() == 3
+    assert "the native reader is not built (make setup)" in caplog.text
+
+
 def test_the_pool_falls_back_to_parsing_here(monkeypatch):
     parser = blocks.SpanParser(2)
 
