@@ -4,9 +4,10 @@
  * it accepts, exactly what cards/feed/blocks.py writes for it in Python: the COPY text for
  * the usage key (id, digest) and for the record (card id left as %d), the card number, the
  * line number, and the newest line of each card number. It accepts only a plain usage line:
- * a JSON object starting the line and ending it, with exactly the fields of its kind, no
- * escapes, integers without fraction or exponent, the time in the usual form (whole seconds,
- * an offset of whole hours or Z), valid UTF-8. Every other line is "declined": its number
+ * a JSON object starting the line and ending it, with the fields of its kind (others, and
+ * unknown fields with a plain value, ignored as FEED.md says), no escapes, integers without
+ * fraction or exponent, the time in the usual form (whole seconds, an offset of whole hours
+ * or Z), valid UTF-8. Every other line is "declined": its number
  * and place are reported and Python reads it (fastpath, parsing.parse_line), so this file
  * never rejects a line and parse_line stays the one definition of FEED.md
  * (cards/tests/test_feed_native.py compares both on valid, mutated and random lines).
@@ -109,13 +110,14 @@ static const unsigned REQUIRED[K_COUNT] = {
     BASE_FIELDS | BIT(F_FROM) | BIT(F_TO), BASE_FIELDS, BASE_FIELDS | BIT(F_MERCHANT),
     BASE_FIELDS | BIT(F_PAYMENT), BASE_FIELDS, BASE_FIELDS | BIT(F_NOTE),
 };
+/* The fields each kind reads; the others are ignored, like unknown fields (parsing.py). */
 static const unsigned ALLOWED[K_COUNT] = {
     BASE_FIELDS | BIT(F_FROM) | BIT(F_TO), BASE_FIELDS | BIT(F_OPERATOR), BASE_FIELDS | BIT(F_MERCHANT),
     BASE_FIELDS | BIT(F_PAYMENT) | BIT(F_PLACE), BASE_FIELDS, BASE_FIELDS | BIT(F_NOTE),
 };
 static const char *const BRAND_NAMES[] = {"JCB", "VISA", "MASTERCARD", "AMEX"};
 
-enum { V_STRING, V_INT, V_NULL, V_OBJECT };
+enum { V_STRING, V_INT, V_NULL, V_BOOL, V_OBJECT };
 
 typedef struct {
     const uint8_t *s; /* a string's bytes (without quotes) */
@@ -171,11 +173,16 @@ static int integer(cursor *c, value *v) {
 }
 
 static int scalar(cursor *c, value *v) {
+    static const char *const literals[] = {"null", "true", "false"};
+    static const int types[] = {V_NULL, V_BOOL, V_BOOL};
     if (c->p < c->end && *c->p == '"') return string(c, v);
-    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
-        c->p += 4;
-        v->type = V_NULL;
-        return 1;
+    for (int i = 0; i < 3; i++) {
+        size_t n = strlen(literals[i]);
+        if ((size_t)(c->end - c->p) >= n && memcmp(c->p, literals[i], n) == 0) {
+            c->p += n;
+            v->type = types[i];
+            return 1;
+        }
     }
     return integer(c, v);
 }
@@ -239,7 +246,13 @@ static int payment(cursor *c, usage *u) {
     return 1;
 }
 
+#define MAX_UNKNOWN 8
+
+/* The line's object. Unknown fields are skipped (FEED.md: ignored) when their value is a
+ * string, an integer, true, false or null and their names are all different. */
 static int object(cursor *c, usage *u) {
+    value unknown[MAX_UNKNOWN];
+    int unknowns = 0;
     if (c->p >= c->end || *c->p != '{') return 0;
     c->p++;
     u->present = 0;
@@ -248,12 +261,22 @@ static int object(cursor *c, usage *u) {
         blanks(c);
         if (!string(c, &key)) return 0;
         int f = which(&key, FIELD_NAMES, F_COUNT);
-        if (f < 0 || u->present & BIT(f)) return 0; /* unknown or twice: Python decides */
-        u->present |= BIT(f);
+        if (f >= 0) {
+            if (u->present & BIT(f)) return 0; /* twice: Python says so */
+            u->present |= BIT(f);
+        } else {
+            if (unknowns == MAX_UNKNOWN) return 0;
+            for (int i = 0; i < unknowns; i++)
+                if (unknown[i].n == key.n && memcmp(unknown[i].s, key.s, key.n) == 0) return 0;
+            unknown[unknowns++] = key;
+        }
         blanks(c);
         if (c->p >= c->end || *c->p++ != ':') return 0;
         blanks(c);
-        if (f == F_PAYMENT) {
+        if (f < 0) {
+            value ignored;
+            if (!scalar(c, &ignored)) return 0;
+        } else if (f == F_PAYMENT) {
             if (c->p >= c->end || *c->p != '{' || !payment(c, u)) return 0;
             u->field[f].type = V_OBJECT;
         } else if (!scalar(c, &u->field[f])) {
@@ -405,7 +428,7 @@ static int check(const usage *u) {
     if ((u->present & BASE_FIELDS) != BASE_FIELDS) return -1;
     if (f[F_KIND].type != V_STRING || f[F_TYPE].type != V_STRING || !named(&f[F_TYPE], "usage")) return -1;
     int kind = which(&f[F_KIND], KIND_NAMES, K_COUNT);
-    if (kind < 0 || (u->present & REQUIRED[kind]) != REQUIRED[kind] || (u->present & ~ALLOWED[kind])) return -1;
+    if (kind < 0 || (u->present & REQUIRED[kind]) != REQUIRED[kind]) return -1; /* others: ignored */
     size_t id_length = f[F_ID].type == V_STRING ? characters(&f[F_ID]) : 0;
     if (id_length < 1 || id_length > 64 || !icoca_number(&f[F_NUMBER])) return -1;
     if (f[F_AMOUNT].type != V_INT || f[F_BALANCE].type != V_INT) return -1;
@@ -485,7 +508,7 @@ static void content(sink *s, const usage *u, int kind, const char at[AT_UTC_LEN]
     for (int i = 0; i < 6; i++) {
         const value *v = &u->field[texts[i]];
         put_c(s, '\t');
-        if (u->present & BIT(texts[i]) && v->type == V_STRING) write(s, v->s, v->n);
+        if (u->present & ALLOWED[kind] & BIT(texts[i]) && v->type == V_STRING) write(s, v->s, v->n);
     }
     put_c(s, '\t');
     if (kind == K_CHARGE) put(s, u->card ? "card" : "cash", 4);

@@ -47,6 +47,35 @@ def test_usual_lines_are_read_natively(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(BASE))
+def test_unknown_fields_and_fields_of_other_kinds_are_ignored_natively(kind):
+    """FEED.md: unknown fields are ignored. A center that adds a field keeps the native speed."""
+    own = {"ride": {"from", "to"}, "bus": {"operator"}, "purchase": {"merchant"}, "charge": {"payment", "place"},
+           "point_charge": set(), "adjustment": {"note"}}[usage(kind)["kind"]]
+    others = {"from": 1, "to": None, "operator": 5, "merchant": True, "place": None, "note": "x",
+              "payment": {"method": "cash"}, "via": "JR神戸線"}
+    lines = [
+        text(kind, station_code="A12", gate=7, exit=True, late=False, note_x=None),
+        text(kind, **{name: value for name, value in others.items() if name not in own}),
+    ]
+    span = span_of(*lines)
+    found = native.read(span.data, span.first)
+    assert found is not None and found.declined == []
+    block = agree(span)
+    assert block.key_copy.split(b"\t")[1][:32] == agree(span_of(text(kind))).key_copy.split(b"\t")[1][:32]
+
+
+@pytest.mark.parametrize("extra", [
+    '"x":1,"x":2', '"x":{}', '"x":[]', '"x":1.5', '"x":"a\\u0041"', '"x":NaN', '"x":-0', '"x":01',
+    ",".join(f'"k{i}":{i}' for i in range(9)),  # more than the reader keeps: Python reads it
+    '"x":"1","y":"2","x":"3"',
+])
+def test_unusual_unknown_fields_agree(extra):
+    for kind in sorted(BASE):
+        line = text(kind, ascii_only=True)
+        agree(span_of(line[:-1] + "," + extra + "}"))
+
+
+@pytest.mark.parametrize("kind", sorted(BASE))
 @pytest.mark.parametrize("field", FIELDS)
 def test_every_odd_value_agrees(kind, field):
     for value in [*ODD_VALUES, _DROP]:
@@ -126,6 +155,8 @@ def test_random_mutations_agree():
             line = usage(rng.choice(sorted(BASE)), id=f"U-{rng.randrange(10**6)}")
             for _ in range(rng.randrange(0, 3)):
                 line[rng.choice(FIELDS)] = rng.choice(pieces)
+            for _ in range(rng.randrange(0, 2)):
+                line[rng.choice(["extra", "x", "station_code", "FROM"])] = rng.choice(pieces)
             lines.append(json.dumps(line, ensure_ascii=rng.random() < 0.3))
         agree(span_of(*lines))
 
