@@ -28,8 +28,9 @@ their blocks while PostgreSQL writes the previous one. The thread has little Pyt
 block COPYs its keys only once the block before it has COPYed its own (so of two lines with
 one id, the earlier one's key is in first and the later one waits for it and fails), and
 commits only once the block before it has committed; a block after one that failed rolls
-back. The blocks' outcomes are taken in file order; from the first block that failed on,
-every block takes the serial way above, as without lanes.
+back. A block fails on an id stored already, and on a key another import holds for longer
+than ``LANE_LOCK_TIMEOUT``. The blocks' outcomes are taken in file order; from the first
+block that failed on, every block takes the serial way above, as without lanes.
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ _COLUMNS = (
 )
 #: Connections that COPY a big file's blocks side by side (``Lanes``).
 LANES = 2
+#: How long a lane waits for a key another transaction holds: the blocks of this import wait
+#: for each other in Python, where PostgreSQL cannot see a deadlock with another import; a
+#: lane that waits longer gives up, and the blocks go the serial way (which waits as long as
+#: it takes, and whose deadlocks PostgreSQL sees).
+LANE_LOCK_TIMEOUT = "10s"
 _KEYS = f"COPY {UsageKey._meta.db_table} (center_id, digest) FROM STDIN"
 _RECORDS = f"COPY {UsageRecord._meta.db_table} ({_COLUMNS}) FROM STDIN"
 
@@ -203,7 +209,7 @@ class _Job:
                     if not before.ok:
                         raise _Behind
             self.ok, self.written = True, count
-        except (errors.UniqueViolation, _Behind):
+        except (errors.UniqueViolation, errors.LockNotAvailable, _Behind):
             pass
         except BaseException as error:  # handed to the writer
             self.error = error
@@ -239,6 +245,7 @@ class Lanes:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO OFF")  # see CopyUsageWriter.start
+                cursor.execute("SET lock_timeout = %s", [LANE_LOCK_TIMEOUT])
         except Exception as problem:  # each job reports it
             error = problem
         while (job := jobs.get()) is not None:

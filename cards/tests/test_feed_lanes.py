@@ -6,13 +6,15 @@ the lanes' connections must see the cards the test stored."""
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 
 import pytest
 from django.db import connection
 
-from cards.feed import blocks, postgres
+from cards.feed import blocks, content, postgres
+from cards.feed.parsing import parse_line
 from cards.models import Card, FeedImport, FeedReject, UsageKey, UsageRecord
 from cards.tests.test_feed_import import NUMBER, OTHER, card, counts, importing_in, ride
 
@@ -117,6 +119,28 @@ def test_the_same_outcome_as_the_serial_writer(run, monkeypatch):
                 sorted(Card.objects.values_list("icoca_number", "balance", "balance_at")),
             ))
         assert outcomes[0] == outcomes[1]
+
+
+def test_a_key_another_import_holds_sends_the_lanes_to_the_serial_way(run, monkeypatch, lanes_used):
+    """Another import's transaction holds U-5 (not committed): the lane waits at most
+    LANE_LOCK_TIMEOUT, gives up, and the serial way waits for the other import, then finds
+    U-5 stored (the same line: unchanged). No import waits on the other for ever."""
+    import psycopg
+    from django.db import connection as django_connection
+
+    monkeypatch.setattr(postgres, "LANE_LOCK_TIMEOUT", "200ms")
+    settings = django_connection.settings_dict
+    other = psycopg.connect(
+        host=settings["HOST"] or None, port=settings["PORT"] or None, user=settings["USER"],
+        password=settings["PASSWORD"] or None, dbname=settings["NAME"],
+    )
+    digest = content.text_digest(content.content_text(content.values(parse_line(json.dumps(ride("U-5", balance=5))))))
+    other.execute("INSERT INTO cards_usagekey (center_id, digest) VALUES ('U-5', %s)", [digest])
+    threading.Timer(1.5, other.rollback).start()  # the other import gives U-5 up
+    report = run(*(ride(f"U-{i}", balance=i) for i in range(12)))
+    other.close()
+    assert counts(report) == (12, 12, 0, 0) and UsageRecord.objects.count() == 12
+    assert lanes_used[0].startswith("feed-usage-lane") and lanes_used[-1] == "feed-usage-writer"
 
 
 def test_an_error_in_a_lane_stops_the_import(run, monkeypatch):
