@@ -1,6 +1,7 @@
 """The support center in the admin: member search and the member page
 (replacing the member change form for members), actions on a member's
-behalf, the feed lookup, and the audit log for supervisors."""
+behalf, the feed imports and the feed lookup, and the audit log for
+supervisors."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin import AuditEventAdmin, MemberAdmin, ReadOnlyAdmin
@@ -20,7 +22,7 @@ from accounts.exceptions import PortalError
 from accounts.models import AuditEvent, Member
 from billing.models import Document, DocumentStatus
 from cards.masking import mask_icoca_number
-from cards.models import Card, FeedReject
+from cards.models import Card, FeedImport, FeedReject
 from cards.selectors import SUSPENDABLE_STATUSES
 from support import roles, selectors, services
 from support.forms import DocumentActionForm, LostDeviceForm, ReasonForm
@@ -230,6 +232,38 @@ class SupportAuditEventAdmin(AuditEventAdmin):
 ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
 
 
+@admin.register(FeedImport)
+class FeedImportAdmin(ReadOnlyAdmin):
+    """The card center files imported, newest first: when, how many lines and what became
+    of them; an import never finished (still running, or stopped by an error) says so. Its
+    rejected lines open in the feed lookup. Read only."""
+
+    list_per_page = 50
+    list_display = ("file_name", "started_at", "state", "read", "imported", "unchanged", "rejected_lines")
+    list_display_links = ("file_name",)
+    fields = ("file_name", "started_at", "state", "read", "imported", "unchanged", "rejected_lines", "reject_file")
+    readonly_fields = fields
+    search_fields = ("file_name",)
+    search_help_text = "ファイル名の一部で検索できます。"
+    actions = None
+
+    def get_queryset(self, request):
+        return selectors.feed_imports()
+
+    @admin.display(description="状態")
+    def state(self, feed_import):
+        if feed_import.finished_at is None:
+            return "未完了（実行中、またはエラーで中断）"
+        return format_html("完了 {}", timezone.localtime(feed_import.finished_at).strftime("%Y-%m-%d %H:%M:%S"))
+
+    @admin.display(description="不採用の行")
+    def rejected_lines(self, feed_import):
+        if not feed_import.rejected:
+            return "0"
+        url = reverse("admin:cards_feedreject_changelist") + f"?feed_import={feed_import.pk}"
+        return format_html('<a href="{}">{} 行</a>', url, f"{feed_import.rejected:,}")
+
+
 @admin.register(FeedReject)
 class FeedRejectAdmin(ReadOnlyAdmin):
     """What happened to a feed line: the rejected lines and reasons of the
@@ -244,10 +278,15 @@ class FeedRejectAdmin(ReadOnlyAdmin):
     actions = None
 
     def get_queryset(self, request):
-        return selectors.feed_rejects("")
+        # The rejects of one import (a link from the imports), whenever it ran; else the
+        # last imports' only.
+        return selectors.feed_rejects("", recent_only="feed_import" not in request.GET)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == "feed_import" or super().lookup_allowed(lookup, value, request)
 
     def get_search_results(self, request, queryset, search_term):
-        return queryset & selectors.feed_rejects(search_term), False
+        return queryset & selectors.feed_rejects(search_term, recent_only=False), False
 
     @admin.display(description="ファイル")
     def feed_file(self, reject):

@@ -230,15 +230,18 @@ def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
 RECENT_IMPORTS = 50
 
 
-def feed_rejects(term: str) -> QuerySet[FeedReject]:
-    """Rejected lines of the last ``RECENT_IMPORTS`` feed files, newest
-    first, by record id or ICOCA number (anywhere in the line)."""
-    recent = list(FeedImport.objects.order_by("-started_at", "-id").values_list("pk", flat=True)[:RECENT_IMPORTS])
-    rejects = (
-        FeedReject.objects.filter(feed_import_id__in=recent)
-        .select_related("feed_import")
-        .order_by("-feed_import_id", "line_number")
-    )
+def feed_imports() -> QuerySet[FeedImport]:
+    """The feed imports, newest first."""
+    return FeedImport.objects.order_by("-started_at", "-id")
+
+
+def feed_rejects(term: str, *, recent_only: bool = True) -> QuerySet[FeedReject]:
+    """Rejected lines of the last ``RECENT_IMPORTS`` feed files (or of every
+    file), newest first, by record id or ICOCA number (anywhere in the line)."""
+    rejects = FeedReject.objects.select_related("feed_import").order_by("-feed_import_id", "line_number")
+    if recent_only:
+        recent = list(feed_imports().values_list("pk", flat=True)[:RECENT_IMPORTS])
+        rejects = rejects.filter(feed_import_id__in=recent)
     term = _clean(term)
     if term:
         rejects = rejects.filter(Q(record_key=term) | Q(record_key=term.upper()) | Q(line__contains=term.upper()))

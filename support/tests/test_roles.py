@@ -90,9 +90,11 @@ def _menu(client) -> set[str]:
 
 def _agent_menu() -> set[str]:
     """What an agent's menu lists: members, payment cards, documents (when
-    billing registers its document list), feed rejects."""
+    billing registers its document list), feed imports and rejects."""
     registered = {model._meta.label_lower for model in admin.site._registry}
-    return {"accounts.member", "billing.paymentmethod", "cards.feedreject"} | ({"billing.document"} & registered)
+    return {"accounts.member", "billing.paymentmethod", "cards.feedimport", "cards.feedreject"} | (
+        {"billing.document"} & registered
+    )
 
 
 @pytest.mark.parametrize(
@@ -130,7 +132,8 @@ def test_each_role_sees_its_menu_and_nothing_else_answers(client, role, menu):
     if role is None:
         assert reachable == site_wide
     else:
-        assert {"accounts_member_changelist", "accounts_member_change", "cards_feedreject_changelist"} <= reachable
+        assert {"accounts_member_changelist", "accounts_member_change", "cards_feedimport_changelist",
+                "cards_feedreject_changelist"} <= reachable
         assert {f"accounts_member_support_action:{slug}" for slug in ("lost-device", "sessions-end", "unlock")} <= reachable
         assert ("accounts_auditevent_changelist" in reachable) == (role == roles.SUPERVISOR)
 
