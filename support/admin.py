@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 
 from accounts.admin import AuditEventAdmin, MemberAdmin, ReadOnlyAdmin
@@ -239,10 +240,10 @@ class FeedImportAdmin(ReadOnlyAdmin):
     rejected lines open in the feed lookup. Read only."""
 
     list_per_page = 50
-    list_display = ("file_name", "started_at", "state", "read", "imported", "unchanged", "rejected_lines")
-    list_display_links = ("file_name",)
-    fields = ("file_name", "started_at", "state", "read", "imported", "unchanged", "rejected_lines", "reject_file")
-    readonly_fields = fields
+    list_display = ("file", "started", "state", "lines_read", "lines_imported", "lines_unchanged", "rejected_lines")
+    list_display_links = ("file",)
+    fields = list_display
+    readonly_fields = list_display
     search_fields = ("file_name",)
     search_help_text = "ファイル名の一部で検索できます。"
     actions = None
@@ -250,18 +251,42 @@ class FeedImportAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         return selectors.feed_imports()
 
+    @admin.display(description="ファイル", ordering="file_name")
+    def file(self, feed_import):
+        return feed_import.file_name
+
+    @admin.display(description="開始", ordering="started_at")
+    def started(self, feed_import):
+        return _when(feed_import.started_at)
+
     @admin.display(description="状態")
     def state(self, feed_import):
         if feed_import.finished_at is None:
             return "未完了（実行中、またはエラーで中断）"
-        return format_html("完了 {}", timezone.localtime(feed_import.finished_at).strftime("%Y-%m-%d %H:%M:%S"))
+        return f"完了 {_when(feed_import.finished_at)}"
 
-    @admin.display(description="不採用の行")
+    @admin.display(description="読んだ行")
+    def lines_read(self, feed_import):
+        return f"{feed_import.read:,}"
+
+    @admin.display(description="取り込んだ行")
+    def lines_imported(self, feed_import):
+        return f"{feed_import.imported:,}"
+
+    @admin.display(description="変更なし")
+    def lines_unchanged(self, feed_import):
+        return f"{feed_import.unchanged:,}"
+
+    @admin.display(description="取り込めなかった行")
     def rejected_lines(self, feed_import):
         if not feed_import.rejected:
             return "0"
         url = reverse("admin:cards_feedreject_changelist") + f"?feed_import={feed_import.pk}"
         return format_html('<a href="{}">{} 行</a>', url, f"{feed_import.rejected:,}")
+
+
+def _when(moment) -> str:
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 @admin.register(FeedReject)

@@ -42,7 +42,7 @@ def test_the_imports_say_what_became_of_each_file(client):
     client.force_login(agent())
     page = client.get(IMPORTS).content.decode()
     assert "/srv/feed/2026-11-24.jsonl" in page and "/srv/feed/2026-11-25.jsonl" in page
-    assert "未完了（実行中、またはエラーで中断）" in page and "完了 " in page
+    assert "未完了（実行中、またはエラーで中断）" in page and "完了 " in page and "取り込めなかった行" in page
     assert f'href="{REJECTS}?feed_import={old.pk}"' in page and "2 行" in page
     assert "/admin/cards/feedimport/add/" not in page  # read only
 

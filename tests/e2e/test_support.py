@@ -143,3 +143,32 @@ def test_a_supervisor_sees_the_full_number_and_other_staffs_entries(desk, live_s
     expect(desk.locator("body")).to_contain_text("代理で申告")
     expect(desk.locator("body")).not_to_contain_text("保存")
     shot(desk, "audit-entry")
+
+
+def test_an_agent_follows_a_feed_import_to_its_rejected_lines(desk, live_server):
+    from django.utils import timezone
+
+    from cards.models import FeedImport, FeedReject
+
+    done = FeedImport.objects.create(
+        file_name="/srv/feed/2026-11-25.jsonl", finished_at=timezone.now(), read=7412093, imported=7412001,
+        rejected=92,
+    )
+    FeedImport.objects.create(file_name="/srv/feed/2026-11-26.jsonl", read=0)
+    FeedReject.objects.create(
+        feed_import=done, line_number=3, record_type="usage", record_key="U-20261125-00000003",
+        reason="usage.amount must be < 0 for kind 'ride' (got 580)",
+        line='{"type":"usage","id":"U-20261125-00000003","icoca_number":"JW7A0000000123456","amount":580}',
+    )
+    secret = generate_totp_secret()
+    agent(username="agent-sato", secret=secret)
+    staff_sign_in(desk, live_server, "agent-sato", secret)
+    desk.get_by_role("link", name="フィード取り込み").click()
+    expect(desk.locator("#result_list")).to_contain_text("未完了（実行中、またはエラーで中断）")
+    shot(desk, "feed-imports")
+    desk.get_by_role("link", name="92 行").click()
+    expect(desk.locator("#result_list")).to_contain_text("U-20261125-00000003")
+    shot(desk, "feed-rejects-of-an-import")
+    desk.locator("#result_list tbody th a").first.click()
+    expect(desk.locator("body")).to_contain_text("JW•••••••••••3456")
+    expect(desk.locator("body")).not_to_contain_text("JW7A0000000123456")
