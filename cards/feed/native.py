@@ -38,7 +38,11 @@ class _Out(ctypes.Structure):
 def _load():
     try:
         library = ctypes.CDLL(str(LIBRARY))
-    except OSError:
+        size = library.usage_span_out_size
+    except (OSError, AttributeError):  # not built, or built from an older source
+        return None
+    size.restype = ctypes.c_size_t
+    if size() != ctypes.sizeof(_Out):  # a library built from another version of the source
         return None
     function = library.usage_span
     function.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(_Out)]

@@ -42,6 +42,9 @@ typedef struct {
     int64_t accepted, newest_count, declined_count;
 } span_out;
 
+/* The size of span_out, which native.py checks against its own layout before the first call. */
+size_t usage_span_out_size(void) { return sizeof(span_out); }
+
 /* -- SHA-256 (FIPS 180-4) -------------------------------------------------------------- */
 
 static const uint32_t K256[64] = {

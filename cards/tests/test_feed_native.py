@@ -36,6 +36,16 @@ def test_the_library_is_built():
     assert native.available()
 
 
+def test_a_library_of_another_layout_is_not_used(monkeypatch):
+    """A library built from another version of the source would read and write memory by
+    another layout: it is left unused (and every line read in Python)."""
+    class Other(native._Out):
+        _fields_ = [("extra", native.ctypes.c_int64)]
+
+    monkeypatch.setattr(native, "_Out", Other)
+    assert native._load() is None
+
+
 @pytest.mark.parametrize("kind", sorted(BASE))
 def test_usual_lines_are_read_natively(kind):
     lines = [text(kind), json.dumps(usage(kind), ensure_ascii=False, separators=(",", ":")),
