@@ -5,8 +5,8 @@
  * the usage key (id, digest) and for the record (card id left as %d), the card number, the
  * line number, and the newest line of each card number. It accepts only a plain usage line:
  * a JSON object starting the line and ending it, with the fields of its kind (others, and
- * unknown fields with a plain value, ignored as FEED.md says), no escapes, integers without
- * fraction or exponent, the time in the usual form (whole seconds, an offset of whole hours
+ * unknown fields with a plain value, ignored as FEED.md says), no escape in a key, integers
+ * without fraction or exponent, the time in the usual form (whole seconds, an offset of whole hours
  * or Z), valid UTF-8. Every other line is "declined": its number
  * and place are reported and Python reads it (fastpath, parsing.parse_line), so this file
  * never rejects a line and parse_line stays the one definition of FEED.md
@@ -123,32 +123,117 @@ static const char *const BRAND_NAMES[] = {"JCB", "VISA", "MASTERCARD", "AMEX"};
 enum { V_STRING, V_INT, V_NULL, V_BOOL, V_OBJECT };
 
 typedef struct {
-    const uint8_t *s; /* a string's bytes (without quotes) */
+    const uint8_t *s; /* a string's bytes (without quotes; decoded when it had escapes) */
     size_t n;
     int type;
+    int escaped; /* decoded from escapes: may hold a tab, line break or backslash */
     int64_t i;
 } value;
 
 typedef struct {
     const uint8_t *p, *end;
+    uint8_t *arena; /* where the line's decoded strings go (never longer than the line) */
 } cursor;
 
 static void blanks(cursor *c) {
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\r' || *c->p == '\n')) c->p++;
 }
 
-/* A string with no escape and no control character (the line is valid UTF-8 already). */
-static int string(cursor *c, value *v) {
+static int hex4(cursor *c, uint32_t *out) {
+    uint32_t cp = 0;
+    if (c->end - c->p < 4) return 0;
+    for (int i = 0; i < 4; i++) {
+        uint8_t h = *c->p++;
+        int digit = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+        if (digit < 0) return 0;
+        cp = cp << 4 | (uint32_t)digit;
+    }
+    *out = cp;
+    return 1;
+}
+
+static uint8_t *utf8_put(uint8_t *o, uint32_t cp) {
+    if (cp < 0x80) {
+        *o++ = (uint8_t)cp;
+    } else if (cp < 0x800) {
+        *o++ = (uint8_t)(0xC0 | cp >> 6);
+        *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (uint8_t)(0xE0 | cp >> 12);
+        *o++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (uint8_t)(0xF0 | cp >> 18);
+        *o++ = (uint8_t)(0x80 | (cp >> 12 & 0x3F));
+        *o++ = (uint8_t)(0x80 | (cp >> 6 & 0x3F));
+        *o++ = (uint8_t)(0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* The rest of a string from its first backslash on, decoded into the arena. A NUL or an
+ * unpaired surrogate (which parse_line refuses) is left to Python. */
+static int decoded(cursor *c, value *v, const uint8_t *start) {
+    uint8_t *o = c->arena;
+    memcpy(o, start, (size_t)(c->p - start));
+    o += c->p - start;
+    while (c->p < c->end && *c->p != '"') {
+        uint8_t b = *c->p;
+        if (b < 0x20) return 0;
+        if (b != '\\') {
+            *o++ = b;
+            c->p++;
+            continue;
+        }
+        if (c->end - c->p < 2) return 0;
+        uint8_t e = c->p[1];
+        c->p += 2;
+        uint32_t cp, low;
+        switch (e) {
+        case '"': case '\\': case '/': *o++ = e; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u':
+            if (!hex4(c, &cp) || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) return 0;
+            if (cp >= 0xD800 && cp <= 0xDBFF) { /* a high surrogate: its low one must follow */
+                if (c->end - c->p < 2 || c->p[0] != '\\' || c->p[1] != 'u') return 0;
+                c->p += 2;
+                if (!hex4(c, &low) || low < 0xDC00 || low > 0xDFFF) return 0;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            }
+            o = utf8_put(o, cp);
+            break;
+        default: return 0;
+        }
+    }
+    if (c->p >= c->end) return 0;
+    c->p++;
+    v->s = c->arena;
+    v->n = (size_t)(o - c->arena);
+    v->type = V_STRING;
+    v->escaped = 1;
+    c->arena = o;
+    return 1;
+}
+
+/* A string (the line is valid UTF-8 already); with ``escapes`` 0, one with an escape is left
+ * to Python (a key, say). */
+static int string(cursor *c, value *v, int escapes) {
     if (c->p >= c->end || *c->p != '"') return 0;
     const uint8_t *start = ++c->p;
     while (c->p < c->end && *c->p != '"') {
-        if (*c->p < 0x20 || *c->p == '\\') return 0;
+        if (*c->p < 0x20) return 0;
+        if (*c->p == '\\') return escapes ? decoded(c, v, start) : 0;
         c->p++;
     }
     if (c->p >= c->end) return 0;
     v->s = start;
     v->n = (size_t)(c->p - start);
     v->type = V_STRING;
+    v->escaped = 0;
     c->p++;
     return 1;
 }
@@ -178,7 +263,7 @@ static int integer(cursor *c, value *v) {
 static int scalar(cursor *c, value *v) {
     static const char *const literals[] = {"null", "true", "false"};
     static const int types[] = {V_NULL, V_BOOL, V_BOOL};
-    if (c->p < c->end && *c->p == '"') return string(c, v);
+    if (c->p < c->end && *c->p == '"') return string(c, v, 1);
     for (int i = 0; i < 3; i++) {
         size_t n = strlen(literals[i]);
         if ((size_t)(c->end - c->p) >= n && memcmp(c->p, literals[i], n) == 0) {
@@ -220,14 +305,14 @@ static int payment(cursor *c, usage *u) {
     for (;;) {
         value key;
         blanks(c);
-        if (!string(c, &key)) return 0;
+        if (!string(c, &key, 0)) return 0;
         int f = which(&key, names, 3);
         if (f < 0 || present & BIT(f)) return 0;
         present |= BIT(f);
         blanks(c);
         if (c->p >= c->end || *c->p++ != ':') return 0;
         blanks(c);
-        if (!string(c, &got[f])) return 0;
+        if (!string(c, &got[f], 1)) return 0;
         blanks(c);
         if (c->p >= c->end) return 0;
         if (*c->p == ',') { c->p++; continue; }
@@ -262,7 +347,7 @@ static int object(cursor *c, usage *u) {
     for (;;) {
         value key;
         blanks(c);
-        if (!string(c, &key)) return 0;
+        if (!string(c, &key, 0)) return 0;
         int f = which(&key, FIELD_NAMES, F_COUNT);
         if (f >= 0) {
             if (u->present & BIT(f)) return 0; /* twice: Python says so */
@@ -323,9 +408,9 @@ static size_t characters(const value *v) {
     return count;
 }
 
-/* Python's str.isspace for a character of a JSON string (controls are escaped there). */
+/* Python's str.isspace. */
 static int space(uint32_t cp) {
-    return cp == 0x20 || cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
+    return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
            cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
 }
 
@@ -476,6 +561,11 @@ static void put_int(sink *s, int64_t number) {
     put(s, o, (size_t)(buffer + sizeof buffer - o));
 }
 
+/* A string value as COPY text (content.content_text escapes backslash, tab, line feed and
+ * carriage return, which only a decoded string can hold), with ``%`` doubled for the
+ * record's line (Python's ``bytes % ids`` reads it). */
+static void put_text(sink *s, const value *v, int percent);
+
 /* Text for the record's COPY line, whose ``%`` Python's ``bytes % ids`` would read: doubled. */
 static void put_percent(sink *s, const uint8_t *data, size_t n) {
     const uint8_t *percent;
@@ -489,13 +579,30 @@ static void put_percent(sink *s, const uint8_t *data, size_t n) {
     put(s, data, n);
 }
 
+static void put_text(sink *s, const value *v, int percent) {
+    if (!v->escaped) {
+        (percent ? put_percent : put_bytes)(s, v->s, v->n);
+        return;
+    }
+    for (size_t i = 0; i < v->n; i++) {
+        uint8_t b = v->s[i];
+        switch (b) {
+        case '\\': put(s, "\\\\", 2); break;
+        case '\t': put(s, "\\t", 2); break;
+        case '\n': put(s, "\\n", 2); break;
+        case '\r': put(s, "\\r", 2); break;
+        case '%': put(s, "%%", percent ? 2 : 1); break;
+        default: put_c(s, (char)b);
+        }
+    }
+}
+
 /* The content text (content.content_text): id, number, at, kind, amount, balance, from, to,
- * operator, merchant, place, note, payment method, brand, last4. No field needs escaping:
- * the strings hold no escape, so no tab, line break or backslash. */
+ * operator, merchant, place, note, payment method, brand, last4. The number, time, kind,
+ * amounts and payment fields are plain ASCII (checked); the id and texts go through put_text. */
 static void content(sink *s, const usage *u, int kind, const char at[AT_UTC_LEN], int with_number, int percent) {
     static const int texts[] = {F_FROM, F_TO, F_OPERATOR, F_MERCHANT, F_PLACE, F_NOTE};
-    void (*write)(sink *, const uint8_t *, size_t) = percent ? put_percent : put_bytes;
-    write(s, u->field[F_ID].s, u->field[F_ID].n);
+    put_text(s, &u->field[F_ID], percent);
     if (with_number) {
         put_c(s, '\t');
         put(s, u->field[F_NUMBER].s, 17);
@@ -511,12 +618,12 @@ static void content(sink *s, const usage *u, int kind, const char at[AT_UTC_LEN]
     for (int i = 0; i < 6; i++) {
         const value *v = &u->field[texts[i]];
         put_c(s, '\t');
-        if (u->present & ALLOWED[kind] & BIT(texts[i]) && v->type == V_STRING) write(s, v->s, v->n);
+        if (u->present & ALLOWED[kind] & BIT(texts[i]) && v->type == V_STRING) put_text(s, v, percent);
     }
     put_c(s, '\t');
     if (kind == K_CHARGE) put(s, u->card ? "card" : "cash", 4);
     put_c(s, '\t');
-    if (kind == K_CHARGE && u->card) put(s, u->brand.s, u->brand.n);
+    if (kind == K_CHARGE && u->card) put(s, BRAND_NAMES[which(&u->brand, BRAND_NAMES, 4)], u->brand.n);
     put_c(s, '\t');
     if (kind == K_CHARGE && u->card) put(s, u->last4.s, 4);
 }
@@ -537,8 +644,9 @@ int usage_span(const uint8_t *data, int64_t size, int64_t first, span_out *out) 
     int32_t *table = malloc(slots * sizeof *table); /* card number -> index in newest, -1 empty */
     const uint8_t **table_numbers = malloc((size_t)out->line_cap * sizeof *table_numbers);
     char *written = malloc(2 * MAX_TEXT_BYTES + 256);
+    uint8_t *arena = malloc(MAX_TEXT_BYTES);
     int result = 0;
-    if (!table || !table_numbers || !written) { result = -1; goto done; }
+    if (!table || !table_numbers || !written || !arena) { result = -1; goto done; }
     memset(table, 0xFF, slots * sizeof *table);
     sink keys = {out->keys, 0, out->keys_cap, 0}, records = {out->records, 0, out->records_cap, 0};
     sink numbers = {out->numbers, 0, out->numbers_cap, 0};
@@ -558,7 +666,7 @@ int usage_span(const uint8_t *data, int64_t size, int64_t first, span_out *out) 
             goto done;
         }
         if (line_end - p <= MAX_TEXT_BYTES && line_end > p && *p == '{' && utf8(p, line_end)) {
-            cursor c = {p, line_end};
+            cursor c = {p, line_end, arena};
             if (object(&c, &u) && (kind = check(&u)) >= 0 && !utc(&u.field[F_AT], at)) kind = -1;
         }
         if (kind < 0) {
@@ -569,7 +677,7 @@ int usage_span(const uint8_t *data, int64_t size, int64_t first, span_out *out) 
             content(&text, &u, kind, at, 1, 0);
             char digest[32];
             digest_hex((const uint8_t *)written, text.n, digest);
-            put(&keys, u.field[F_ID].s, u.field[F_ID].n);
+            put_text(&keys, &u.field[F_ID], 0);
             put_c(&keys, '\t');
             put(&keys, digest, 32);
             put_c(&keys, '\n');
@@ -607,5 +715,6 @@ done:
     free(table);
     free(table_numbers);
     free(written);
+    free(arena);
     return result;
 }

@@ -57,6 +57,37 @@ def test_usual_lines_are_read_natively(kind):
 
 
 @pytest.mark.parametrize("kind", sorted(BASE))
+def test_lines_with_escapes_are_read_natively(kind):
+    """``json.dumps``'s default escapes every non-ASCII character: such a feed keeps the
+    native speed."""
+    span = span_of(text(kind, ascii_only=True), text(kind, ascii_only=True, id='U-\\"%\t/x'))
+    found = native.read(span.data, span.first)
+    assert found is not None and found.declined == []
+    agree(span)
+
+
+# JSON string bodies as the line holds them (escapes unread).
+ESCAPED = [
+    r"tab\there", r"line\nbreak", r"cr\rx", r"back\\slash", r"quote\"d", r"sl\/ash", r"\b\f", r"\u3000\u3000",
+    r"\u0009", r" \u000b ", r"\u001c", r"\u0085", r"\u00a0x", r"\ud83d\ude83 train", r"\uD83D\uDE83", r"\ud83d",
+    r"\ude83", r"\ud83d\u0041", r"a\u0000b", r"\u00e9t\u00e9", r"\u004", r"\x41", "\\", r"50\u0025 off %",
+    r"\u9kaa", r"\\u3000", r"\u0022", r"\u005c",
+]
+
+
+@pytest.mark.parametrize("value", ESCAPED)
+def test_escaped_strings_agree(value):
+    for name in ("id", "from", "merchant", "operator", "place", "note"):
+        for kind in sorted(BASE):
+            line = text(kind, ascii_only=True)
+            if name in usage(kind):
+                line = line.replace(json.dumps(usage(kind)[name]), f'"{value}"', 1)
+            else:
+                line = line.replace('"icoca_number"', f'"{name}": "{value}", "icoca_number"', 1)
+            agree(span_of(line))
+
+
+@pytest.mark.parametrize("kind", sorted(BASE))
 def test_unknown_fields_and_fields_of_other_kinds_are_ignored_natively(kind):
     """FEED.md: unknown fields are ignored. A center that adds a field keeps the native speed."""
     own = {"ride": {"from", "to"}, "bus": {"operator"}, "purchase": {"merchant"}, "charge": {"payment", "place"},
