@@ -233,6 +233,16 @@ class SupportAuditEventAdmin(AuditEventAdmin):
 ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
 
 
+def _line_count(field: str, label: str):
+    """A column showing the count ``field`` of a feed import, with thousands separators."""
+
+    @admin.display(description=label)
+    def count(model_admin, feed_import):
+        return f"{getattr(feed_import, field):,}"
+
+    return count
+
+
 @admin.register(FeedImport)
 class FeedImportAdmin(ReadOnlyAdmin):
     """The card center files imported, newest first: when, how many lines and what became
@@ -265,17 +275,9 @@ class FeedImportAdmin(ReadOnlyAdmin):
             return "未完了（実行中、またはエラーで中断）"
         return f"完了 {_when(feed_import.finished_at)}"
 
-    @admin.display(description="読んだ行")
-    def lines_read(self, feed_import):
-        return f"{feed_import.read:,}"
-
-    @admin.display(description="取り込んだ行")
-    def lines_imported(self, feed_import):
-        return f"{feed_import.imported:,}"
-
-    @admin.display(description="変更なし")
-    def lines_unchanged(self, feed_import):
-        return f"{feed_import.unchanged:,}"
+    lines_read = _line_count("read", "読んだ行")
+    lines_imported = _line_count("imported", "取り込んだ行")
+    lines_unchanged = _line_count("unchanged", "変更なし")
 
     @admin.display(description="取り込めなかった行")
     def rejected_lines(self, feed_import):
