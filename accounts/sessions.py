@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "portal_signed_in_at"
@@ -22,6 +23,8 @@ def session_mark_signed_in(request, member) -> None:
     language = getattr(member, "language", "")
     if language:
         request.session[settings.MEMBER_LANGUAGE_SESSION_KEY] = language
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in dict(settings.LANGUAGES):
+            translation.activate(language)  # the rest of this request too ("signed in as ...")
 
 
 class SessionLifetimeMiddleware:

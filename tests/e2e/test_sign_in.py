@@ -54,3 +54,21 @@ def test_cancelled_sign_in_returns_to_a_clear_page(page, live_server, wester_id)
     page.get_by_role("link", name="ログイン画面へ戻る").click()
     expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
     assert not Member.objects.filter(wester_id__isnull=False).exists()
+
+
+def test_a_member_who_chose_english_gets_english_on_a_new_phone(page, live_server, wester_id):
+    """The language saved at /settings/ applies at sign-in on a browser that has never used
+    the language switch; signed out, the site is Japanese again."""
+    from accounts.tests.factories import MemberFactory
+    from conftest import ARTIFACTS
+
+    MemberFactory(wester_id="demo-emily", name="Emily Carter", language="en")
+    sign_in(page, live_server, "demo-emily")
+    expect(page.get_by_role("heading", name="My page")).to_be_visible()
+    expect(page.get_by_role("status")).to_contain_text("Successfully signed in as Emily Carter")
+    assert page.locator("html").get_attribute("lang") == "en"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "sign-in-english-home-360.png"), full_page=True)
+    page.goto(live_server.url + "/history/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    page.screenshot(path=str(ARTIFACTS / "sign-in-english-history-360.png"), full_page=True)
