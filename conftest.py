@@ -61,6 +61,18 @@ def _clear_cache(request):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language_afterwards(request):
+    """portal.locale.LanguageMiddleware (and a sign-in) leave the request's language active in
+    the thread, as Django's LocaleMiddleware does: each test leaves Japanese behind."""
+    yield
+    if "django" in sys.modules and request.node.get_closest_marker("django_db") is not None:
+        from django.conf import settings
+        from django.utils import translation
+
+        translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture(scope="session")
 def identity_provider_url():
     """A real local OpenID Connect provider process (oidc-provider-mock) with

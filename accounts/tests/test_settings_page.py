@@ -5,21 +5,12 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.utils import translation
 
 from accounts.models import Member
 from accounts.services import member_settings_update
 from accounts.tests.factories import MemberFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _japanese_afterwards():
-    """portal.locale.LanguageMiddleware leaves the request's language active in
-    the thread: put Japanese back for the tests that follow."""
-    yield
-    translation.activate("ja")
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from django.utils import translation
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import MemberFactory
@@ -530,15 +529,6 @@ def test_a_visitor_has_no_menu(client):
     assert 'class="site-nav"' not in client.get("/").content.decode()
 
 
-@pytest.fixture
-def _japanese_afterwards():
-    """portal.locale.LanguageMiddleware leaves the request's language active in
-    the thread: put Japanese back for the tests that follow."""
-    yield
-    translation.activate("ja")
-
-
-@pytest.mark.usefixtures("_japanese_afterwards")
 def test_every_card_page_renders_in_english_too(member_client, member):
     card = CardFactory(member=member, device=Device.ANDROID)
     CommuterPassFactory(card=card, valid_from=date(2026, 10, 1), valid_until=date(2026, 12, 31))
