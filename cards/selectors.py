@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from cards import passes
 from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry
@@ -82,6 +82,45 @@ def card_pass_history(card: Card, *, today: date) -> list[CommuterPass]:
 def member_points_balance(member) -> int:
     """The WESTER points balance: the sum of the ledger."""
     return PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+
+
+POINTS_PAGE = 100
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PointsPage:
+    entries: list[PointsEntry]
+    next_after: str  # where the next (older) page starts; "" when there is none
+    position_ignored: bool = False  # ``after`` could not be read: the page starts at the newest
+
+
+def member_points_page(member, *, since: datetime, after: str = "", size: int = POINTS_PAGE) -> PointsPage:
+    """The member's WESTER points ledger from ``since`` on, newest first, ``size`` lines after
+    the position ``after`` (keyset: time, then id; an unreadable position reads from the
+    newest). One query."""
+    entries = PointsEntry.objects.filter(member=member, occurred_at__gte=since)
+    position = _points_position(after) if after else None
+    if position is not None:
+        at, pk = position
+        entries = entries.filter(Q(occurred_at__lt=at) | Q(occurred_at=at, pk__lt=pk))
+    rows = list(entries.order_by("-occurred_at", "-pk")[: size + 1])
+    ignored = bool(after) and position is None
+    if len(rows) <= size:
+        return PointsPage(rows, "", ignored)
+    last = rows[size - 1]
+    micros = (last.occurred_at - _EPOCH) // timedelta(microseconds=1)
+    return PointsPage(rows[:size], f"{micros}-{last.pk}", ignored)
+
+
+def _points_position(after: str) -> tuple[datetime, int] | None:
+    micros, _, pk = after.partition("-")
+    if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()) or len(micros) > 20:
+        return None
+    try:
+        return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
+    except OverflowError:
+        return None
 
 
 @dataclass

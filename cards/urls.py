@@ -11,6 +11,7 @@ urlpatterns = [
     path("lost-device/", views.lost_device, name="lost-device"),
     path("lost-device/confirm/", views.lost_device_confirm, name="lost-device-confirm"),
     path("lost-device/done/", views.lost_device_done, name="lost-device-done"),
+    path("points/", views.points, name="points"),
     path("help/", views.help_page, name="help"),
     *history_urlpatterns,
 ]

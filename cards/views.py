@@ -14,9 +14,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cards import selectors, services
 from cards.exceptions import CardNotFound, NoCardToSuspend
 from cards.forms import CardRenameForm, LostDeviceForm, nickname_error
+from cards.history.filters import japan_date
+from cards.history.formatting import signed_points
+from cards.history.selectors import japan_day_start
 from cards.models import CardStatus, Device
 from cards.nicknames import InvalidNickname
-from cards.window import japan_today
+from cards.window import earliest_date, japan_today
 
 
 @require_GET
@@ -122,6 +125,30 @@ def lost_device_done(request):
         request,
         "cards/lost_device_done.html",
         {"device_label": Device(device).label if device in Device.values else "", "cards": suspended},
+    )
+
+
+@login_required
+@require_GET
+def points(request):
+    """``/points/``: the WESTER points balance and the ledger the card center sent, newest
+    first, back to the first day of the month one year ago (the history's window)."""
+    earliest = earliest_date(japan_today())
+    after = request.GET.get("after", "")
+    page = selectors.member_points_page(request.user, since=japan_day_start(earliest), after=after)
+    if page.position_ignored:
+        messages.warning(request, _("ページの指定を読み取れなかったため、最新の履歴から表示しています。"))
+    return render(
+        request,
+        "cards/points.html",
+        {
+            "points": selectors.member_points_balance(request.user),
+            "entries": [(entry, signed_points(entry.points)) for entry in page.entries],
+            "next_after": page.next_after,
+            "earliest": japan_date(earliest),
+            "first_page": not after or page.position_ignored,
+            "page_size": selectors.POINTS_PAGE,
+        },
     )
 
 

@@ -21,6 +21,12 @@ def signed_yen(amount: int) -> str:
     return gettext("%(sign)s%(amount)s円") % {"sign": sign, "amount": f"{abs(amount):,}"}
 
 
+def signed_points(points: int) -> str:
+    """``+128 P``, ``−500 P``, ``0 P``."""
+    sign = MINUS if points < 0 else "+" if points > 0 else ""
+    return gettext("%(sign)s%(points)s P") % {"sign": sign, "points": f"{abs(points):,}"}
+
+
 class WhenFormat:
     """``11月20日(金) 08:12``: a line's Japan time, formatted with what the
     current language says once per page rather than once per line."""

@@ -1,0 +1,111 @@
+"""/points/: the WESTER points balance and the ledger the card center sent (DOMAIN.md: "The
+portal shows the balance and the ledger"), newest first, back to the first day of the month
+one year ago, page after page by keyset; only the member's own lines."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+
+from accounts.tests.factories import MemberFactory
+from cards import selectors
+from cards.models import PointsKind
+from cards.tests.factories import PointsEntryFactory
+from cards.tests.test_views import text
+
+pytestmark = pytest.mark.django_db
+
+JAPAN = ZoneInfo("Asia/Tokyo")
+NOW = datetime(2026, 12, 17, 12, 0, tzinfo=JAPAN)
+
+
+@pytest.fixture(autouse=True)
+def _frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def member():
+    return MemberFactory(name="山田 花子")
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client
+
+
+def test_the_balance_and_the_ledger_newest_first(member_client, member):
+    PointsEntryFactory(member=member, occurred_at=NOW - timedelta(days=40), points=128, category="ride_count")
+    PointsEntryFactory(member=member, occurred_at=NOW - timedelta(days=3), kind=PointsKind.CHARGE, points=-500,
+                       category="")
+    PointsEntryFactory(member=member, occurred_at=NOW - timedelta(days=1), kind=PointsKind.EXPIRE, points=-12)
+    PointsEntryFactory(points=9999)  # another member's
+    page = text(member_client.get("/points/"))
+    assert "ポイント残高 -384 ポイント" in page
+    ledger = page.split("ポイントの履歴（新しい順）", 1)[1]
+    assert ledger.index("失効") < ledger.index("チャージに利用") < ledger.index("獲得")
+    assert "−12 P" in ledger and "−500 P" in ledger and "+128 P" in ledger and "ride_count" in ledger
+    assert "9,999" not in page and "2025年12月1日以降の履歴を表示します。" in page
+
+
+def test_lines_before_the_window_are_not_shown_but_count_in_the_balance(member_client, member):
+    PointsEntryFactory(member=member, occurred_at=datetime(2025, 11, 30, 23, 59, tzinfo=JAPAN), points=7)
+    PointsEntryFactory(member=member, occurred_at=datetime(2025, 12, 1, 0, 0, tzinfo=JAPAN), points=100)
+    page = text(member_client.get("/points/"))
+    assert "+100 P" in page and "+7 P" not in page and "107 ポイント" in page
+
+
+def test_an_empty_ledger_says_so(member_client):
+    page = text(member_client.get("/points/"))
+    assert "0 ポイント" in page and "この期間のポイントの履歴はありません。" in page
+
+
+def test_pages_follow_each_other_in_a_fixed_number_of_queries(
+    member_client, member, monkeypatch, django_assert_max_num_queries
+):
+    monkeypatch.setattr(selectors, "POINTS_PAGE", 4)
+    same_time = NOW - timedelta(days=2)
+    for points in range(1, 11):  # ten lines, three of them at one time: the id decides
+        at = same_time if points <= 3 else NOW - timedelta(days=points, hours=1)
+        PointsEntryFactory(member=member, occurred_at=at, points=points)
+    seen, url = [], "/points/"
+    while url:
+        with django_assert_max_num_queries(8):
+            response = member_client.get(url)
+        context = response.context
+        seen += [entry.points for entry, _ in context["entries"]]
+        url = f"/points/?after={context['next_after']}" if context["next_after"] else ""
+        if url:
+            assert "次の4件" in text(response)
+    assert sorted(seen) == list(range(1, 11)) and len(seen) == 10
+
+
+@pytest.mark.parametrize("after", ["x", "1-", "-1", "99999999999999999999999-1", "１２-3", "12-3-4"])
+def test_an_unreadable_page_link_shows_the_newest_with_a_message(member_client, member, after):
+    PointsEntryFactory(member=member, points=5)
+    response = member_client.get("/points/", {"after": after})
+    page = text(response)
+    assert response.status_code == 200 and "+5 P" in page
+    assert "ページの指定を読み取れなかったため、最新の履歴から表示しています。" in page
+
+
+def test_a_visitor_is_sent_to_sign_in(client):
+    response = client.get("/points/")
+    assert response.status_code == 302 and response["Location"].startswith(settings.LOGIN_URL)
+
+
+def test_the_home_page_links_to_the_ledger(member_client):
+    assert 'href="/points/"' in member_client.get("/").content.decode()
+
+
+def test_in_english(member_client, member):
+    PointsEntryFactory(member=member, points=-500, kind=PointsKind.CHARGE)
+    member_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = text(member_client.get("/points/"))
+    assert "Points balance" in page and "−500 P" in page and "Points history (newest first)" in page
