@@ -109,3 +109,16 @@ def test_in_english(member_client, member):
     member_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = text(member_client.get("/points/"))
     assert "Points balance" in page and "−500 P" in page and "Points history (newest first)" in page
+
+
+def test_the_help_says_how_points_are_earned_and_the_ledger_links_to_it(client, member_client):
+    """DOMAIN.md: J-WEST card charges and pass purchases earn 3 times the basic rate: Gold 3 %
+    (30 points per ¥1,000 incl. tax), other J-WEST cards 1.5 % (15 per ¥1,000)."""
+    page = text(client.get("/help/"))
+    assert "基本の3倍" in page and "3%（税込1,000円につき30ポイント）" in page
+    assert "1.5%（税込1,000円につき15ポイント）" in page and "ひと月分をまとめて" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    english = text(client.get("/help/"))
+    assert "3% with a J-WEST Card Gold (30 points per ¥1,000 including tax)" in english
+    assert "1.5% with other J-WEST cards (15 points per ¥1,000)" in english
+    assert 'href="/help/#points"' in member_client.get("/points/").content.decode()
