@@ -117,6 +117,8 @@ def _points_position(after: str) -> tuple[datetime, int] | None:
     micros, _, pk = after.partition("-")
     if not (micros.isascii() and micros.isdigit() and pk.isascii() and pk.isdigit()) or len(micros) > 20:
         return None
+    if len(pk) > 18:  # beyond a bigint
+        return None
     try:
         return _EPOCH + timedelta(microseconds=int(micros)), int(pk)
     except OverflowError:

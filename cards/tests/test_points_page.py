@@ -86,7 +86,9 @@ def test_pages_follow_each_other_in_a_fixed_number_of_queries(
     assert sorted(seen) == list(range(1, 11)) and len(seen) == 10
 
 
-@pytest.mark.parametrize("after", ["x", "1-", "-1", "99999999999999999999999-1", "１２-3", "12-3-4"])
+@pytest.mark.parametrize(
+    "after", ["x", "1-", "-1", "99999999999999999999999-1", "1-99999999999999999999999", "１２-3", "12-3-4"]
+)
 def test_an_unreadable_page_link_shows_the_newest_with_a_message(member_client, member, after):
     PointsEntryFactory(member=member, points=5)
     response = member_client.get("/points/", {"after": after})
