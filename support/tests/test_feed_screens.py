@@ -60,9 +60,10 @@ def test_one_imports_rejects_open_from_its_link_however_old(client):
     assert len(searched) == 1
 
 
-def test_a_bad_import_in_the_address_is_no_error(client):
+@pytest.mark.parametrize("value", ["abc", "-1", "99999999999999999999999", ""])
+def test_a_bad_import_in_the_address_is_no_error(client, value):
     client.force_login(agent())
-    response = client.get(REJECTS, {"feed_import": "abc"})
+    response = client.get(REJECTS, {"feed_import": value})
     assert response.status_code in (200, 302)
 
 
