@@ -5,39 +5,16 @@ one year ago, page after page by keyset; only the member's own lines."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-import time_machine
 from django.conf import settings
 
-from accounts.tests.factories import MemberFactory
 from cards import selectors
 from cards.models import PointsKind
 from cards.tests.factories import PointsEntryFactory
-from cards.tests.test_views import text
+from cards.tests.test_views import JAPAN, NOW, _frozen, text  # noqa: F401 (_frozen: autouse, the frozen time)
 
 pytestmark = pytest.mark.django_db
-
-JAPAN = ZoneInfo("Asia/Tokyo")
-NOW = datetime(2026, 12, 17, 12, 0, tzinfo=JAPAN)
-
-
-@pytest.fixture(autouse=True)
-def _frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
-
-
-@pytest.fixture
-def member():
-    return MemberFactory(name="山田 花子")
-
-
-@pytest.fixture
-def member_client(client, member):
-    client.force_login(member)
-    return client
 
 
 def test_the_balance_and_the_ledger_newest_first(member_client, member):

@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEvent
-from accounts.tests.factories import MemberFactory
 from cards.models import Card, CardStatus, Device
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory
 
@@ -31,17 +30,6 @@ NOW = datetime(2026, 12, 17, 12, 0, tzinfo=JAPAN)
 def _frozen():
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def member():
-    return MemberFactory(name="山田 花子")
-
-
-@pytest.fixture
-def member_client(client, member):
-    client.force_login(member)
-    return client
 
 
 def text(response) -> str:
