@@ -1,21 +1,17 @@
-"""The e-mail that carries a document's PDF, sent once (the mail task).
-
-The attempt is counted first (its own commit); then the row is held with
-``select_for_update`` while the message is sent and ``emailed_at`` recorded with
-it, so a replayed task finds it sent. SMTP errors are raised for the task to
-retry; when its retries run out the e-mail is marked failed and the member can
-ask for it again.
+"""The e-mail that carries a document's PDF, sent once by the mail task
+(``portal.mail``: the document is claimed by setting ``emailed_at``, the
+attempt counted with the claim; a failed send gives the claim back and raises
+for the task to retry). When the retries run out the e-mail is marked failed
+(``email_failed_reason``) and the member (or support) can ask for it again.
 """
 
 from __future__ import annotations
 
 import logging
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.db.models import F
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.links import portal_url
@@ -23,32 +19,39 @@ from billing import documents
 from billing.models import Document, DocumentStatus
 from billing.pdf import TITLES, long_date
 from billing.receipts import JAPAN, yen
+from portal import mail
 
 logger = logging.getLogger(__name__)
 
 
-def document_message(document: Document, pdf: bytes, file_name: str) -> EmailMessage:
+def _context(document: Document) -> dict[str, object]:
     language = document.language
-    with translation.override(language):
-        context = {
-            "document": document,
-            "member_name": document.addressee_name,
-            "title": TITLES[document.kind][language],
-            "issued_on": long_date(document.first_issued_at.astimezone(JAPAN).date(), language),
-            "period_start": long_date(document.period_start, language) if document.period_start else "",
-            "period_end": long_date(document.period_end, language) if document.period_end else "",
-            "single_payment": bool(document.payment_ref),
-            "total": yen(document.total_amount, language),
-            "monthly": document.origin == "monthly",
-            "site_name": str(settings.PORTAL_SITE_NAME),
-            "document_url": portal_url("documents:document-detail", document.public_id),
-            "settings_url": portal_url("accounts:settings"),
-        }
-        subject = render_to_string(f"email/document_ready_subject.{language}.txt", context).strip()
-        body = render_to_string(f"email/document_ready.{language}.txt", context)
-    message = EmailMessage(subject=" ".join(subject.split()), body=body, to=[document.member.email])
-    message.attach(file_name, pdf, "application/pdf")
-    return message
+    return {
+        "document": document,
+        "member_name": document.addressee_name,
+        "title": TITLES[document.kind][language],
+        "issued_on": long_date(document.first_issued_at.astimezone(JAPAN).date(), language),
+        "period_start": long_date(document.period_start, language) if document.period_start else "",
+        "period_end": long_date(document.period_end, language) if document.period_end else "",
+        "single_payment": bool(document.payment_ref),
+        "total": yen(document.total_amount, language),
+        "monthly": document.origin == "monthly",
+        "document_url": portal_url("documents:document-detail", document.public_id),
+    }
+
+
+def document_email_send(document: Document) -> None:
+    """Send the PDF of a ready document to its member now, in the document's
+    language. Raises what the mail server (or the file store) raises."""
+    with document.file.open("rb") as stored:
+        data = stored.read()
+    mail.member_email_send(
+        member=document.member,
+        template="document_ready",
+        language=document.language,
+        context=_context(document),
+        attachments=[mail.Attachment(documents.file_name(document), data, "application/pdf")],
+    )
 
 
 def send_email(document: Document) -> bool:
@@ -72,37 +75,19 @@ def wants_email(document: Document) -> bool:
 
 
 def document_email(*, document_id: int) -> bool:
-    """E-mail the PDF once. The attempt is counted first (its own commit); then
-    the row is held while sending and ``emailed_at`` recorded with it, so a
-    replayed task finds it sent. SMTP errors are raised for the task to retry."""
-    with transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).select_related("member").filter(pk=document_id).first()
-        if not _email_due(document):
-            return False
-        document.email_attempts += 1
-        document.save(update_fields=["email_attempts"])
-    with transaction.atomic():
-        document = Document.objects.select_for_update(of=("self",)).select_related("member").get(pk=document_id)
-        if not _email_due(document):
-            return False
-        with document.file.open("rb") as stored:
-            data = stored.read()
-        document_message(document, data, documents.file_name(document)).send()
-        document.emailed_at = timezone.now()
-        document.email_failed_reason = ""
-        document.save(update_fields=["emailed_at", "email_failed_reason"])
-    logger.info("document e-mailed", extra={"document": document_id})
-    return True
+    """E-mail the PDF once (see the module's docstring); ``False`` when there is
+    nothing to send (sent already, not ready, failed, a reprint, no address)."""
+    due = Document.objects.filter(
+        pk=document_id, status=DocumentStatus.READY, email_failed_reason="", reissue_of__isnull=True
+    ).exclude(member__email="")
 
+    def send() -> None:
+        document_email_send(Document.objects.select_related("member").get(pk=document_id))
 
-def _email_due(document: Document | None) -> bool:
-    return (
-        document is not None
-        and document.status == DocumentStatus.READY
-        and document.emailed_at is None
-        and not document.email_failed_reason
-        and wants_email(document)
-    )
+    sent = mail.send_once(due, "emailed_at", send, email_attempts=F("email_attempts") + 1)
+    if sent:
+        logger.info("document e-mailed", extra={"document": document_id})
+    return sent
 
 
 def document_email_failed(*, document_id: int, reason: str) -> None:

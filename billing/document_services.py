@@ -36,6 +36,7 @@ from billing.receipts import JAPAN
 from billing.refund_statements import InconsistentRefund
 from cards import payments
 from cards.window import check_in_window, japan_today
+from portal import mail
 
 logger = logging.getLogger(__name__)
 
@@ -73,10 +74,6 @@ def _allocate_number(kind: str) -> str:
     return format_number(kind, today.year, today.month, DocumentCounter.objects.get(key=key).last)
 
 
-def _issuer(language: str) -> str:
-    return settings.PORTAL_OPERATOR_NAME_EN if language == "en" else settings.PORTAL_OPERATOR_NAME
-
-
 def addressee(member) -> str:
     return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
 
@@ -108,7 +105,7 @@ def _same_scope(member, *, kind: str, period_start=None, period_end=None, paymen
 
 
 def _create(*, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope) -> Document:
-    language = member.language if member.language in ("ja", "en") else "ja"
+    language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
         kind=kind,
@@ -117,7 +114,7 @@ def _create(*, member, kind: str, content, total: int, origin: str = DocumentOri
         language=language,
         content=content.to_json(),
         total_amount=total,
-        issuer_name=_issuer(language),
+        issuer_name=mail.operator_name(language),
         issuer_registration_number=settings.PORTAL_INVOICE_REGISTRATION_NUMBER,
         addressee_name=addressee(member),
         **scope,

@@ -19,9 +19,7 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from accounts.exceptions import PortalError
@@ -56,6 +54,7 @@ from billing.providers.base import (
     ThreeDSOutcome,
 )
 from cards.selectors import member_has_active_card
+from portal import mail
 
 logger = logging.getLogger(__name__)
 
@@ -393,37 +392,27 @@ def expiry_reminders_queue(*, today: date) -> list[int]:
     return reminder_ids
 
 
-@transaction.atomic
 def expiry_reminder_send(*, reminder_id: int) -> bool:
-    """Send one expiry reminder once: True when it was sent now, False when it
-    had been sent before or is no longer needed."""
-    reminder = (
-        ExpiryReminder.objects.select_for_update()
-        .select_related("payment_method__member")
-        .filter(pk=reminder_id)
-        .first()
-    )
-    if reminder is None or reminder.sent_at is not None:
-        return False
-    method = reminder.payment_method
-    member = method.member
-    if method.removed_at is not None or not member.email or not member.is_active:
-        return False
-    with translation.override(member.language or settings.LANGUAGE_CODE):
-        context = {
-            "member": member,
-            "card": method.label,
-            "expires_on": reminder.expires_on,
-            "operator_name": (
-                settings.PORTAL_OPERATOR_NAME_EN if member.language == "en" else settings.PORTAL_OPERATOR_NAME
-            ),
-            "site_name": settings.PORTAL_SITE_NAME,
-            "payment_methods_url": portal_url("billing:payment-method-list"),
-        }
-        subject = " ".join(render_to_string("email/payment_card_expiry_reminder_subject.txt", context).split())
-        body = render_to_string("email/payment_card_expiry_reminder.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [member.email])
-    reminder.sent_at = timezone.now()
-    reminder.save(update_fields=["sent_at"])
-    logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder.pk})
-    return True
+    """Send one expiry reminder once (``portal.mail``: the reminder is claimed
+    by setting ``sent_at``): True when it was sent now, False when it had been
+    sent before or is no longer needed (the card removed, the member without
+    an address or deactivated)."""
+    due = ExpiryReminder.objects.filter(
+        pk=reminder_id, payment_method__removed_at__isnull=True, payment_method__member__is_active=True
+    ).exclude(payment_method__member__email="")
+
+    def send() -> None:
+        reminder = ExpiryReminder.objects.select_related("payment_method__member").get(pk=reminder_id)
+        member = reminder.payment_method.member
+        mail.member_email_send(
+            member=member,
+            template="payment_card_expiry_reminder",
+            context={
+                "card": reminder.payment_method.label,
+                "expires_on": reminder.expires_on,
+                "payment_methods_url": portal_url("billing:payment-method-list"),
+            },
+        )
+        logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder_id})
+
+    return mail.send_once(due, "sent_at", send)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from smtplib import SMTPException
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -11,8 +10,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from billing import document_mail, document_services, services
-from cards.tasks import EMAIL_TASK
 from cards.window import japan_today
+from portal import mail
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ def payment_card_expiry_reminders_queue() -> int:
     return len(services.expiry_reminders_queue(today=timezone.localdate()))
 
 
-@shared_task(**EMAIL_TASK)
+@shared_task(base=mail.EmailTask)
 def payment_card_expiry_reminder_send(reminder_id: int) -> bool:
     """One reminder e-mail (enqueued on the ``mail`` queue); sends once."""
     return services.expiry_reminder_send(reminder_id=reminder_id)
@@ -77,19 +76,28 @@ def document_render(self, document_id: int) -> bool:
         return False
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, time_limit=120,
-             soft_time_limit=90)
-def document_email(self, document_id: int) -> bool:
-    """E-mail one ready document with its PDF attached (queue ``mail``), once.
-    SMTP and network errors are retried with backoff; when the retries run out
-    the e-mail is marked failed (the PDF stays ready to download)."""
-    try:
-        return document_mail.document_email(document_id=document_id)
-    except (SMTPException, OSError, TimeoutError) as error:
-        if self.request.retries >= settings.DOCUMENT_EMAIL_MAX_RETRIES:
-            document_mail.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
-            return False
-        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
+class DocumentEmailTask(mail.EmailTask):
+    """The document e-mail's retries: ``DOCUMENT_EMAIL_MAX_RETRIES`` of them,
+    ``DOCUMENT_RETRY_BACKOFF_SECONDS`` doubled each time (no jitter); when they
+    run out the e-mail is marked failed (the PDF stays ready to download)."""
+
+    retry_jitter = False
+
+    def retries_allowed(self) -> int:
+        return settings.DOCUMENT_EMAIL_MAX_RETRIES
+
+    def backoff(self) -> int:
+        return settings.DOCUMENT_RETRY_BACKOFF_SECONDS
+
+    def give_up(self, error: BaseException, document_id: int) -> bool:
+        document_mail.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
+        return False
+
+
+@shared_task(base=DocumentEmailTask)
+def document_email(document_id: int) -> bool:
+    """E-mail one ready document with its PDF attached (queue ``mail``), once."""
+    return document_mail.document_email(document_id=document_id)
 
 
 @shared_task(time_limit=600, soft_time_limit=540)

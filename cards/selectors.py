@@ -171,5 +171,6 @@ def pass_reminders_due(*, today: date) -> list[int]:
     return list(_pass_reminders_due(today).order_by("id").values_list("id", flat=True))
 
 
-def pass_reminder_is_due(*, commuter_pass_id: int, today: date) -> bool:
-    return _pass_reminders_due(today).filter(pk=commuter_pass_id).exists()
+def pass_reminder_due(*, commuter_pass_id: int, today: date) -> QuerySet[CommuterPass]:
+    """The pass, if its reminder is due today (empty otherwise)."""
+    return _pass_reminders_due(today).filter(pk=commuter_pass_id)

@@ -5,11 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import date
 
-from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.links import portal_url
@@ -19,6 +16,7 @@ from cards.exceptions import CardNotFound, NoCardToSuspend
 from cards.models import Card, CardStatus, CommuterPass, Device
 from cards.nicknames import nickname_clean
 from cards.window import japan_today
+from portal import mail
 
 logger = logging.getLogger(__name__)
 
@@ -93,53 +91,28 @@ def lost_device_report(*, member, device: str, actor=None, reason: str = "") -> 
     return cards
 
 
-def _email_language(member) -> str:
-    return "en" if member.language == "en" else "ja"
-
-
-def _pass_reminder_message(commuter_pass: CommuterPass, today: date) -> EmailMessage:
-    card = commuter_pass.card
-    member = card.member
-    language = _email_language(member)
-    context = {
-        "member": member,
-        "card": card,
-        "commuter_pass": commuter_pass,
-        "days_left": passes.days_left(commuter_pass.valid_until, today),
-        "site_name": "ICOCA会員メニュー" if language == "ja" else "ICOCA Member Menu",
-        "card_url": portal_url("cards:card-detail", card.public_id),
-        "settings_url": portal_url("accounts:settings"),
-    }
-    with translation.override(language):
-        subject = render_to_string(f"email/pass_reminder_subject.{language}.txt", context)
-        body = render_to_string(f"email/pass_reminder.{language}.txt", context)
-    return EmailMessage(
-        subject=" ".join(subject.split()), body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[member.email]
-    )
-
-
 def pass_reminder_send(*, commuter_pass_id: int, today: date | None = None) -> bool:
-    """E-mail the expiry reminder of one commuter pass, once.
-
-    The pass is claimed first with one conditional UPDATE (``reminder_sent_at``
-    from NULL to now), committed on its own, so a second beat run or a
-    replayed task finds it taken and sends nothing. If sending fails the claim
-    is given back and the error raised, for the task to retry. Returns whether
-    an e-mail was sent."""
+    """E-mail the expiry reminder of one commuter pass, once (``portal.mail``:
+    the pass is claimed by setting ``reminder_sent_at``; a failed send gives
+    the claim back and raises, for the task to retry). Returns whether an
+    e-mail was sent: ``False`` when sent already, renewed, turned off, or no
+    longer due."""
     today = today or japan_today()
-    if not selectors.pass_reminder_is_due(commuter_pass_id=commuter_pass_id, today=today):
-        return False  # sent already, renewed, turned off, or no longer due
-    claimed_at = timezone.now()
-    claimed = CommuterPass.objects.filter(pk=commuter_pass_id, reminder_sent_at__isnull=True).update(
-        reminder_sent_at=claimed_at
-    )
-    if not claimed:
-        return False  # another worker took it
-    commuter_pass = CommuterPass.objects.select_related("card__member").get(pk=commuter_pass_id)
-    try:
-        _pass_reminder_message(commuter_pass, today).send()
-    except Exception:
-        CommuterPass.objects.filter(pk=commuter_pass_id, reminder_sent_at=claimed_at).update(reminder_sent_at=None)
-        raise
-    logger.info("pass reminder sent", extra={"commuter_pass": commuter_pass_id, "member": commuter_pass.card.member_id})
-    return True
+    due = selectors.pass_reminder_due(commuter_pass_id=commuter_pass_id, today=today)
+
+    def send() -> None:
+        commuter_pass = CommuterPass.objects.select_related("card__member").get(pk=commuter_pass_id)
+        card = commuter_pass.card
+        mail.member_email_send(
+            member=card.member,
+            template="pass_reminder",
+            context={
+                "card": card,
+                "commuter_pass": commuter_pass,
+                "days_left": passes.days_left(commuter_pass.valid_until, today),
+                "card_url": portal_url("cards:card-detail", card.public_id),
+            },
+        )
+        logger.info("pass reminder sent", extra={"commuter_pass": commuter_pass_id, "member": card.member_id})
+
+    return mail.send_once(due, "reminder_sent_at", send)

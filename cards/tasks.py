@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
 from django.conf import settings
 
 from cards import selectors, services
 from cards.window import japan_today
+from portal import mail
 
 
 @shared_task(time_limit=600, soft_time_limit=540)
@@ -27,22 +26,7 @@ def pass_reminders_send() -> int:
     return len(due)
 
 
-# How a task that sends one e-mail runs: acknowledged when done, retried with backoff when
-# the mail server or the network fails (billing's reminders use the same).
-EMAIL_TASK = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": (SMTPException, ConnectionError, TimeoutError),
-    "retry_backoff": 30,
-    "retry_backoff_max": 1800,
-    "retry_jitter": True,
-    "max_retries": 8,
-    "time_limit": 120,
-    "soft_time_limit": 90,
-}
-
-
-@shared_task(**EMAIL_TASK)
+@shared_task(base=mail.EmailTask)
 def pass_reminder_send(commuter_pass_id: int) -> bool:
     """Send one pass's reminder (enqueued on the ``mail`` queue). A failed
     send gives the claim back, so a retry (or, once retries run out, the next

@@ -1,11 +1,8 @@
 from django.conf import settings
 from django.utils.translation import get_language
 
+from portal.mail import operator_name
+
 
 def site(request):
-    return {
-        "site_name": settings.PORTAL_SITE_NAME,
-        "operator_name": (
-            settings.PORTAL_OPERATOR_NAME_EN if get_language() == "en" else settings.PORTAL_OPERATOR_NAME
-        ),
-    }
+    return {"site_name": settings.PORTAL_SITE_NAME, "operator_name": operator_name(get_language())}

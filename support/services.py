@@ -19,8 +19,7 @@ from django.db import transaction
 
 from accounts.models import Member
 from accounts.services import audit_record
-from billing import document_services, documents
-from billing.document_mail import document_message
+from billing import document_mail, document_services
 from billing.models import Document, DocumentStatus
 from cards.services import lost_device_report
 from support.exceptions import SupportActionRefused
@@ -77,9 +76,7 @@ def support_document_resend(*, staff: Member, member: Member, document_id, reaso
     elif document.emailed_at is None and not document.is_reprint:
         raise SupportActionRefused("この書類のメールはまだ送信中です。しばらくしてから確認してください。")
     else:
-        with document.file.open("rb") as stored:
-            data = stored.read()
-        document_message(document, data, documents.file_name(document)).send()
+        document_mail.document_email_send(document)
         how = "sent_again"
     audit_record(
         actor=staff, member=member, action="support.document_resend",
