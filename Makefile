@@ -14,8 +14,11 @@ RUN_PACKAGES := python3-venv python3-dev gcc libc6-dev gettext libpango-1.0-0 li
 # screenshots show Japanese), poppler for PDF checks, redis-server for the
 # reliability tests (they start and stop their own Redis).
 TEST_PACKAGES := chromium fonts-ipafont-gothic poppler-utils redis-server
+# axe-core (package.json, pinned in package-lock.json) for the browser tests'
+# accessibility checks, installed with npm into node_modules/ (not tracked).
+AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: help run test bench lint system-packages system-packages-test setup migrate messages clean
+.PHONY: help run test bench lint system-packages system-packages-test setup test-tools migrate messages clean
 
 help:
 	@echo "make run    - install what is missing, load demo data and run the portal on http://127.0.0.1:$(PORT)/"
@@ -44,6 +47,14 @@ setup: $(VENV)/.installed messages $(NATIVE)
 $(NATIVE): cards/feed/usage_span.c
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
 
+# npm comes with Node.js; Debian's npm package brings both when neither is there.
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || bin/ensure-packages npm
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+test-tools: $(AXE)
+
 messages: $(VENV)/.installed
 	@$(PY) manage.py compilemessages --ignore=.venv --ignore=var -v 0
 
@@ -57,7 +68,7 @@ run: system-packages migrate
 lint: setup
 	$(VENV)/bin/ruff check .
 
-test: system-packages-test setup lint
+test: system-packages-test setup test-tools lint
 	$(PY) manage.py makemigrations --check --dry-run -v 0 || { echo "Model changes without a migration: run manage.py makemigrations"; exit 1; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -65,4 +76,4 @@ bench: system-packages setup
 	$(PY) -m bench
 
 clean:
-	rm -rf var test-artifacts .pytest_cache $(NATIVE)
+	rm -rf var test-artifacts .pytest_cache node_modules $(NATIVE)

@@ -31,6 +31,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+# axe-core from npm (package.json; `make test` installs it) for the accessibility checks.
+AXE_SCRIPT = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+# WCAG 2.2 level A and AA, as axe-core tags them (2.0, 2.1 and 2.2 additions).
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -185,3 +191,55 @@ def page(request, browser, csp_violations):
         except Exception as error:  # the page may be gone; the failure itself is what matters
             print(f"no screenshot: {error}")
     context.close()
+
+
+def axe_violations(page, tags=AXE_TAGS) -> list[dict]:
+    """Runs axe-core on the page as it is now and returns its violations.
+
+    axe is evaluated through the DevTools protocol rather than added as a
+    <script> element: the portal's Content-Security-Policy forbids inline
+    scripts, and an injected tag would be blocked (and would itself show up
+    as a CSP violation in the tests that listen for them)."""
+    if not AXE_SCRIPT.exists():
+        pytest.fail(f"{AXE_SCRIPT.relative_to(ROOT)} is missing: run `make test`, which installs axe-core with npm")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8") + "\n;undefined")
+    return page.evaluate(
+        """async (tags) => {
+            const results = await window.axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]});
+            return results.violations.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+                nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html, summary: n.failureSummary})),
+            }));
+        }""",
+        list(tags),
+    )
+
+
+def format_axe_violations(violations: list[dict], where: str = "") -> str:
+    lines = [f"{len(violations)} WCAG 2.2 A/AA violation(s) found by axe-core" + (f" on {where}" if where else "") + ":"]
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"][:10]:
+            lines.append(f"    at {node['target']}: {node['html'][:160]}")
+            summary = " ".join((node["summary"] or "").split())
+            if summary:
+                lines.append(f"      {summary[:300]}")
+        if len(violation["nodes"]) > 10:
+            lines.append(f"    … and {len(violation['nodes']) - 10} more")
+    return "\n".join(lines)
+
+
+def check_accessibility(page, where: str = "", tags=AXE_TAGS) -> None:
+    """Asserts that axe-core finds no WCAG 2.2 A/AA violation on the page as
+    it is now (open panels, messages and errors shown are checked too)."""
+    violations = axe_violations(page, tags)
+    if violations:
+        pytest.fail(format_axe_violations(violations, where or page.url), pytrace=False)
+
+
+@pytest.fixture
+def axe_check():
+    """`axe_check(page, where="…")`: zero WCAG 2.2 A/AA violations on the page
+    as it is now, or a failure listing each rule, its help and the elements."""
+    return check_accessibility

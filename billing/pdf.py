@@ -9,6 +9,9 @@ PDF/A-3b, A4, in the project's own font.
   are read and registered once per worker, not once per document.
 * The PDF's metadata: the title, the document number (as the subject and a
   keyword) and the issuer (as the author).
+* WeasyPrint fetches nothing but the shipped font files (``ShippedFontsFetcher``):
+  no network (http, https, ftp), no ``data:`` URL, no other file of the host, so no
+  value printed on a document can make a worker read or request anything.
 
 Every input is plain data (the snapshot a document keeps), so rendering the same
 document again gives the same text.
@@ -20,6 +23,7 @@ import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from django.template.loader import render_to_string
 
@@ -52,6 +56,40 @@ def font_config():
     return _font_config
 
 
+def _shipped_fonts() -> frozenset[Path]:
+    return frozenset(path.resolve() for path in FONT_FILES.values())
+
+
+def shipped_font(url: str) -> Path | None:
+    """The shipped font file a ``file:`` URL names exactly (no query, no fragment, no host),
+    else ``None``."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "file" or parts.netloc not in ("", "localhost") or parts.query or parts.fragment:
+        return None
+    path = Path(unquote(parts.path)).resolve()
+    return path if path in _shipped_fonts() else None
+
+
+_fetcher_class = None
+
+
+def url_fetcher():
+    """WeasyPrint's ``url_fetcher``: serves the shipped font files, refuses every other URL
+    (WeasyPrint then logs a warning and leaves the resource out)."""
+    global _fetcher_class
+    if _fetcher_class is None:
+        from weasyprint.urls import URLFetcher
+
+        class ShippedFontsFetcher(URLFetcher):
+            def fetch(self, url, headers=None):
+                if shipped_font(url) is None:
+                    raise ValueError(f"refused: a document loads only its shipped fonts, not {url[:100]!r}")
+                return super().fetch(url, headers)
+
+        _fetcher_class = ShippedFontsFetcher
+    return _fetcher_class(allowed_protocols=("file",), allow_redirects=False)
+
+
 def font_faces() -> list[dict[str, object]]:
     return [{"family": FONT_FAMILY, "weight": weight, "url": path.as_uri()} for weight, path in FONT_FILES.items()]
 
@@ -60,7 +98,7 @@ def html_to_pdf(html: str) -> bytes:
     """PDF/A-3b bytes of an HTML page (its CSS inline, fonts by file URI)."""
     from weasyprint import HTML
 
-    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(
+    return HTML(string=html, base_url=str(FONT_DIR), url_fetcher=url_fetcher()).write_pdf(
         font_config=font_config(), pdf_variant=PDF_VARIANT, uncompressed_pdf=False
     )
 

@@ -22,6 +22,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.secret_key import SecretKeyFileError, local_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
 
@@ -66,7 +68,12 @@ if PRODUCTION:
     if DEBUG and public:
         raise ImproperlyConfigured("DEBUG must be off on a public host: " + ", ".join(public))
 elif not SECRET_KEY:
-    SECRET_KEY = "local-only-insecure-key-" + "x" * 40  # never used in production (see above)
+    # This checkout's own key, generated once into var/secret_key (mode 0600): never a value
+    # in the repository, which would let anyone sign this portal's sessions and sandbox answers.
+    try:
+        SECRET_KEY = local_secret_key(VAR_DIR)
+    except (OSError, SecretKeyFileError) as problem:
+        raise ImproperlyConfigured(f"SECRET_KEY: {problem}") from None
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
@@ -455,6 +462,14 @@ if not PAYMENT_PROVIDER:
     )
 # /sandbox-pay/ exists only while the sandbox is the provider.
 SANDBOX_PAY_ENABLED = PAYMENT_PROVIDER == SANDBOX_PROVIDER
+# In production the sandbox (which takes no money and registers any test card) runs only on a
+# system that says it is a test system.
+PAYMENT_SANDBOX_ALLOWED = env_bool("PAYMENT_SANDBOX_ALLOWED", default=not PRODUCTION)
+if PRODUCTION and SANDBOX_PAY_ENABLED and not PAYMENT_SANDBOX_ALLOWED:
+    raise ImproperlyConfigured(
+        f"PAYMENT_PROVIDER is the sandbox ({SANDBOX_PROVIDER}), which takes no money: name the payment "
+        "gateway's provider class, or set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system"
+    )
 # The key the sandbox signs its answers with (a real gateway's merchant key).
 SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET") or hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
 SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sqlite3")))

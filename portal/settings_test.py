@@ -7,6 +7,9 @@ import tempfile
 
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
 os.environ.setdefault("PORTAL_VAR_DIR", tempfile.mkdtemp(prefix="portal-test-var-"))
+# One fixed key for the test suite and the servers and workers it starts, so that signed
+# values are the same in every run; a checkout's own portal generates its key into var/.
+os.environ.setdefault("SECRET_KEY", "test-suite-only-key-never-used-by-a-running-portal-0123456789")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # the tests make there are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -3,8 +3,11 @@ the embedded font, the metadata, A4 and PDF/A-3b."""
 
 from __future__ import annotations
 
+import base64
+import http.server
 import re
 import subprocess
+import threading
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,7 +16,7 @@ import pytest
 import time_machine
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services
+from billing import document_services, pdf
 from billing.models import DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 
@@ -201,3 +204,86 @@ def test_refund_statement_in_english(member, tmp_path):
     assert "3-month pass fare ¥36,960 × 1 = ¥36,960" in text
     assert "Pass refund ¥70,040 − ¥62,900 = ¥7,140" in text
     assert "Amount refunded ¥7,920" in text
+
+
+# -- what WeasyPrint may fetch ------------------------------------------------------------
+
+
+class _Counting(http.server.BaseHTTPRequestHandler):
+    requests: list[str] = []
+
+    def do_GET(self):
+        _Counting.requests.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+        self.wfile.write(PNG)
+
+    def log_message(self, *args):
+        pass
+
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+@pytest.fixture
+def web_server():
+    """A server on this machine that counts the requests it gets."""
+    _Counting.requests = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+def refused_urls(base: str, tmp_path: Path) -> list[str]:
+    image = tmp_path / "image.png"
+    image.write_bytes(PNG)
+    font = pdf.FONT_FILES[400]
+    return [
+        f"{base}/image.png", "https://portal.example.jp/image.png", "ftp://127.0.0.1/image.png",
+        "data:image/png;base64," + base64.b64encode(PNG).decode(), image.as_uri(), "file:///etc/passwd",
+        (pdf.FONT_DIR / "COPYRIGHT-and-OFL.txt").as_uri(), font.as_uri() + "?x=1", font.as_uri() + "#x",
+        "file://other-host" + str(font), "image.png",
+    ]
+
+
+def test_the_url_fetcher_serves_the_shipped_fonts_and_refuses_everything_else(web_server, tmp_path):
+    fetcher = pdf.url_fetcher()
+    for font in pdf.FONT_FILES.values():
+        for url in (font.as_uri(), (pdf.FONT_DIR / ".." / "fonts" / font.name).as_uri()):
+            response = fetcher.fetch(url)
+            assert response.read() == font.read_bytes()
+            response.close()
+    for url in [*refused_urls(web_server, tmp_path), str(pdf.FONT_FILES[400])]:
+        with pytest.raises(ValueError, match="loads only its shipped fonts"):
+            fetcher.fetch(url)
+    assert _Counting.requests == []
+
+
+def test_a_document_loads_nothing_but_its_fonts(web_server, tmp_path, caplog):
+    """Images, style sheets and fonts named by any other URL are left out, and the server
+    named gets no request; the text is still set in the shipped font."""
+    urls = refused_urls(web_server, tmp_path)
+    faces = "".join(f'@font-face {{ font-family: "Other{i}"; src: url("{url}"); }}' for i, url in enumerate(urls))
+    html = (
+        "<html><head><style>"
+        f'@import url("{web_server}/style.css"); {faces}'
+        f'body {{ font-family: "{pdf.FONT_FAMILY}"; background: url("{web_server}/background.png"); }}'
+        + "".join(f'@font-face {{ font-family: "{pdf.FONT_FAMILY}"; src: url("{face["url"]}"); }}'
+                  for face in pdf.font_faces())
+        + f'</style><link rel="stylesheet" href="{web_server}/linked.css"></head><body><p>利用明細書</p>'
+        + "".join(f'<img src="{url}">' for url in urls)
+        + "</body></html>"
+    )
+    path = tmp_path / "document.pdf"
+    path.write_bytes(pdf.html_to_pdf(html))
+    assert _Counting.requests == []
+    assert "利用明細書" in poppler("pdftotext", path)
+    assert "BIZ-UDPGothic" in poppler("pdffonts", path)
+    assert poppler("pdfimages", path, "-list").strip().splitlines()[2:] == []  # no image at all
+    assert "loads only its shipped fonts" in caplog.text

@@ -18,7 +18,11 @@ from django.utils.translation import gettext
 from cards.history.selectors import HISTORY_KINDS, HistoryLine, HistoryQuery, history_lines
 
 BOM = "\ufeff"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula: the ASCII characters, and the
+# full-width ones a Japanese input method types (Excel and LibreOffice take ＝ as =).
+FORMULA_CHARACTERS = frozenset("=+-@＝＋－＠")
+# A cell starting with one of these is neutralised whatever follows (OWASP).
+CONTROL_STARTS = ("\t", "\r", "\n")
 ROWS_PER_CHUNK = 200
 BATCH = 1000  # lines read per query
 
@@ -45,9 +49,12 @@ def header() -> list[str]:
 
 
 def safe_text(value: str) -> str:
-    """A text cell a spreadsheet shows as text: one that starts like a
-    formula gets a leading apostrophe (OWASP's advice against CSV injection)."""
-    if value and value.startswith(FORMULA_STARTS):
+    """A text cell a spreadsheet shows as text: one that starts like a formula gets a
+    leading apostrophe (OWASP's advice against CSV injection). Like a formula: a tab, a
+    carriage return or a line feed first, or a formula character (``=+-@`` or full-width
+    ``＝＋－＠``) first or after leading white space (a spreadsheet may trim it:
+    ``" =1+1"``, ``"\u3000＝1+1"``, ``"\n=1+1"``)."""
+    if value and (value.startswith(CONTROL_STARTS) or value.lstrip()[:1] in FORMULA_CHARACTERS):
         return "'" + value
     return value
 

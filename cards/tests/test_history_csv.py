@@ -116,6 +116,33 @@ def test_cells_that_look_like_formulas_are_neutralised_but_amounts_stay_numbers(
     assert [row[7] for row in (purchase, ride, other)] == ["-540", "-580", "-580"]
 
 
+FORMULAS_BEHIND_BLANKS = [
+    " =1+1", "  +81", "\u3000=1+1", "\xa0@SUM(A1)", "\n=cmd|' /C calc'!A0", "\r\n-1", "\v=1", " \t=1",
+    "＝1+1", "＋81", "－大阪", "＠home", "\u3000＝HYPERLINK(\"http://evil.example\")", " ＋1", "\n", "\r",
+]
+
+
+@pytest.mark.parametrize("value", FORMULAS_BEHIND_BLANKS)
+def test_formulas_behind_white_space_line_breaks_or_in_full_width_are_neutralised(client, card, value):
+    UsageRecordFactory(card=card, occurred_at=jst(2026, 11, 20, 10, 0), from_station=value, to_station="京都")
+    UsageRecordFactory(
+        card=card, occurred_at=jst(2026, 11, 20, 9, 0), kind=UsageKind.PURCHASE, amount=-540,
+        from_station="", to_station="", merchant=value,
+    )
+    _, body = download(client, card.member)
+    ride, purchase = rows_of(body)[1:]
+    assert ride[4] == "'" + value
+    assert purchase[6] == "'" + value
+    assert ride[5] == "京都"
+
+
+@pytest.mark.parametrize("value", [" 大阪", "\u3000京都", "大阪 =", "A-1", "1+1", "ＪＲ大阪駅", " "])
+def test_text_that_only_has_blanks_or_formula_characters_further_on_stays_as_it_is(client, card, value):
+    UsageRecordFactory(card=card, occurred_at=jst(2026, 11, 20, 10, 0), from_station=value, to_station="京都")
+    _, body = download(client, card.member)
+    assert rows_of(body)[1][4] == value
+
+
 def test_the_filters_and_the_window_rule_apply(client, card):
     other = CardFactory(member=card.member, nickname="買い物用")
     UsageRecordFactory(card=card, occurred_at=jst(2026, 10, 20, 8, 0))

@@ -21,6 +21,7 @@ PRODUCTION = {
     "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
     "PORTAL_BASE_URL": "https://portal.example.jp",
     "PAYMENT_PROVIDER": "billing.providers.sandbox.SandboxProvider",
+    "PAYMENT_SANDBOX_ALLOWED": "1",
 }
 
 
@@ -155,3 +156,47 @@ def test_production_with_a_real_gateway_needs_its_origin():
     result = manage("check", **gateway)
     assert result.returncode != 0
     assert "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required" in result.stderr
+
+
+def test_production_refuses_the_sandbox_provider_unless_a_test_system_says_so():
+    """The sandbox takes no money and registers any test card: production runs it only where
+    PAYMENT_SANDBOX_ALLOWED=1 says this is a test system."""
+    env = {k: v for k, v in PRODUCTION.items() if k != "PAYMENT_SANDBOX_ALLOWED"}
+    for allowed in (None, "0", "false"):
+        result = manage("check", **env, **({} if allowed is None else {"PAYMENT_SANDBOX_ALLOWED": allowed}))
+        assert result.returncode != 0
+        assert "set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system" in result.stderr
+    assert manage("check", **env, PAYMENT_SANDBOX_ALLOWED="1").returncode == 0
+    # Another provider needs no such flag.
+    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+                                  "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example"})
+    assert gateway.returncode == 0, gateway.stderr
+
+
+def show_secret_key(var_dir: Path) -> str:
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)",
+                    PORTAL_VAR_DIR=str(var_dir))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_checkout_generates_its_own_secret_key_once_into_var(tmp_path):
+    """No key in the repository: the first start writes a random one into var/ (owner only),
+    every later start reads it, and another checkout has another key."""
+    first = show_secret_key(tmp_path / "one")
+    key_file = tmp_path / "one" / "secret_key"
+    assert key_file.read_text().strip() == first
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert len(first) >= 50
+    assert show_secret_key(tmp_path / "one") == first
+    assert show_secret_key(tmp_path / "two") != first
+    assert not list((tmp_path / "one").glob(".secret_key*"))  # no temporary file left
+    for source in (ROOT / "portal").glob("settings*.py"):
+        assert first not in source.read_text()
+
+
+def test_a_damaged_secret_key_file_stops_the_start_with_what_to_do(tmp_path):
+    (tmp_path / "secret_key").write_text("short\n")
+    result = manage("check", PORTAL_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "holds no usable key" in result.stderr and "remove it" in result.stderr

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from portal.card_numbers import luhn_valid as luhn_valid  # the one check digit, shared with the logs
+
 _SEPARATORS = re.compile(r"[\s\-]+")
 
 
@@ -16,21 +18,6 @@ def digits_only(text: str) -> str:
     anything else is in it."""
     number = _SEPARATORS.sub("", text or "")
     return number if number.isascii() and number.isdigit() else ""
-
-
-def luhn_valid(number: str) -> bool:
-    """The ISO/IEC 7812 check digit."""
-    if not number.isascii() or not number.isdigit() or len(number) < 12:
-        return False
-    total = 0
-    for position, character in enumerate(reversed(number)):
-        digit = int(character)
-        if position % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
 
 
 @dataclass(frozen=True)
