@@ -106,6 +106,14 @@ def wester_id(settings, identity_provider_url):
     settings.SOCIALACCOUNT_PROVIDERS = {
         "openid_connect": {**settings.SOCIALACCOUNT_PROVIDERS["openid_connect"], "APPS": [app]}
     }
+    # Signing in and out are form posts that redirect to the provider: the CSP's form-action
+    # names its origin (portal/settings.py), here the test provider's port.
+    policy = settings.CONTENT_SECURITY_POLICY
+    directives = policy["DIRECTIVES"]
+    settings.CONTENT_SECURITY_POLICY = {
+        **policy,
+        "DIRECTIVES": {**directives, "form-action": [*directives["form-action"], identity_provider_url]},
+    }
     return identity_provider_url
 
 
@@ -128,12 +136,49 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
+class CSPViolations(list):
+    """Every Content-Security-Policy violation Chromium reports in a browser context:
+    the ``securitypolicyviolation`` events of each page (and frame) and the console's
+    "Refused to ..." errors. A test's browser context must end with none."""
+
+    LISTENER = """
+        document.addEventListener("securitypolicyviolation", (event) => {
+            console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI || "inline"} `
+                + `on ${event.documentURI}${event.sample ? " (" + event.sample + ")" : ""}`);
+        });
+    """
+
+    def watch(self, context):
+        context.add_init_script(self.LISTENER)  # Playwright's init scripts are not subject to the CSP
+        context.on("console", self._console)
+        return self
+
+    def _console(self, message):
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or text.startswith("CSP violation")):
+            self.append(f"{message.location.get('url', '')}: {text}")
+
+    def check(self):
+        assert not self, "Content-Security-Policy violations:\n" + "\n".join(self)
+
+
 @pytest.fixture
-def page(request, browser):
+def csp_violations():
+    """Collects the CSP violations of the browser contexts a test watches; fails the
+    test at its end if there were any."""
+    violations = CSPViolations()
+    yield violations
+    violations.check()
+
+
+@pytest.fixture
+def page(request, browser, csp_violations):
     """A fresh browser context per test (360 px phone by default); a failing
-    test leaves a full-page screenshot in test-artifacts/."""
+    test leaves a full-page screenshot in test-artifacts/. A Content-Security-Policy
+    violation on any page the test opens fails it (csp_violations)."""
     context = browser.new_context(viewport={"width": 360, "height": 800}, locale="ja-JP")
     context.set_default_timeout(15_000)
+    csp_violations.watch(context)
     page = context.new_page()
     yield page
     report = getattr(request.node, "report_call", None)

@@ -12,6 +12,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.openid_connect.provider import _pick_data
 from django.conf import settings
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.services import member_sign_in
 
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False  # members come from WESTER ID; staff are created by operators
+
+    def is_safe_url(self, url: str | None) -> bool:
+        """Where ``next`` may send someone after signing in (the staff form, and
+        through WESTER ID and back): a path on this site, never another host."""
+        return is_same_site_path(url)
 
     def get_logout_redirect_url(self, request) -> str:
         # Called before the session ends: a member signed in with WESTER ID
@@ -58,6 +64,17 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
             # state on that redirect; it is still a cancel, not a failure.
             raise ImmediateHttpResponse(render(request, "socialaccount/login_cancelled.html"))
         return super().on_authentication_error(request, provider, error, exception, extra_context)
+
+
+def is_same_site_path(url: str | None) -> bool:
+    """``/points/`` or ``/documents/…/?x=1``; not ``https://…``, ``//host/…``,
+    ``/\\host`` or anything with a scheme or a host."""
+    return bool(
+        url
+        and url.startswith("/")
+        and not url.startswith(("//", "/\\"))
+        and url_has_allowed_host_and_scheme(url, allowed_hosts=set())
+    )
 
 
 def provider_end_session_url(request) -> str | None:

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin
+from django.http import Http404
 
 from accounts.models import AuditEvent, Member
 
@@ -33,6 +35,12 @@ class MemberAdmin(UserAdmin):
         ("日時", {"fields": ("last_login", "last_signed_in_at", "date_joined")}),
     )
     readonly_fields = ("wester_id", "last_login", "last_signed_in_at", "date_joined")
+
+    def user_change_password(self, request, id, form_url=""):
+        member = self.get_object(request, unquote(id))
+        if member is not None and member.is_member:
+            raise Http404  # an operator sets a staff password here; a member never has one
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(AuditEvent)

@@ -4,3 +4,7 @@ class PortalError(Exception):
 
 class InvalidWesterId(PortalError):
     pass
+
+
+class MemberPasswordRefused(PortalError, ValueError):
+    """A usable password for a member: WESTER ID is their only way in."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 import requests
+from django.http import Http404
 from django.shortcuts import render
 
 logger = logging.getLogger(__name__)
@@ -25,3 +26,66 @@ class ProviderUnavailableMiddleware:
             return None
         logger.warning("wester id unreachable", extra={"error": type(exception).__name__})
         return render(request, "socialaccount/authentication_error.html", status=502)
+
+
+# allauth's local-account pages (by URL name). WESTER ID is a member's only way in,
+# so none of these exist for a member or an anonymous visitor: they answer 404 and do
+# nothing. Staff sign in with a user name, a password and TOTP; an operator resets a
+# staff password (``create_staff NAME --reset-password`` or the admin), never an e-mail link.
+CLOSED_TO_EVERYONE = frozenset(
+    {
+        "account_signup",
+        "account_reset_password",
+        "account_reset_password_done",
+        "account_reset_password_from_key",
+        "account_reset_password_from_key_done",
+        "account_request_login_code",
+        "account_confirm_login_code",
+        "account_email_verification_sent",
+        "account_confirm_email",
+        "socialaccount_signup",
+    }
+)
+STAFF_ONLY = frozenset(
+    {
+        "account_change_password",
+        "account_set_password",
+        "account_email",
+        "account_reauthenticate",
+        "socialaccount_connections",
+        "mfa_index",
+        "mfa_reauthenticate",
+        "mfa_activate_totp",
+        "mfa_deactivate_totp",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "mfa_download_recovery_codes",
+    }
+)
+
+
+def is_staff_account(user) -> bool:
+    """A support-center account: the only kind that signs in with a password."""
+    return bool(user.is_authenticated and user.is_staff and not user.wester_id)
+
+
+class LocalAccountPagesMiddleware:
+    """404 for allauth's password, e-mail and sign-up pages unless a staff
+    account asks; the staff sign-in form is there for visitors, not for a
+    signed-in member."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        name = request.resolver_match.url_name if request.resolver_match else None
+        if name in CLOSED_TO_EVERYONE:
+            raise Http404
+        if name in STAFF_ONLY and not is_staff_account(request.user):
+            raise Http404
+        if name == "account_login" and request.user.is_authenticated and not is_staff_account(request.user):
+            raise Http404
+        return None

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.exceptions import MemberPasswordRefused
+
 
 class Language(models.TextChoices):
     JA = "ja", "日本語"
@@ -16,8 +18,10 @@ class Member(AbstractUser):
     """A person who signs in: a member (identity = WESTER ID ``sub``) or a
     support-center staff account (no WESTER ID, a password and TOTP).
 
-    Members have no usable password; their name and e-mail are refreshed from
-    the WESTER ID claims at every sign-in. The card center's feed may create a
+    Members never have a usable password: WESTER ID is their only way in, so
+    ``set_password`` refuses one and ``check_password`` never matches for them,
+    whatever the database holds. Their name and e-mail are refreshed from the
+    WESTER ID claims at every sign-in. The card center's feed may create a
     member before they first sign in; the sign-in links them by ``wester_id``.
     """
 
@@ -50,6 +54,21 @@ class Member(AbstractUser):
 
     def get_full_name(self) -> str:
         return self.display_name
+
+    def set_password(self, raw_password) -> None:
+        if raw_password is not None and self.is_member:
+            raise MemberPasswordRefused(_("会員のアカウントにはパスワードを設定できません（WESTER IDでログインします）。"))
+        super().set_password(raw_password)
+
+    def check_password(self, raw_password) -> bool:
+        """Only a staff account signs in with a password: a member never, even
+        with a password written into the database by hand."""
+        if self.is_member or not self.is_staff:
+            return False
+        return super().check_password(raw_password)
+
+    def has_usable_password(self) -> bool:
+        return not self.is_member and super().has_usable_password()
 
 
 class AuditEvent(models.Model):

@@ -111,6 +111,29 @@ def staff_create(*, username: str, password: str, email: str = "", superuser: bo
     return member
 
 
+@transaction.atomic
+def staff_password_reset(*, username: str, password: str) -> Member:
+    """An operator gives a staff account a new password (a staff password is
+    never reset by an e-mail link). The account's sessions end with the old
+    password; its TOTP stays. A member account is refused: WESTER ID is its
+    only way in."""
+    username = (username or "").strip()
+    staff = Member.objects.select_for_update().filter(username__iexact=username).first() if username else None
+    if staff is None:
+        raise ValidationError(f"ユーザー名「{username}」のアカウントはありません。")
+    if staff.is_member:
+        raise ValidationError(
+            f"「{staff.username}」は会員のアカウントです。会員はWESTER IDでログインするため、パスワードは設定できません。"
+        )
+    if not staff.is_staff:
+        raise ValidationError(f"「{staff.username}」はスタッフのアカウントではありません。")
+    validate_password(password, staff)
+    staff.set_password(password)
+    staff.save(update_fields=["password"])
+    audit_record(actor=None, member=staff, action="staff.password_reset")
+    return staff
+
+
 # Keys that name a secret: an audit entry refuses them, whatever the caller.
 _SECRET_DETAIL_KEYS = frozenset(
     {"number", "card_number", "pan", "cvc", "cvv", "security_code", "token", "secret", "password", "icoca_number"}

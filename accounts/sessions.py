@@ -8,7 +8,8 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import redirect, resolve_url
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -37,5 +38,7 @@ class SessionLifetimeMiddleware:
             if started is None or time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
                 logout(request)
                 messages.info(request, _("安全のため、ログインから12時間たったのでログアウトしました。もう一度ログインしてください。"))
+                if request.method in ("GET", "HEAD") and request.path != resolve_url("home"):
+                    return redirect_to_login(request.get_full_path())  # back to this page after signing in
                 return redirect("home")
         return self.get_response(request)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from allauth.account.utils import get_next_redirect_url
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -24,9 +25,11 @@ from cards.window import earliest_date, japan_today
 
 @require_GET
 def home(request):
-    """``/``: the sign-in page for a visitor, マイページ for a member."""
+    """``/``: the sign-in page for a visitor, マイページ for a member. A page that
+    needs a sign-in sends the visitor here with ``?next=/that/page/``; the
+    sign-in form carries it through WESTER ID and back (same-site paths only)."""
     if not request.user.is_authenticated:
-        return render(request, "portal/sign_in.html")
+        return render(request, "portal/sign_in.html", {"next_path": get_next_redirect_url(request)})
     member = request.user
     faces = selectors.member_card_faces(member=member, today=japan_today())
     return render(

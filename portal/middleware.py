@@ -9,6 +9,7 @@ import time
 import uuid
 
 from django.db import connection
+from django.utils.cache import patch_cache_control
 
 from portal.logging import request_id_var
 
@@ -51,4 +52,21 @@ class RequestLogMiddleware:
             extra["queries"] = len(connection.queries) - queries_before
         logger.info("request", extra=extra)
         request_id_var.reset(token)
+        return response
+
+
+class MemberCacheControlMiddleware:
+    """``Cache-Control: private, no-store`` on every response to a signed-in
+    user: whatever a page shows of a member (cards, balances, history, names) is
+    kept by no shared cache and by no browser cache or back-button copy once the
+    tab is closed. One rule for every page, so a new page cannot forget it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -97,17 +97,23 @@ INSTALLED_APPS = [
     "billing.providers.sandbox",
     "support",
     "portal",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "portal.middleware.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Headers on every response, error pages included (docs/decisions.md: the CSP).
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "portal.middleware.MemberCacheControlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.locale.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.ProviderUnavailableMiddleware",
+    "accounts.middleware.LocalAccountPagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -201,6 +207,10 @@ LANGUAGE_COOKIE_SECURE = PRODUCTION
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 if PRODUCTION:
+    # __Host-: the browser keeps these cookies only if they are Secure, for path / and
+    # without a Domain, so no other host of the domain (nor plain http) can set or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
@@ -464,6 +474,59 @@ if PRODUCTION and SANDBOX_PAY_ENABLED and not PAYMENT_SANDBOX_ALLOWED:
 # The key the sandbox signs its answers with (a real gateway's merchant key).
 SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET") or hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
 SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sqlite3")))
+
+# --- Content-Security-Policy and Permissions-Policy (docs/decisions.md) ----------
+# No inline script or style anywhere: every script and style sheet is a file under
+# /static/. Forms may only go to the portal itself and to the two sites a form post
+# redirects to: the payment provider's card page (registering a card) and WESTER ID
+# (sign-in, sign-out). Chromium checks form-action on each redirect of a form post.
+def _origin(url: str) -> str:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ImproperlyConfigured(f"Not an http(s) URL: {url!r}")
+    return f"{parsed.scheme}://{parsed.netloc}"
+
+
+# The payment provider's own pages (its card-entry page), e.g. https://pay.gateway.example;
+# empty for the sandbox, which is served by the portal (/sandbox-pay/).
+PAYMENT_PROVIDER_ORIGIN = env("PAYMENT_PROVIDER_ORIGIN", "")
+if PRODUCTION and not SANDBOX_PAY_ENABLED and not PAYMENT_PROVIDER_ORIGIN:
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required in production"
+    )
+PORTAL_FORM_ACTION_ORIGINS = [
+    "'self'",
+    *([_origin(PAYMENT_PROVIDER_ORIGIN)] if PAYMENT_PROVIDER_ORIGIN else []),
+    _origin(WESTER_ID_ISSUER),
+    # More sites a sign-in or sign-out redirects through (WESTER ID's authorize or
+    # end-session endpoint on another host), comma separated.
+    *(_origin(url) for url in env_list("PORTAL_FORM_ACTION_EXTRA")),
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        # data: for the QR code allauth draws when staff set up TOTP (an inline SVG image).
+        "img-src": ["'self'", "data:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": list(dict.fromkeys(PORTAL_FORM_ACTION_ORIGINS)),
+        # Browsers post what they block here when set (a collector of the operator's).
+        "report-uri": env_list("CSP_REPORT_URI") or None,
+    }
+}
+# Nothing the portal does needs a device feature: all off, for the portal and any frame.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "browsing-topics", "camera", "display-capture",
+        "encrypted-media", "fullscreen", "geolocation", "gyroscope", "hid", "idle-detection",
+        "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+}
 
 # --- The operator -------------------------------------------------------------
 PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")

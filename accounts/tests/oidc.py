@@ -13,8 +13,8 @@ def provider_set_claims(provider_url: str, sub: str, **claims) -> None:
     response.raise_for_status()
 
 
-def start_sign_in(client) -> str:
-    response = client.post("/accounts/oidc/wester-id/login/")
+def start_sign_in(client, next_url: str | None = None) -> str:
+    response = client.post("/accounts/oidc/wester-id/login/", {"next": next_url} if next_url else {})
     assert response.status_code == 302, response.content
     return response["Location"]
 
@@ -31,5 +31,5 @@ def follow_callback(client, callback_url: str):
     return client.get(parsed.path, {k: v[0] for k, v in parse_qs(parsed.query).items()})
 
 
-def sign_in(client, sub: str):
-    return follow_callback(client, provider_answer(start_sign_in(client), sub=sub))
+def sign_in(client, sub: str, next_url: str | None = None):
+    return follow_callback(client, provider_answer(start_sign_in(client, next_url), sub=sub))

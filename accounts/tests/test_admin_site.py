@@ -129,3 +129,49 @@ def test_admin_lists_never_count_a_whole_table(client, monkeypatch):
     assert response.context["cl"].result_count == 5
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
+
+
+def operator_client(client):
+    operator = StaffFactory(username="operator", is_superuser=True)
+    TOTP.activate(operator, generate_totp_secret())
+    client.force_login(operator)
+    return client
+
+
+def test_the_admin_sets_no_password_and_no_e_mail_for_a_member(client):
+    member = MemberFactory(email="hanako@example.jp")
+    operator_client(client)
+
+    assert client.get(f"/admin/accounts/member/{member.pk}/password/").status_code == 404
+    assert client.post(
+        f"/admin/accounts/member/{member.pk}/password/",
+        {"password1": "a brand new pass phrase 77", "password2": "a brand new pass phrase 77"},
+    ).status_code == 404
+    client.post(f"/admin/accounts/member/{member.pk}/change/", {"email": "attacker@example.net", "language": "ja"})
+    member.refresh_from_db()
+    assert member.email == "hanako@example.jp"
+    assert not member.has_usable_password()
+
+
+def test_an_operator_resets_a_staff_password_in_the_admin(client):
+    staff = StaffFactory(username="agent-forgot")
+    operator_client(client)
+
+    response = client.post(
+        f"/admin/accounts/member/{staff.pk}/password/",
+        {"password1": "a brand new pass phrase 77", "password2": "a brand new pass phrase 77"},
+    )
+
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("a brand new pass phrase 77")
+
+
+def test_the_staff_sign_in_page_says_an_operator_resets_a_password_not_an_e_mail(client):
+    page = client.get("/accounts/login/").content.decode()
+    assert "スタッフのパスワードはメールでは再設定できません" in page
+    assert "運用担当者が再設定します" in page
+    assert "/accounts/password/reset/" not in page
+    client.cookies["django_language"] = "en"
+    english = client.get("/accounts/login/")
+    assert "A staff password cannot be reset by e-mail" in english.content.decode()

@@ -128,6 +128,36 @@ def test_the_sandbox_pages_exist_only_while_the_sandbox_is_the_provider():
     assert gateway.stdout.strip().splitlines()[-1] == "not found", gateway.stderr
 
 
+def show(expression: str, **env: str) -> subprocess.CompletedProcess:
+    return manage("shell", "-c", f"from django.conf import settings; print(({expression}))", **env)
+
+
+def test_production_cookies_are_host_prefixed():
+    result = show("settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.SESSION_COOKIE_SECURE, "
+                  "settings.CSRF_COOKIE_SECURE, settings.SESSION_COOKIE_PATH, settings.SESSION_COOKIE_DOMAIN, "
+                  "settings.CSRF_COOKIE_PATH, settings.CSRF_COOKIE_DOMAIN", **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    # __Host- cookies are kept by browsers only when Secure, for path / and without a Domain.
+    assert result.stdout.strip().splitlines()[-1] == "('__Host-sessionid', '__Host-csrftoken', True, True, '/', None, '/', None)"
+    local = show("settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME")  # plain http on a laptop
+    assert local.stdout.strip().splitlines()[-1] == "('sessionid', 'csrftoken')"
+
+
+def test_production_form_action_names_the_portal_wester_id_and_the_payment_provider():
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+               "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example/entry/", "WESTER_ID_ISSUER": "https://id.example.jp/realms/west"}
+    result = show("settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']", **gateway)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[\"'self'\", 'https://pay.gateway.example', 'https://id.example.jp']"
+
+
+def test_production_with_a_real_gateway_needs_its_origin():
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider"}
+    result = manage("check", **gateway)
+    assert result.returncode != 0
+    assert "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required" in result.stderr
+
+
 def test_production_refuses_the_sandbox_provider_unless_a_test_system_says_so():
     """The sandbox takes no money and registers any test card: production runs it only where
     PAYMENT_SANDBOX_ALLOWED=1 says this is a test system."""
@@ -138,7 +168,8 @@ def test_production_refuses_the_sandbox_provider_unless_a_test_system_says_so():
         assert "set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system" in result.stderr
     assert manage("check", **env, PAYMENT_SANDBOX_ALLOWED="1").returncode == 0
     # Another provider needs no such flag.
-    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider"})
+    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+                                  "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example"})
     assert gateway.returncode == 0, gateway.stderr
 
 

@@ -72,3 +72,41 @@ def test_a_member_who_chose_english_gets_english_on_a_new_phone(page, live_serve
     page.goto(live_server.url + "/history/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.screenshot(path=str(ARTIFACTS / "sign-in-english-history-360.png"), full_page=True)
+
+
+def test_a_deep_link_comes_back_after_signing_in(page, live_server, wester_id):
+    """The link in a document e-mail, opened signed out: WESTER ID, then that
+    document, not マイページ. Then /points/ the same way."""
+    from accounts.tests.factories import MemberFactory
+    from billing.models import Document
+
+    hanako = MemberFactory(wester_id="demo-hanako", name="山田 花子")
+    document = Document.objects.create(
+        member=hanako, kind="receipt", number="R-202611-000042", language="ja", total_amount=0,
+        issuer_name="x", issuer_registration_number="T1234567890123", content={"lines": [], "total": 0},
+    )
+    page.goto(f"{live_server.url}/documents/{document.public_id}/")
+    expect(page).to_have_url(f"{live_server.url}/?next=/documents/{document.public_id}/")
+    sign_in_here(page, "demo-hanako")
+
+    expect(page).to_have_url(f"{live_server.url}/documents/{document.public_id}/")
+    expect(page.get_by_text("R-202611-000042")).to_be_visible()
+
+    page.context.clear_cookies()
+    page.goto(live_server.url + "/points/")
+    sign_in_here(page, "demo-hanako")
+    expect(page).to_have_url(live_server.url + "/points/")
+    expect(page.get_by_role("heading", name="WESTERポイント")).to_be_visible()
+
+
+def test_a_next_to_another_site_lands_on_my_page(page, live_server, wester_id):
+    page.goto(live_server.url + "/?next=https://evil.example/")
+    sign_in_here(page, "demo-hanako")
+    expect(page).to_have_url(live_server.url + "/")
+    expect(page.get_by_role("heading", name="マイページ")).to_be_visible()
+
+
+def sign_in_here(page, sub: str) -> None:
+    """Sign in from the page the browser is on (the sign-in page with its ``next``)."""
+    page.get_by_role("button", name="WESTER IDでログイン").click()
+    page.get_by_role("button", name=sub, exact=True).click()

@@ -22,10 +22,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def desk(browser):
-    """A support desk's screen: 1280 px wide."""
+def desk(browser, csp_violations):
+    """A support desk's screen: 1280 px wide (a CSP violation on any page fails the test)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     context.set_default_timeout(15_000)
+    csp_violations.watch(context)
     yield context.new_page()
     context.close()
 

@@ -1,5 +1,6 @@
-"""Create a support-center staff account. The password is asked for (or read
-from standard input with --password-stdin); TOTP is set up at first sign-in."""
+"""Create a support-center staff account, or (--reset-password) give one a new
+password. The password is asked for (or read from standard input with
+--password-stdin); TOTP is set up at first sign-in."""
 
 from __future__ import annotations
 
@@ -9,25 +10,35 @@ import sys
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import staff_create
+from accounts.services import staff_create, staff_password_reset
 
 
 class Command(BaseCommand):
-    help = "Create a support-center staff account (TOTP is set up at the first sign-in)."
+    help = (
+        "Create a support-center staff account (TOTP is set up at the first sign-in), "
+        "or give one a new password with --reset-password."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--email", default="")
         parser.add_argument("--superuser", action="store_true", help="an operator account (all permissions)")
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        parser.add_argument(
+            "--reset-password", action="store_true", help="give an existing staff account a new password instead"
+        )
 
     def handle(self, *args, username: str, email: str, superuser: bool, password_stdin: bool, **options):
+        if options["reset_password"] and (email or superuser):
+            raise CommandError("--reset-password はパスワードだけを変えます。--email や --superuser と一緒には使えません。")
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
         else:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Password (again): "):
-                raise CommandError("2回入力したパスワードが一致しません。何も作成していません。")
+                raise CommandError("2回入力したパスワードが一致しません。何も変更していません。")
+        if options["reset_password"]:
+            return self._reset_password(username, password)
         try:
             staff = staff_create(username=username, email=email, password=password, superuser=superuser)
         except ValidationError as error:
@@ -35,5 +46,16 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created staff account {staff.username!r}. Sign in at /admin/ and set up TOTP when asked."
+            )
+        )
+
+    def _reset_password(self, username: str, password: str) -> None:
+        try:
+            staff = staff_password_reset(username=username, password=password)
+        except ValidationError as error:
+            raise CommandError("パスワードは変更していません: " + " ".join(error.messages)) from error
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Reset the password of staff account {staff.username!r}; its sessions have ended. TOTP is unchanged."
             )
         )
