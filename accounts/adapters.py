@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.providers.openid_connect.provider import _pick_data
+from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider, _pick_data
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdProvider
 from accounts.services import member_sign_in
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,13 @@ class AccountAdapter(DefaultAccountAdapter):
 class WesterIdAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return sociallogin.account.provider == settings.WESTER_ID_PROVIDER_ID
+
+    def get_provider(self, request, provider, client_id=None):
+        """WESTER ID's app gets the provider with a nonce (accounts.oidc)."""
+        found = super().get_provider(request, provider, client_id)
+        if type(found) is OpenIDConnectProvider and found.app.provider_id == settings.WESTER_ID_PROVIDER_ID:
+            return WesterIdProvider(request, app=found.app)
+        return found
 
     def pre_social_login(self, request, sociallogin) -> None:
         """Link the sign-in to the member with this ``sub`` (possibly created
@@ -79,7 +87,8 @@ def is_same_site_path(url: str | None) -> bool:
 
 def provider_end_session_url(request) -> str | None:
     """The WESTER ID end-session URL (RP-initiated logout), when the provider
-    offers one; the member comes back to the portal's sign-in page."""
+    offers one, with the ID token of this session's sign-in as ``id_token_hint``;
+    the member comes back to the portal's sign-in page."""
     from allauth.socialaccount.adapter import get_adapter as get_social_adapter
     from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 
@@ -93,9 +102,11 @@ def provider_end_session_url(request) -> str | None:
         return None
     if not endpoint:
         return None
-    query = urlencode(
-        {"client_id": app.client_id, "post_logout_redirect_uri": request.build_absolute_uri("/")}
-    )
+    params = {"client_id": app.client_id, "post_logout_redirect_uri": request.build_absolute_uri("/")}
+    id_token = request.session.get(ID_TOKEN_SESSION_KEY)
+    if id_token:  # the provider knows whose session ends, and need not ask the member to confirm
+        params["id_token_hint"] = id_token
+    query = urlencode(params)
     return f"{endpoint}{'&' if '?' in endpoint else '?'}{query}"
 
 

@@ -36,9 +36,13 @@ def test_member_signs_out_of_portal_and_provider(page, live_server, wester_id):
     expect(page.get_by_text("田中 太郎 さん、こんにちは。")).to_be_visible()
 
     page.get_by_role("button", name="ログアウト").click()
-    # The provider's end-session page asks for confirmation, then sends the
-    # member back to the portal's sign-in page.
-    expect(page).to_have_url(re.compile(r"/oauth2/end_session"))
+    # The provider's end-session page (the local one always asks for confirmation)
+    # sends the member back to the portal's sign-in page.
+    expect(page).to_have_url(re.compile(r"/oauth2/end_session\?.*id_token_hint="))
+    # The provider got the ID token of this sign-in (the page lists what it was sent).
+    expect(page.locator("body")).not_to_contain_text("id_token_hint not set")
+    page.get_by_text("Request parameters").click()
+    expect(page.locator("dt", has_text="id_token_hint")).to_be_visible()
     page.get_by_role("button", name=re.compile("Log out|Logout|Sign out|End session|Confirm", re.I)).click()
     expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
     page.goto(live_server.url + "/")

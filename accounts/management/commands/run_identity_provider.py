@@ -12,8 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 from accounts.demo import DEMO_MEMBERS
 
 
-def identity_provider_command(port: int, members=DEMO_MEMBERS) -> list[str]:
+def identity_provider_command(port: int, members=DEMO_MEMBERS, *, require_nonce: bool = True) -> list[str]:
+    """``require_nonce``: like a strict provider, refuse a sign-in request without a nonce."""
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    if require_nonce:
+        command.append("--require-nonce")
     for member in members:
         command += ["--user-claims", json.dumps(member, ensure_ascii=False)]
     return command
