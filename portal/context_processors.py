@@ -5,4 +5,10 @@ from portal.mail import operator_name
 
 
 def site(request):
-    return {"site_name": settings.PORTAL_SITE_NAME, "operator_name": operator_name(get_language())}
+    from accounts.middleware import is_staff_page
+
+    return {
+        "site_name": settings.PORTAL_SITE_NAME,
+        "operator_name": operator_name(get_language()),
+        "staff_page": is_staff_page(request),  # the allauth layouts pick the staff layout
+    }
