@@ -23,7 +23,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Member
 from billing.models import PaymentMethod, PaymentRegistration
-from billing.providers.sandbox import store
+from billing.payment_methods.providers.sandbox import store
 from cards.window import JAPAN
 from tests.e2e.test_sign_in import sign_in
 

@@ -8,8 +8,8 @@ from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from accounts.exceptions import PortalError
-from billing import payment_cards
-from billing.models import PaymentRegistration, RegistrationFailure
+from billing.payment_methods import payment_cards
+from billing.payment_methods.models import PaymentRegistration, RegistrationFailure
 from cards.window import JAPAN
 
 

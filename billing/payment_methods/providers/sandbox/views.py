@@ -16,9 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.providers.base import Outcome, ProviderFailure, ThreeDSOutcome
-from billing.providers.sandbox import protocol, store
-from billing.providers.sandbox.cards import (
+from billing.payment_methods.providers.base import Outcome, ProviderFailure, ThreeDSOutcome
+from billing.payment_methods.providers.sandbox import protocol, store
+from billing.payment_methods.providers.sandbox.cards import (
     BRAND_NAMES,
     CHALLENGE_CODE,
     CHALLENGE_TRIES,
@@ -28,8 +28,8 @@ from billing.providers.sandbox.cards import (
     detect_brand,
     find_test_card,
 )
-from billing.providers.sandbox.forms import CardEntryForm, brand_refused_message
-from billing.providers.sandbox.store import Session, SessionStatus, VaultCard
+from billing.payment_methods.providers.sandbox.forms import CardEntryForm, brand_refused_message
+from billing.payment_methods.providers.sandbox.store import Session, SessionStatus, VaultCard
 
 logger = logging.getLogger(__name__)
 
