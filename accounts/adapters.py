@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider, _pick_data
 from django.conf import settings
 from django.shortcuts import render
@@ -70,7 +71,17 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         if request.GET.get("error") == "access_denied":
             # The member pressed cancel at WESTER ID. Some providers drop the
             # state on that redirect; it is still a cancel, not a failure.
-            raise ImmediateHttpResponse(render(request, "socialaccount/login_cancelled.html"))
+            # The sign-in page's ``next`` travelled in the state: 「ログイン画面へ戻る」 keeps it.
+            # A provider that drops the state on the cancel leaves it stashed in this browser's
+            # session: the newest one for WESTER ID is this sign-in's.
+            state = (extra_context or {}).get("state")
+            if not state and provider is not None:
+                state = statekit.unstash_last_state(request, provider_id=provider.sub_id)
+            state = state or {}
+            next_path = state.get("next") if is_same_site_path(state.get("next")) else None
+            raise ImmediateHttpResponse(
+                render(request, "socialaccount/login_cancelled.html", {"next_path": next_path})
+            )
         return super().on_authentication_error(request, provider, error, exception, extra_context)
 
 

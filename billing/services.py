@@ -14,6 +14,7 @@ never a card number or a security code, and the token is never logged.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from datetime import date, timedelta
@@ -53,6 +54,7 @@ from billing.providers.base import (
     ResultInvalid,
     ThreeDSOutcome,
 )
+from cards.payments import member_payment_cards_used
 from cards.selectors import member_has_active_card
 from portal import mail
 
@@ -416,3 +418,52 @@ def expiry_reminder_send(*, reminder_id: int) -> bool:
         logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder_id})
 
     return mail.send_once(due, "sent_at", send)
+
+
+# --- Demo data ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_methods_register_used(*, member, holder_name: str, today: date) -> list[PaymentMethod]:
+    """Demo data (``seed_demo``): register, as the member's payment methods,
+    the payment cards the card center's feed says paid for their charges and
+    passes (``cards.payments.member_payment_cards_used``), so that the
+    history's VISA ••••4242 is also in 決済用カード. A card the member has
+    registered before (or removed) is left as it is, so running it again
+    changes nothing. The most used card becomes the default when there is
+    none. The token is a demo value no provider holds."""
+    methods = _locked_methods(member)
+    known = {
+        (brand, last4)
+        for brand, last4 in PaymentMethod.objects.filter(member=member).values_list("brand", "last4")
+    }
+    has_default = any(m.is_default for m in methods)
+    provider = get_provider().name
+    created = []
+    for used in member_payment_cards_used(member):
+        if (used.brand, used.last4) in known or used.brand not in Brand.values:
+            continue
+        digest = hashlib.sha256(f"{member.wester_id}|{used.brand}|{used.last4}".encode()).hexdigest()
+        method = PaymentMethod.objects.create(
+            member=member,
+            provider=provider,
+            token=f"demo_{digest[:32]}",
+            brand=used.brand,
+            last4=used.last4,
+            exp_month=int(digest[:2], 16) % 12 + 1,
+            exp_year=today.year + 2 + int(digest[2], 16) % 3,
+            funding=Funding.CREDIT,
+            holder_name=" ".join(holder_name.split()).upper()[:100],
+            fingerprint=f"demo_{digest[32:64]}",
+            is_default=not has_default,
+        )
+        has_default = True
+        known.add((used.brand, used.last4))
+        created.append(method)
+        audit_record(
+            actor=None,
+            member=member,
+            action="payment_method.demo_registered",
+            detail={"payment_method": str(method.public_id), "brand": method.brand, "last4": method.last4},
+        )
+    return created

@@ -543,6 +543,29 @@ PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.
 if PRODUCTION and not PORTAL_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("PORTAL_BASE_URL (https://..., the address members use) is required in production")
 
+# モバイルICOCAサポートセンター: its phone number and hours, on every page that sends a
+# member to it (help, the lost-device pages, a failed document, a failed sign-in). Required
+# in production; locally numbers that are obviously not real ones.
+DEMO_SUPPORT_CENTER_PHONE = "0570-000-000"
+SUPPORT_CENTER_PHONE = env("SUPPORT_CENTER_PHONE", None if PRODUCTION else DEMO_SUPPORT_CENTER_PHONE)
+SUPPORT_CENTER_HOURS = env("SUPPORT_CENTER_HOURS", None if PRODUCTION else "9:00〜20:00（年中無休・デモ）")
+SUPPORT_CENTER_HOURS_EN = env(
+    "SUPPORT_CENTER_HOURS_EN", None if PRODUCTION else "9:00–20:00, every day (demo)"
+)
+if PRODUCTION and (
+    not (SUPPORT_CENTER_PHONE and SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN)
+    or SUPPORT_CENTER_PHONE == DEMO_SUPPORT_CENTER_PHONE
+):
+    raise ImproperlyConfigured(
+        "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN (the support center's "
+        "phone number and opening hours, in Japanese and English) are required in production"
+    )
+if not re.fullmatch(r"0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}", SUPPORT_CENTER_PHONE or ""):
+    raise ImproperlyConfigured(
+        f"SUPPORT_CENTER_PHONE must be a Japanese phone number with hyphens like 0570-000-000, "
+        f"not {SUPPORT_CENTER_PHONE!r}"
+    )
+
 # --- Documents: receipts and refund statements (billing/documents*) -------------
 # The operator's qualified-invoice registration number (適格請求書発行事業者登録番号),
 # printed on every receipt: "T" and 13 digits. Required in production; locally a

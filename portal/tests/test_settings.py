@@ -22,6 +22,9 @@ PRODUCTION = {
     "PORTAL_BASE_URL": "https://portal.example.jp",
     "PAYMENT_PROVIDER": "billing.providers.sandbox.SandboxProvider",
     "PAYMENT_SANDBOX_ALLOWED": "1",
+    "SUPPORT_CENTER_PHONE": "0570-123-456",
+    "SUPPORT_CENTER_HOURS": "9:00〜20:00（年中無休）",
+    "SUPPORT_CENTER_HOURS_EN": "9:00–20:00, every day",
 }
 
 
@@ -200,3 +203,31 @@ def test_a_damaged_secret_key_file_stops_the_start_with_what_to_do(tmp_path):
     result = manage("check", PORTAL_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "holds no usable key" in result.stderr and "remove it" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SUPPORT_CENTER_PHONE", "SUPPORT_CENTER_HOURS", "SUPPORT_CENTER_HOURS_EN"])
+def test_production_refuses_to_start_without_the_support_center(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN" in result.stderr
+    assert "required in production" in result.stderr
+
+
+def test_production_refuses_the_demo_support_center_number():
+    result = manage("check", **{**PRODUCTION, "SUPPORT_CENTER_PHONE": "0570-000-000"})
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN" in result.stderr
+
+
+@pytest.mark.parametrize("number", ["05700000000", "0570 000 000", "+81-570-000-000", "0570-000-000<script>", "abc"])
+def test_a_malformed_support_center_number_is_refused(number):
+    result = manage("check", SUPPORT_CENTER_PHONE=number)
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE must be a Japanese phone number with hyphens" in result.stderr
+
+
+def test_local_settings_have_demo_support_center_values():
+    result = manage("shell", "-c", "from django.conf import settings as s; print(s.SUPPORT_CENTER_PHONE, s.SUPPORT_CENTER_HOURS_EN)")
+    assert result.returncode == 0, result.stderr
+    assert "0570-000-000 9:00–20:00, every day (demo)" in result.stdout
