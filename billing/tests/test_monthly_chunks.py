@@ -11,7 +11,8 @@ import time_machine
 from django.core import mail
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services, tasks
+from billing.documents import services as document_services
+from billing.documents import tasks
 from billing.models import Document, DocumentOrigin
 
 JAPAN = ZoneInfo("Asia/Tokyo")
