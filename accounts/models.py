@@ -35,6 +35,9 @@ class Member(AbstractUser):
     last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
     email_pass_reminders = models.BooleanField(_("定期券の期限のお知らせ"), default=True)
     email_monthly_statement = models.BooleanField(_("毎月の利用明細書"), default=False)
+    # The name as printed on the member's payment cards (A–Z and spaces), asked once before
+    # a card is registered when WESTER ID sends no romaji name; changed on /settings/.
+    card_name = models.CharField(_("カードの名義（ローマ字）"), max_length=45, blank=True)
 
     class Meta:
         verbose_name = _("会員")

@@ -176,6 +176,29 @@ def audit_record(
 
 
 @transaction.atomic
+def member_card_name_set(*, member: Member, card_name: str, actor: Member | None = None) -> Member:
+    """Store the name as printed on the member's payment cards (the holder
+    name a card must carry when WESTER ID sends no romaji name), cleaned by
+    ``billing.payment_methods.payment_cards.card_name_clean`` (which raises
+    ``CardNameInvalid``). Each change is in the audit trail."""
+    from billing.payment_methods.payment_cards import card_name_clean
+
+    name = card_name_clean(card_name)
+    locked = Member.objects.select_for_update().get(pk=member.pk)
+    if locked.card_name != name:
+        audit_record(
+            actor=actor or member,
+            member=locked,
+            action="member.card_name_set",
+            detail={"before": locked.card_name, "after": name},
+        )
+        locked.card_name = name
+        locked.save(update_fields=["card_name"])
+    member.card_name = name
+    return member
+
+
+@transaction.atomic
 def member_settings_update(
     *, member: Member, email_pass_reminders: bool, email_monthly_statement: bool, language: str
 ) -> Member:

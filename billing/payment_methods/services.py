@@ -28,6 +28,7 @@ from accounts.links import portal_url
 from accounts.services import audit_record
 from billing.payment_methods import payment_cards, selectors
 from billing.payment_methods.exceptions import (
+    CardNameRequired,
     LastPaymentMethodInUse,
     PaymentMethodExpired,
     PaymentMethodNotFound,
@@ -94,6 +95,8 @@ def payment_registration_start(*, member, return_url: str) -> str:
     """Open a registration and return the provider's page to send the member
     to. An older attempt still open is ended (one at a time per member)."""
     now = timezone.now()
+    if not payment_cards.member_romaji_name(member)[0]:
+        raise CardNameRequired()
     _check_registration_limits(member=member, now=now)
     for older in PaymentRegistration.objects.select_for_update().filter(
         member=member, status=RegistrationStatus.STARTED
@@ -241,7 +244,10 @@ def _refusal(
         return RegistrationFailure.PROVIDER_ERROR
     if payment_cards.is_expired(result.exp_month, result.exp_year, today=timezone.localdate()):
         return RegistrationFailure.CARD_EXPIRED
-    names = {"given_name": member.first_name, "family_name": member.last_name, "full_name": member.name}
+    names = {
+        "given_name": member.first_name, "family_name": member.last_name, "full_name": member.name,
+        "card_name": member.card_name,
+    }
     if not payment_cards.romaji_name(**names):
         return RegistrationFailure.HOLDER_NAME_UNKNOWN
     if not payment_cards.holder_name_matches(result.holder_name, **names):
