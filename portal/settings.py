@@ -94,7 +94,7 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "billing",
-    "billing.providers.sandbox",
+    "billing.payment_methods.providers.sandbox",
     "support",
     "portal",
     "csp",
@@ -422,27 +422,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=9, minute=0),  # Japan time (CELERY_TIMEZONE)
     },
     "payment-card-expiry-reminders": {
-        "task": "billing.tasks.payment_card_expiry_reminders_queue",
+        "task": "billing.payment_methods.tasks.payment_card_expiry_reminders_queue",
         "schedule": crontab(hour=9, minute=0),
     },
     "payment-registrations-expire": {
-        "task": "billing.tasks.payment_registrations_expire",
+        "task": "billing.payment_methods.tasks.payment_registrations_expire",
         "schedule": crontab(minute="*/10"),
     },
 }
 
 CELERY_TASK_ROUTES = {
-    "billing.tasks.document_render": {"queue": "documents"},
-    "billing.tasks.monthly_statement_create": {"queue": "documents"},
-    "billing.tasks.document_email": {"queue": "mail"},
+    "billing.documents.tasks.document_render": {"queue": "documents"},
+    "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
+    "billing.documents.tasks.document_email": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {
-        "task": "billing.tasks.monthly_statements_queue",
+        "task": "billing.documents.tasks.monthly_statements_queue",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),  # Japan time: last month's receipt
     },
     "documents-requeue-stuck": {
-        "task": "billing.tasks.documents_requeue_stuck",
+        "task": "billing.documents.tasks.documents_requeue_stuck",
         "schedule": crontab(minute="*/5"),  # requests made while the broker was down
     },
 }
@@ -453,9 +453,9 @@ USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
 
 # --- Payment provider -----------------------------------------------------------
 # Card numbers are typed into the provider's own pages; the portal gets a
-# token (billing/providers/base.py). Locally: the sandbox provider at
+# token (billing/payment_methods/providers/base.py). Locally: the sandbox provider at
 # /sandbox-pay/, with its own store for card numbers (test cards in README.md).
-SANDBOX_PROVIDER = "billing.providers.sandbox.SandboxProvider"
+SANDBOX_PROVIDER = "billing.payment_methods.providers.sandbox.SandboxProvider"
 # Production names its provider: the sandbox takes no money, so it is never a default there.
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER") or ("" if PRODUCTION else SANDBOX_PROVIDER)
 if not PAYMENT_PROVIDER:
@@ -562,7 +562,7 @@ if not re.fullmatch(r"0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}", SUPPORT_CENTER_PHONE o
         f"not {SUPPORT_CENTER_PHONE!r}"
     )
 
-# --- Documents: receipts and refund statements (billing/documents*) -------------
+# --- Documents: receipts and refund statements (billing/documents/) -------------
 # The operator's qualified-invoice registration number (適格請求書発行事業者登録番号),
 # printed on every receipt: "T" and 13 digits. Required in production; locally a
 # number that is obviously not a real one.

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from billing import services
 from billing.models import PaymentRegistration
-from billing.providers.sandbox import protocol
+from billing.payment_methods import services
+from billing.payment_methods.providers.sandbox import protocol
 
 RETURN_URL = "http://testserver/payment-methods/return/"
 HANAKO = {"first_name": "HANAKO", "last_name": "YAMADA", "name": "山田 花子"}

@@ -14,7 +14,8 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services, tasks
+from billing import tasks
+from billing.documents import services as document_services
 from billing.models import Document, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 

@@ -11,9 +11,9 @@ import pytest
 from django.utils import translation
 
 from accounts.tests.factories import MemberFactory
-from billing.providers.base import Outcome, ResultInvalid, ThreeDSOutcome
-from billing.providers.sandbox import SandboxProvider, protocol, store
-from billing.providers.sandbox.cards import TEST_CARDS, detect_brand, digits_only, luhn_valid
+from billing.payment_methods.providers.base import Outcome, ResultInvalid, ThreeDSOutcome
+from billing.payment_methods.providers.sandbox import SandboxProvider, protocol, store
+from billing.payment_methods.providers.sandbox.cards import TEST_CARDS, detect_brand, digits_only, luhn_valid
 from billing.tests.sandbox_client import HANAKO, RETURN_URL, enter_card, registration_start, result_of
 
 # --- Brand and Luhn (no database) ----------------------------------------------------

@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import MemberFactory
-from billing import services
-from billing.exceptions import (
+from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
+from billing.payment_methods import services
+from billing.payment_methods.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
     PaymentMethodNotFound,
@@ -22,8 +23,7 @@ from billing.exceptions import (
     PaymentResultRejected,
     TooManyRegistrations,
 )
-from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
-from billing.providers.sandbox import protocol
+from billing.payment_methods.providers.sandbox import protocol
 from billing.tests.factories import PaymentMethodFactory
 from billing.tests.sandbox_client import HANAKO, forged, register_through_sandbox, registration_start
 from cards.tests.factories import CardFactory

@@ -20,7 +20,7 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:///:memory:",
     "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
     "PORTAL_BASE_URL": "https://portal.example.jp",
-    "PAYMENT_PROVIDER": "billing.providers.sandbox.SandboxProvider",
+    "PAYMENT_PROVIDER": "billing.payment_methods.providers.sandbox.SandboxProvider",
     "PAYMENT_SANDBOX_ALLOWED": "1",
     "SUPPORT_CENTER_PHONE": "0570-123-456",
     "SUPPORT_CENTER_HOURS": "9:00〜20:00（年中無休）",
@@ -127,7 +127,7 @@ def test_the_sandbox_pages_exist_only_while_the_sandbox_is_the_provider():
         "except Resolver404:\n    print('not found')"
     )
     assert manage("shell", "-c", script).stdout.split()[-1] == "served"
-    gateway = manage("shell", "-c", script, PAYMENT_PROVIDER="billing.providers.base.PaymentProvider")
+    gateway = manage("shell", "-c", script, PAYMENT_PROVIDER="billing.payment_methods.providers.base.PaymentProvider")
     assert gateway.stdout.strip().splitlines()[-1] == "not found", gateway.stderr
 
 
@@ -147,7 +147,7 @@ def test_production_cookies_are_host_prefixed():
 
 
 def test_production_form_action_names_the_portal_wester_id_and_the_payment_provider():
-    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider",
                "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example/entry/", "WESTER_ID_ISSUER": "https://id.example.jp/realms/west"}
     result = show("settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']", **gateway)
     assert result.returncode == 0, result.stderr
@@ -155,7 +155,7 @@ def test_production_form_action_names_the_portal_wester_id_and_the_payment_provi
 
 
 def test_production_with_a_real_gateway_needs_its_origin():
-    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider"}
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider"}
     result = manage("check", **gateway)
     assert result.returncode != 0
     assert "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required" in result.stderr
@@ -171,7 +171,7 @@ def test_production_refuses_the_sandbox_provider_unless_a_test_system_says_so():
         assert "set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system" in result.stderr
     assert manage("check", **env, PAYMENT_SANDBOX_ALLOWED="1").returncode == 0
     # Another provider needs no such flag.
-    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider",
                                   "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example"})
     assert gateway.returncode == 0, gateway.stderr
 

@@ -20,7 +20,7 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from billing.models import PaymentMethod, PaymentRegistration
-from billing.providers.sandbox import store
+from billing.payment_methods.providers.sandbox import store
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

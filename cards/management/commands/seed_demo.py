@@ -87,8 +87,8 @@ class Command(BaseCommand):
     def register_payment_methods(self, members: int, *, today) -> None:
         """The payment cards the demo members' charges and passes were paid with become their
         payment methods (決済用カード), so the history and that page agree."""
-        from billing.payment_cards import romaji_name
-        from billing.services import payment_methods_register_used
+        from billing.payment_methods.payment_cards import romaji_name
+        from billing.payment_methods.services import payment_methods_register_used
 
         registered = 0
         for claims in DEMO_MEMBERS[:members]:

@@ -1,11 +1,9 @@
 """領収書・明細書 (/documents/) and 払いもどし (/refunds/), included from
-portal/urls.py at the site root. Their own namespace, ``documents``: the
-``billing`` namespace is the payment methods' (billing/urls.py, under
-/payment-methods/), and one namespace cannot be included twice."""
+portal/urls.py at the site root: URL namespace ``documents``."""
 
 from django.urls import path
 
-from billing import document_views as views
+from billing.documents import views
 
 app_name = "documents"
 

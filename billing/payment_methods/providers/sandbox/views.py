@@ -16,11 +16,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
-from billing.providers.base import Outcome, ProviderFailure, ThreeDSOutcome
-from billing.providers.sandbox import protocol, store
-from billing.providers.sandbox.cards import CHALLENGE_CODE, TEST_CARDS, Scenario, detect_brand, find_test_card
-from billing.providers.sandbox.forms import CardEntryForm
-from billing.providers.sandbox.store import Session, SessionStatus, VaultCard
+from billing.payment_methods.providers.base import Outcome, ProviderFailure, ThreeDSOutcome
+from billing.payment_methods.providers.sandbox import protocol, store
+from billing.payment_methods.providers.sandbox.cards import (
+    CHALLENGE_CODE,
+    TEST_CARDS,
+    Scenario,
+    detect_brand,
+    find_test_card,
+)
+from billing.payment_methods.providers.sandbox.forms import CardEntryForm
+from billing.payment_methods.providers.sandbox.store import Session, SessionStatus, VaultCard
 
 logger = logging.getLogger(__name__)
 

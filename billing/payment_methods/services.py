@@ -26,8 +26,8 @@ from django.utils import timezone, translation
 from accounts.exceptions import PortalError
 from accounts.links import portal_url
 from accounts.services import audit_record
-from billing import payment_cards, selectors
-from billing.exceptions import (
+from billing.payment_methods import payment_cards, selectors
+from billing.payment_methods.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
     PaymentMethodNotFound,
@@ -36,7 +36,7 @@ from billing.exceptions import (
     PaymentResultRejected,
     TooManyRegistrations,
 )
-from billing.models import (
+from billing.payment_methods.models import (
     Brand,
     ExpiryReminder,
     Funding,
@@ -45,8 +45,8 @@ from billing.models import (
     RegistrationFailure,
     RegistrationStatus,
 )
-from billing.providers import get_provider
-from billing.providers.base import (
+from billing.payment_methods.providers import get_provider
+from billing.payment_methods.providers.base import (
     Outcome,
     PaymentProvider,
     ProviderUnavailable,
@@ -380,7 +380,7 @@ def expiry_reminders_queue(*, today: date) -> list[int]:
     """Create the reminder row for each payment method expiring within 30
     days and enqueue its e-mail after commit. A row already there and not
     sent (a broker that was down) is enqueued again: sending is idempotent."""
-    from billing.tasks import payment_card_expiry_reminder_send
+    from billing.payment_methods.tasks import payment_card_expiry_reminder_send
 
     reminder_ids = []
     for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
@@ -412,7 +412,7 @@ def expiry_reminder_send(*, reminder_id: int) -> bool:
             context={
                 "card": reminder.payment_method.label,
                 "expires_on": reminder.expires_on,
-                "payment_methods_url": portal_url("billing:payment-method-list"),
+                "payment_methods_url": portal_url("payment_methods:payment-method-list"),
             },
         )
         logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder_id})

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from billing.receipts import JAPAN, payment_label
+from billing.documents.receipts import JAPAN, payment_label
 from cards.refunds import PassTerms, compute_refund, used_fare_lines
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from billing.models import DocumentKind
+from billing.documents.models import DocumentKind
 from cards.window import earliest_date
 
 

@@ -21,10 +21,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.exceptions import PortalError
-from billing import document_mail, document_selectors, document_services, documents
-from billing.document_forms import MonthForm, PaymentForm, PeriodForm, SearchForm
-from billing.models import Document
-from billing.receipts import JAPAN, japan_time, yen
+from billing.documents import composing as documents
+from billing.documents import emailing as document_mail
+from billing.documents import selectors as document_selectors
+from billing.documents import services as document_services
+from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm
+from billing.documents.models import Document
+from billing.documents.receipts import JAPAN, japan_time, yen
 from cards import payments
 from cards.masking import mask_icoca_number
 from cards.window import earliest_date, japan_today

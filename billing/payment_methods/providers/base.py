@@ -17,7 +17,7 @@ A registration goes like this::
 Adding a gateway (a Japanese one such as GMO Payment Gateway, SB Payment
 Service or DG Financial Technology) is one new module:
 
-1. ``billing/providers/<gateway>.py`` with a subclass of ``PaymentProvider``
+1. ``billing/payment_methods/providers/<gateway>.py`` with a subclass of ``PaymentProvider``
    and a ``name`` (stored on each payment method; never change it).
 2. ``registration_start``: call the gateway's API to open a card-registration
    (card-on-file / 会員登録) session with 3-D Secure 2.0 required, passing the
@@ -28,7 +28,7 @@ Service or DG Financial Technology) is one new module:
    (HMAC, a JWS, or a server-to-server look-up of the session) and translate it
    into a ``RegistrationResult``. Raise ``ResultInvalid`` for anything the
    gateway did not sign, anything malformed, and anything without a nonce.
-4. Set ``PAYMENT_PROVIDER = "billing.providers.<gateway>.<Class>"``.
+4. Set ``PAYMENT_PROVIDER = "billing.payment_methods.providers.<gateway>.<Class>"``.
 
 The provider does not decide the portal's rules: the services check the
 nonce, the expiry, that the answer is used once and by the member who started

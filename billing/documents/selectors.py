@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import QuerySet
 
-from billing.models import Document, DocumentKind
-from billing.receipts import JAPAN
+from billing.documents.models import Document, DocumentKind
+from billing.documents.receipts import JAPAN
 
 
 def member_documents(member) -> QuerySet[Document]:

@@ -1,7 +1,7 @@
 """Rendering documents: Django templates (templates/pdf/) → HTML → WeasyPrint →
 PDF/A-3b, A4, in the project's own font.
 
-* The font is BIZ UDPGothic from billing/fonts/ (SIL OFL), loaded through
+* The font is BIZ UDPGothic from billing/documents/fonts/ (SIL OFL), loaded through
   ``@font-face`` with file URIs; WeasyPrint embeds only the glyphs a document
   uses (HarfBuzz subsetting). No font installed on the machine is named, so a
   PDF looks the same whichever host rendered it.
@@ -27,8 +27,8 @@ from urllib.parse import unquote, urlsplit
 
 from django.template.loader import render_to_string
 
-from billing.receipts import JAPAN, ReceiptContent, display_lines, tax_label, yen
-from billing.refund_statements import RefundStatementContent
+from billing.documents.receipts import JAPAN, ReceiptContent, display_lines, tax_label, yen
+from billing.documents.refund_statements import RefundStatementContent
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "BIZ UDPGothic"

@@ -19,7 +19,7 @@ import time
 
 from django.conf import settings
 
-from billing.providers.base import ResultInvalid
+from billing.payment_methods.providers.base import ResultInvalid
 
 VERSION = 1
 LIFETIME_SECONDS = 10 * 60

@@ -15,10 +15,10 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.links import portal_url
-from billing import documents
-from billing.models import Document, DocumentStatus
-from billing.pdf import TITLES, long_date
-from billing.receipts import JAPAN, yen
+from billing.documents import composing as documents
+from billing.documents.models import Document, DocumentStatus
+from billing.documents.receipts import JAPAN, yen
+from billing.documents.rendering import TITLES, long_date
 from portal import mail
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def document_email_send(document: Document) -> None:
 
 
 def send_email(document: Document) -> bool:
-    from billing import tasks
+    from billing.documents import tasks
 
     try:
         tasks.document_email.apply_async((document.pk,), queue="mail")

@@ -9,7 +9,7 @@ reached the row simply stays ``pending`` (nothing is lost) and the beat task
 Rendering and e-mailing can run twice with the same result: each takes the row
 with ``select_for_update`` and returns when the work is already done, so a
 replayed message neither makes a second document nor sends a second e-mail.
-The e-mail itself is billing/document_mail.py.
+The e-mail itself is billing/documents/emailing.py.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from accounts.exceptions import PortalError
-from billing import documents
-from billing.document_mail import send_email, wants_email
-from billing.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
-from billing.numbering import counter_key, format_number
-from billing.receipts import JAPAN
-from billing.refund_statements import InconsistentRefund
+from billing.documents import composing as documents
+from billing.documents.emailing import send_email, wants_email
+from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
+from billing.documents.numbering import counter_key, format_number
+from billing.documents.receipts import JAPAN
+from billing.documents.refund_statements import InconsistentRefund
 from cards import payments
 from cards.window import check_in_window, japan_today
 from portal import mail
@@ -81,7 +81,7 @@ def addressee(member) -> str:
 def send_render(document: Document) -> bool:
     """Send the render task; ``False`` (and the row stays ``pending``) when the
     broker cannot be reached. Sets ``document.queued`` for the caller."""
-    from billing import tasks
+    from billing.documents import tasks
 
     try:
         tasks.document_render.apply_async((document.pk,), queue="documents")

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.providers.sandbox.cards import detect_brand, digits_only, luhn_valid
+from billing.payment_methods.providers.sandbox.cards import detect_brand, digits_only, luhn_valid
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 _HOLDER = re.compile(r"^[A-Z][A-Z .'\-]{0,44}$")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.urls import reverse
 
-from billing.providers.base import (
+from billing.payment_methods.providers.base import (
     Outcome,
     PaymentProvider,
     ProviderFailure,
@@ -16,7 +16,7 @@ from billing.providers.base import (
     ResultInvalid,
     ThreeDSOutcome,
 )
-from billing.providers.sandbox import protocol, store
+from billing.payment_methods.providers.sandbox import protocol, store
 
 
 class SandboxProvider(PaymentProvider):

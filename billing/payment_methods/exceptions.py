@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from accounts.exceptions import PortalError
-from billing import payment_cards
-from billing.models import PaymentRegistration, RegistrationFailure
+from billing.payment_methods import payment_cards
+from billing.payment_methods.models import PaymentRegistration, RegistrationFailure
 
 
 def registration_failure_message(registration: PaymentRegistration) -> str:

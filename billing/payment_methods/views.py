@@ -16,16 +16,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.exceptions import PortalError
-from billing import selectors, services
-from billing.exceptions import (
+from billing.payment_methods import selectors, services
+from billing.payment_methods.exceptions import (
     PaymentMethodNotFound,
     PaymentRegistrationFailed,
     hold_notice,
     registration_failure_message,
 )
-from billing.models import PaymentMethod, RegistrationStatus
+from billing.payment_methods.models import PaymentMethod, RegistrationStatus
 
-LIST = "billing:payment-method-list"
+LIST = "payment_methods:payment-method-list"
 
 
 def _member_method(request, public_id: uuid.UUID) -> PaymentMethod:
@@ -50,7 +50,7 @@ def payment_method_list(request):
 @require_POST
 def payment_method_register(request):
     """Start a registration and send the member to the provider's page."""
-    return_url = request.build_absolute_uri(reverse("billing:payment-method-return"))
+    return_url = request.build_absolute_uri(reverse("payment_methods:payment-method-return"))
     try:
         redirect_url = services.payment_registration_start(member=request.user, return_url=return_url)
     except PortalError as error:
@@ -70,7 +70,7 @@ def payment_method_return(request):
     try:
         method = services.payment_registration_complete(member=request.user, signed_result=signed_result)
     except PaymentRegistrationFailed as failure:
-        return redirect("billing:payment-registration-detail", public_id=failure.registration.public_id)
+        return redirect("payment_methods:payment-registration-detail", public_id=failure.registration.public_id)
     except PortalError as error:
         messages.error(request, str(error))
         return redirect(LIST)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.providers.sandbox import views
+from billing.payment_methods.providers.sandbox import views
 
 app_name = "sandbox_pay"
 

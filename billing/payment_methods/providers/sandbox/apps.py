@@ -5,7 +5,7 @@ class SandboxPayConfig(AppConfig):
     """Registered only for its templates and static files: the sandbox keeps
     its data in its own store (``store.py``), not in the portal's database."""
 
-    name = "billing.providers.sandbox"
+    name = "billing.payment_methods.providers.sandbox"
     label = "sandbox_pay"
     verbose_name = "Sandbox Pay"
     default_auto_field = "django.db.models.BigAutoField"

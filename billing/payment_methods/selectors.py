@@ -8,8 +8,8 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from billing import payment_cards
-from billing.models import ExpiryReminder, PaymentMethod, PaymentRegistration
+from billing.payment_methods import payment_cards
+from billing.payment_methods.models import ExpiryReminder, PaymentMethod, PaymentRegistration
 
 REMINDER_DAYS_BEFORE = 30
 

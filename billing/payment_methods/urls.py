@@ -1,8 +1,10 @@
+"""決済用カード (/payment-methods/), included from portal/urls.py: URL namespace ``payment_methods``."""
+
 from django.urls import path
 
-from billing import views
+from billing.payment_methods import views
 
-app_name = "billing"
+app_name = "payment_methods"
 
 urlpatterns = [
     path("", views.payment_method_list, name="payment-method-list"),

@@ -3,7 +3,8 @@ when it is created (the snapshot kept on the row), and its PDF rendered from
 that snapshot alone.
 
 Reads cards through cards/payments.py; the arithmetic is in the pure modules
-billing/receipts.py and billing/refund_statements.py, the PDF in billing/pdf.py.
+billing/documents/receipts.py and billing/documents/refund_statements.py, the PDF in
+billing/documents/rendering.py.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 
-from billing import pdf
-from billing.models import Document, DocumentKind
-from billing.receipts import JAPAN, ReceiptContent, ReceiptLine, compose
-from billing.refund_statements import RefundPass, RefundStatementContent, refund_statement
+from billing.documents import rendering as pdf
+from billing.documents.models import Document, DocumentKind
+from billing.documents.receipts import JAPAN, ReceiptContent, ReceiptLine, compose
+from billing.documents.refund_statements import RefundPass, RefundStatementContent, refund_statement
 from cards import payments
 from cards.masking import mask_icoca_number
 from cards.models import CommuterPass, Refund, UsageRecord
