@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from billing.document_selectors import refund_statements
+from billing.documents.selectors import refund_statements
 from cards import selectors, services
 from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.forms import CardRenameForm, LostDeviceForm, nickname_error
