@@ -14,7 +14,8 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services, tasks
+from billing import tasks
+from billing.documents import services as document_services
 from billing.models import Document, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 
@@ -186,6 +187,7 @@ def test_a_failed_document_says_so_and_can_be_retried(signed_in, hanako, monkeyp
     page = page_of(signed_in.get(f"/documents/{document.public_id}/"))
     assert "書類を作成できませんでした" in page
     assert "disk gone" not in page  # the reason is for support, not the member
+    assert "tel:0570000000" in page and "受付時間" in page  # where to turn: the number and hours
     assert "もう一度作成する" in page
     response = signed_in.post(f"/documents/{document.public_id}/retry/")
     assert response.status_code == 302
