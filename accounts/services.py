@@ -84,8 +84,11 @@ def member_sign_in(*, wester_id: str, claims: Mapping[str, object], device: str 
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, email: str = "", superuser: bool = False) -> Member:
-    """A support-center account: a password now, TOTP at the first sign-in."""
+def staff_create(
+    *, username: str, password: str, email: str = "", superuser: bool = False, group: str | None = None
+) -> Member:
+    """A support-center account: a password now, TOTP at the first sign-in;
+    ``group`` is its role's group (support/roles.py), which must exist."""
     username = (username or "").strip()
     member = Member(username=username, email=(email or "").strip(), is_staff=True, is_superuser=superuser)
     errors: list[str] = []
@@ -108,10 +111,20 @@ def staff_create(*, username: str, password: str, email: str = "", superuser: bo
         validate_password(password, member)
     except ValidationError as error:
         errors += error.messages
+    role_group = None
+    if group:
+        from django.contrib.auth.models import Group
+
+        role_group = Group.objects.filter(name=group).first()
+        if role_group is None:
+            errors.append(f"グループ「{group}」がありません（manage.py migrate を実行してください）。")
     if errors:
         raise ValidationError(errors)
-    member.set_password(password)
-    member.save()
+    with transaction.atomic():
+        member.set_password(password)
+        member.save()
+        if role_group is not None:
+            member.groups.add(role_group)
     return member
 
 

@@ -31,6 +31,8 @@ def home(request):
     sign-in form carries it through WESTER ID and back (same-site paths only)."""
     if not request.user.is_authenticated:
         return render(request, "portal/sign_in.html", {"next_path": get_next_redirect_url(request)})
+    if request.user.is_staff and not request.user.wester_id:
+        return redirect("admin:index")  # staff never see the member site
     member = request.user
     faces = selectors.member_card_faces(member=member, today=japan_today())
     return render(
