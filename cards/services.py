@@ -7,8 +7,9 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from accounts.exceptions import lazy_message
 from accounts.links import portal_url
 from accounts.services import audit_record
 from cards import partitions, passes, selectors
@@ -58,11 +59,13 @@ def lost_device_report(*, member, device: str, actor=None, reason: str = "") -> 
     )
     if not cards:
         raise NoCardToSuspend(
-            _(
-                "%(device)sには利用を停止できるICOCAがありません。"
-                "すでに再発行登録が済んでいるか、払いもどし済みです。"
+            lazy_message(
+                _(
+                    "%(device)sには利用を停止できるICOCAがありません。"
+                    "すでに再発行登録が済んでいるか、払いもどし済みです。"
+                ),
+                {"device": Device(device).label},
             )
-            % {"device": Device(device).label}
         )
     now = timezone.now()
     previous = {card.pk: card.status for card in cards}

@@ -62,8 +62,7 @@ def japan_date(value: date) -> str:
 
 
 def window_message(earliest: date) -> str:
-    shown = japan_date(earliest)
-    return gettext("%(date)sより前の期間は指定できません（指定できるのは%(date)s以降です）。") % {"date": shown}
+    return str(OutsideWindow(earliest))
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
