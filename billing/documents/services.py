@@ -325,16 +325,18 @@ def last_month(today: date) -> tuple[int, int]:
     return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
 
 
-def monthly_statement_members() -> list[int]:
-    """Members who asked for the monthly statement by e-mail."""
+def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> list[int]:
+    """Members who asked for the monthly statement by e-mail, by id: the next ``limit`` of
+    them after the id ``after`` (all of them without a limit)."""
     from accounts.models import Member
 
-    return list(
-        Member.objects.filter(email_monthly_statement=True, is_active=True)
+    found = (
+        Member.objects.filter(email_monthly_statement=True, is_active=True, id__gt=after)
         .exclude(email="")
         .order_by("id")
         .values_list("id", flat=True)
     )
+    return list(found if limit is None else found[:limit])
 
 
 def monthly_statement_create(*, member_id: int, year: int, month: int) -> Document | None:

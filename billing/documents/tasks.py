@@ -91,17 +91,44 @@ def documents_requeue_stuck() -> int:
     return document_services.documents_requeue_stuck()
 
 
-@shared_task(time_limit=3600, soft_time_limit=3500)
-def monthly_statements_queue() -> int:
-    """On the 1st of each month, Japan time (Celery beat): one task per member
-    who wants last month's receipt by e-mail. Running twice is harmless: each
-    member's statement is made once."""
+def documents_waiting() -> int | None:
+    """Messages waiting on the ``documents`` queue; ``None`` when the broker cannot say."""
+    from portal.celery import app
+
+    if app.conf.task_always_eager:
+        return None
+    try:
+        with app.connection_for_read() as connection:
+            return connection.default_channel.queue_declare("documents", passive=True).message_count
+    except Exception:  # a broker that cannot count: send without waiting
+        logger.warning("documents queue length unknown", exc_info=True)
+        return None
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=240)
+def monthly_statements_queue(year: int | None = None, month: int | None = None, after: int = 0) -> int:
+    """On the 1st of each month, Japan time (Celery beat): one task per member who wants last
+    month's receipt by e-mail, sent ``DOCUMENT_MONTHLY_CHUNK`` members at a time (by id, after
+    ``after``); each run sends the next chunk's run when it is done, and waits while the
+    ``documents`` queue already holds ``DOCUMENT_MONTHLY_QUEUE_LIMIT`` messages, so memory here
+    and in the broker stays bounded whatever the number of members. Running twice, or a chunk
+    sent again (a worker lost: ``acks_late``), is harmless: each member's statement is made
+    once. Returns the members sent by this run."""
     from billing.documents import services as document_services
 
-    year, month = document_services.last_month(japan_today())
-    members = document_services.monthly_statement_members()
+    if year is None or month is None:
+        year, month = document_services.last_month(japan_today())
+    waiting = documents_waiting()
+    if waiting is not None and waiting >= settings.DOCUMENT_MONTHLY_QUEUE_LIMIT:
+        monthly_statements_queue.apply_async((year, month, after), countdown=settings.DOCUMENT_MONTHLY_PAUSE_SECONDS)
+        return 0
+    members = document_services.monthly_statement_members(after=after, limit=settings.DOCUMENT_MONTHLY_CHUNK)
     for member_id in members:
         monthly_statement_create.delay(member_id, year, month)
+    if len(members) == settings.DOCUMENT_MONTHLY_CHUNK:
+        monthly_statements_queue.apply_async((year, month, members[-1]))
+    else:
+        logger.info("monthly statements all sent", extra={"year": year, "month": month})
     return len(members)
 
 
