@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_member_passwords_unusable'),
+        ('accounts', '0005_sign_in_devices'),
     ]
 
     operations = [
