@@ -89,6 +89,19 @@ class SupportMemberAdmin(MemberAdmin):
             ids += list(queryset.filter(username=search_term.strip()).values_list("pk", flat=True)[:1])
         return queryset.filter(pk__in=ids), False
 
+    def changelist_view(self, request, extra_context=None):
+        """Search results show names and e-mail addresses: each member listed
+        gets an audit entry (one INSERT for the page)."""
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None and cl.query:
+            shown = [member.pk for member in cl.result_list if member.wester_id and not member.is_staff]
+            kinds = selectors.search_kinds(cl.query)
+            services.member_reads_record(
+                staff=request.user, member_ids=shown, what="search", search=",".join(kind.code for kind in kinds)
+            )
+        return response
+
     def get_urls(self):
         urls = [
             path(
@@ -118,10 +131,11 @@ class SupportMemberAdmin(MemberAdmin):
         if request.method != "GET":
             return HttpResponseRedirect(request.path)
         before = selectors.UsageCursor.decode(request.GET.get("before"))
+        filtered = bool(request.GET.get("card") or request.GET.get("month"))
         services.member_view_record(
-            staff=request.user, member=member, what="usage_page" if before else "member_page"
+            staff=request.user, member=member, what="usage_page" if before or filtered else "member_page"
         )
-        page = selectors.member_page(member, user=request.user, usage_before=before)
+        page = selectors.member_page(member, user=request.user, usage_before=before, usage_query=request.GET)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
