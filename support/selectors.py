@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.usersessions.models import UserSession
 from django.db import connection
@@ -18,6 +18,7 @@ from billing.models import Document, PaymentMethod
 from cards.models import Card, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageRecord
 from cards.window import earliest_date, japan_today
 from support import roles
+from support.audit_words import audit_words
 
 SEARCH_LIMIT = 50  # members a search may return: a caller is one person
 USAGE_PAGE = 20
@@ -302,18 +303,12 @@ def member_page(
     if user.has_perm("accounts.view_auditevent"):
         page["audit"] = list(member_audit(member, user=user)[:AUDIT_SHOWN])
         for event in page["audit"]:
-            event.label = ACTION_LABELS.get(event.action, "")
+            event.words = audit_words(event.action, event.detail, event.reason)
+            # A registration's reason is a code, already in the words; a person's reason is shown.
+            event.reason_shown = "" if event.action.startswith("payment_registration.") else event.reason
     return page
 
 
-ACTION_LABELS = {
-    "support.member_view": "会員ページを表示",
-    "support.document_resend": "書類をメールで再送",
-    "support.document_rerun": "書類を作り直し",
-    "support.sessions_end": "すべてのログインを終了",
-    "support.member_unlock": "ロックを解除",
-    "card.lost_device_report": "紛失・故障の再発行登録",
-}
 
 
 def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
@@ -324,6 +319,33 @@ def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
     if not roles.sees_staff_audit(user):
         events = events.filter(Q(actor__isnull=True) | Q(actor=member) | Q(actor=user) | Q(actor__is_staff=False))
     return events
+
+
+READS_SHOWN = 500
+
+
+def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditEvent] | None, Member | None]:
+    """Staff reads (``support.member_view``) of one member, or by one staff
+    account, between two Japan dates (both included), newest first, at most
+    ``READS_SHOWN``: (reads, whose) or (None, None) when nobody has that key.
+    Indexes: ``audit_member_at`` for a member, ``audit_actor_at`` for staff."""
+    from cards.window import JAPAN
+
+    start = datetime.combine(since, datetime.min.time(), tzinfo=JAPAN)
+    end = datetime.combine(until, datetime.min.time(), tzinfo=JAPAN) + timedelta(days=1)
+    reads = AuditEvent.objects.filter(action="support.member_view", at__gte=start, at__lt=end)
+    if wester_id:
+        subject = members_visible().filter(wester_id=wester_id).first()
+        reads = reads.filter(member=subject, actor__is_staff=True)
+    else:
+        subject = Member.objects.filter(username=staff, is_staff=True).first()
+        reads = reads.filter(actor=subject)
+    if subject is None:
+        return None, None
+    shown = list(reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN])
+    for event in shown:
+        event.words = audit_words(event.action, event.detail, event.reason)
+    return shown, subject
 
 
 RECENT_IMPORTS = 50
