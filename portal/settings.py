@@ -298,6 +298,8 @@ LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
 # The signed-in member's saved language, put in the session at sign-in (portal.locale).
 MEMBER_LANGUAGE_SESSION_KEY = "member_language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to write a date in each language (portal/formats/): "10 Sep 2026", 2026/9/10.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -433,6 +435,7 @@ CELERY_TASK_ROUTES = {
     "billing.documents.tasks.document_render": {"queue": "documents"},
     "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
     "billing.documents.tasks.document_email": {"queue": "mail"},
+    "billing.payment_methods.tasks.payment_card_expiry_reminder_send": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {
@@ -444,6 +447,12 @@ CELERY_BEAT_SCHEDULE |= {
         "schedule": crontab(minute="*/5"),  # requests made while the broker was down
     },
 }
+
+# --- Load tests ----------------------------------------------------------------
+# /load/baseline, the bare view a load run compares the member pages with (python -m loadtest).
+LOAD_BASELINE_VIEW = env_bool("LOAD_BASELINE_VIEW", False)
+if PRODUCTION and LOAD_BASELINE_VIEW:
+    raise ImproperlyConfigured("LOAD_BASELINE_VIEW is for load tests on a test system, not production")
 
 # --- Usage history partitions (PostgreSQL) -----------------------------------
 USAGE_PARTITIONS_AHEAD_MONTHS = int(env("USAGE_PARTITIONS_AHEAD_MONTHS", "3"))
@@ -577,6 +586,13 @@ if not re.fullmatch(r"T[0-9]{13}", PORTAL_INVOICE_REGISTRATION_NUMBER):
 DOCUMENT_RENDER_MAX_RETRIES = int(env("DOCUMENT_RENDER_MAX_RETRIES", "5"))
 DOCUMENT_EMAIL_MAX_RETRIES = int(env("DOCUMENT_EMAIL_MAX_RETRIES", "6"))
 DOCUMENT_RETRY_BACKOFF_SECONDS = int(env("DOCUMENT_RETRY_BACKOFF_SECONDS", "30"))
+# The monthly statements (1st of the month): beat sends one task, which sends the statements of
+# DOCUMENT_MONTHLY_CHUNK members and then itself for the next ones, waiting while more than
+# DOCUMENT_MONTHLY_QUEUE_LIMIT messages wait on the ``documents`` queue: neither the task's
+# memory nor the broker's grows with the number of members.
+DOCUMENT_MONTHLY_CHUNK = int(env("DOCUMENT_MONTHLY_CHUNK", "500"))
+DOCUMENT_MONTHLY_QUEUE_LIMIT = int(env("DOCUMENT_MONTHLY_QUEUE_LIMIT", "2000"))
+DOCUMENT_MONTHLY_PAUSE_SECONDS = int(env("DOCUMENT_MONTHLY_PAUSE_SECONDS", "15"))
 # Tests only: seconds each render waits before starting, to stop a worker mid-render.
 DOCUMENT_TEST_RENDER_DELAY = float(env("DOCUMENT_TEST_RENDER_DELAY", "0"))
 if PRODUCTION and DOCUMENT_TEST_RENDER_DELAY:

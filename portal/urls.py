@@ -17,3 +17,5 @@ urlpatterns = [
 ]
 if settings.SANDBOX_PAY_ENABLED:
     urlpatterns.append(path("sandbox-pay/", include("billing.payment_methods.providers.sandbox.urls")))
+if settings.LOAD_BASELINE_VIEW:
+    urlpatterns.append(path("load/baseline", views.load_baseline, name="load-baseline"))

@@ -207,7 +207,7 @@ class SupportMemberAdmin(MemberAdmin):
             document = services.support_document_resend(
                 staff=staff, member=member, document_id=data["document"], reason=reason
             )
-            return f"書類 {document.number} を {member.email} に送りました。"
+            return f"書類 {document.number} を {member.email} に送ります（メールの送信を依頼しました）。"
         if action.slug == "document-rerun":
             document = services.support_document_rerun(
                 staff=staff, member=member, document_id=data["document"], reason=reason

@@ -19,8 +19,8 @@ from django.db import transaction
 
 from accounts.models import Member
 from accounts.services import audit_record
-from billing.documents import emailing as document_mail
-from billing.documents import services as document_services
+from billing.documents.emailing import document_email_resend
+from billing.documents.services import document_retry
 from billing.models import Document, DocumentStatus
 from cards.services import lost_device_report
 from support.exceptions import SupportActionRefused
@@ -85,12 +85,9 @@ def _member_document(member: Member, document_id) -> Document:
 
 
 def support_document_resend(*, staff: Member, member: Member, document_id, reason: str) -> Document:
-    """Send a document to the member's e-mail address again.
-
-    An e-mail that failed goes back through the mail task (billing's
-    ``document_email_retry``, the member's own 「メールを再送する」); a document
-    already e-mailed is sent once more now, with its stored PDF (billing has
-    no service for a second e-mail: its mail task sends each original once)."""
+    """Send a document to the member's e-mail address again, through the mail
+    queue and its retries (billing's ``document_email_resend``): an e-mail that
+    failed is tried again, one already sent (or a reprint) goes once more."""
     reason = _reason(reason)
     document = _member_document(member, document_id)
     if document.status != DocumentStatus.READY:
@@ -98,19 +95,19 @@ def support_document_resend(*, staff: Member, member: Member, document_id, reaso
     if not member.email:
         raise SupportActionRefused("この会員にはメールアドレスがありません。")
     if document.emailed_at is None and document.email_failed_reason:
-        document_services.document_email_retry(member=member, document=document)
         how = "retry"
     elif document.emailed_at is None and not document.is_reprint:
         raise SupportActionRefused("この書類のメールはまだ送信中です。しばらくしてから確認してください。")
     else:
-        document_mail.document_email_send(document)
         how = "sent_again"
-    audit_record(
-        actor=staff, member=member, action="support.document_resend",
-        detail={"document": str(document.public_id), "document_number": document.number, "how": how},
-        reason=reason,
-    )
-    logger.info("document e-mailed again by support", extra={"document": document.pk, "how": how})
+    with transaction.atomic():
+        document = document_email_resend(member=member, document=document)
+        audit_record(
+            actor=staff, member=member, action="support.document_resend",
+            detail={"document": str(document.public_id), "document_number": document.number, "how": how},
+            reason=reason,
+        )
+    logger.info("document e-mail queued again by support", extra={"document": document.pk, "how": how})
     return document
 
 
@@ -127,7 +124,7 @@ def support_document_rerun(*, staff: Member, member: Member, document_id, reason
                     "failure_reason": document.failure_reason[:200]},
             reason=reason,
         )
-        document = document_services.document_retry(member=member, document=document)
+        document = document_retry(member=member, document=document)
     return document
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.documents.models import DocumentKind
-from cards.window import earliest_date
+from cards.window import OutsideWindow, earliest_date
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
@@ -22,12 +23,30 @@ def window_months(today: date) -> list[tuple[str, str]]:
     return months
 
 
+class WindowMonthField(forms.ChoiceField):
+    """A month of the window. A month before it (a page left open across a month's
+    end) gets the window's own message naming its first day, as the period form does,
+    not Django's generic "not one of the choices"."""
+
+    earliest: date | None = None
+
+    def validate(self, value):
+        match = re.fullmatch(r"(\d{4})-(\d{2})", str(value or ""))
+        if (
+            match and self.earliest is not None and 1 <= int(match[2]) <= 12
+            and date(int(match[1]), int(match[2]), 1) < self.earliest
+        ):
+            raise forms.ValidationError(str(OutsideWindow(self.earliest)), code="outside_window")
+        super().validate(value)
+
+
 class MonthForm(forms.Form):
-    month = forms.ChoiceField(label=_("月"))
+    month = WindowMonthField(label=_("月"))
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["month"].choices = window_months(today)
+        self.fields["month"].earliest = earliest_date(today)
 
     def year_month(self) -> tuple[int, int]:
         year, month = self.cleaned_data["month"].split("-")

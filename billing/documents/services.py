@@ -25,18 +25,17 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-from accounts.exceptions import PortalError
 from billing.documents import composing as documents
-from billing.documents.emailing import send_email, wants_email
+from billing.documents.emailing import send_email, send_email_on_commit, wants_email
+from billing.documents.exceptions import DocumentNotReady, DocumentRequestInvalid
 from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
 from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
 from cards import payments
 from cards.window import check_in_window, japan_today
-from portal import mail
+from portal import mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +45,6 @@ logger = logging.getLogger(__name__)
 PENDING_RESEND_AFTER = timedelta(minutes=10)
 RENDERING_RESEND_AFTER = timedelta(minutes=15)
 EMAIL_RESEND_AFTER = timedelta(hours=6)
-
-
-class DocumentRequestInvalid(PortalError):
-    """The request cannot be made as asked; the message says why."""
-
-
-class DocumentNotReady(PortalError):
-    pass
 
 
 # --- Creating -------------------------------------------------------------------------------
@@ -78,20 +69,27 @@ def addressee(member) -> str:
     return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
 
 
-def send_render(document: Document) -> bool:
-    """Send the render task; ``False`` (and the row stays ``pending``) when the
-    broker cannot be reached. Sets ``document.queued`` for the caller."""
-    from billing.documents import tasks
+RENDER_TASK = "billing.documents.tasks.document_render"
 
-    try:
-        tasks.document_render.apply_async((document.pk,), queue="documents")
-    except (OperationalError, OSError) as error:
-        logger.warning("document render not queued: %s", type(error).__name__, extra={"document": document.pk})
-        document.queued = False
-        return False
-    Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
-    document.queued = True
-    return True
+
+def _render_queued(document: Document, sent: bool) -> bool:
+    if sent:
+        Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
+    else:
+        logger.warning("document render not queued", extra={"document": document.pk})
+    document.queued = sent
+    return sent
+
+
+def send_render(document: Document) -> bool:
+    """Send the render task now; ``False`` (and the row stays ``pending``) when
+    the broker cannot be reached. Sets ``document.queued`` for the caller."""
+    return _render_queued(document, queue.task_send(RENDER_TASK, document.pk))
+
+
+def send_render_on_commit(document: Document) -> None:
+    """Send the render task once the transaction commits (beat sends again what was not queued)."""
+    queue.task_send_on_commit(RENDER_TASK, document.pk, then=partial(_render_queued, document))
 
 
 def _same_scope(member, *, kind: str, period_start=None, period_end=None, payment_ref="", refund=None):
@@ -120,7 +118,7 @@ def _create(*, member, kind: str, content, total: int, origin: str = DocumentOri
         **scope,
     )
     document.created = True
-    transaction.on_commit(partial(send_render, document))
+    send_render_on_commit(document)
     return document
 
 
@@ -222,7 +220,7 @@ def document_reprint(*, member, document: Document) -> Document:
             issuer_registration_number=original.issuer_registration_number,
             addressee_name=original.addressee_name, first_issued_at=original.first_issued_at,
         )
-        transaction.on_commit(partial(send_render, reprint))
+        send_render_on_commit(reprint)
     elif reprint.status == DocumentStatus.FAILED:
         return document_retry(member=member, document=reprint)
     return reprint
@@ -237,7 +235,7 @@ def document_retry(*, member, document: Document) -> Document:
     document.status = DocumentStatus.PENDING
     document.failure_reason = ""
     document.save(update_fields=["status", "failure_reason"])
-    transaction.on_commit(partial(send_render, document))
+    send_render_on_commit(document)
     return document
 
 
@@ -274,7 +272,7 @@ def document_render(*, document_id: int) -> bool:
         current.failure_reason = ""
         current.save(update_fields=["file", "sha256", "status", "rendered_at", "failure_reason"])
         if wants_email(current):
-            transaction.on_commit(partial(send_email, current))
+            send_email_on_commit(current)
     logger.info("document ready", extra={"document": document_id, "kind": current.kind})
     return True
 
@@ -327,16 +325,18 @@ def last_month(today: date) -> tuple[int, int]:
     return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
 
 
-def monthly_statement_members() -> list[int]:
-    """Members who asked for the monthly statement by e-mail."""
+def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> list[int]:
+    """Members who asked for the monthly statement by e-mail, by id: the next ``limit`` of
+    them after the id ``after`` (all of them without a limit)."""
     from accounts.models import Member
 
-    return list(
-        Member.objects.filter(email_monthly_statement=True, is_active=True)
+    found = (
+        Member.objects.filter(email_monthly_statement=True, is_active=True, id__gt=after)
         .exclude(email="")
         .order_by("id")
         .values_list("id", flat=True)
     )
+    return list(found if limit is None else found[:limit])
 
 
 def monthly_statement_create(*, member_id: int, year: int, month: int) -> Document | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 
 from accounts.exceptions import PortalError
 from billing.payment_methods import payment_cards
 from billing.payment_methods.models import PaymentRegistration, RegistrationFailure
+from cards.window import JAPAN
 
 
 def registration_failure_message(registration: PaymentRegistration) -> str:
@@ -112,11 +116,25 @@ class PaymentResultRejected(PortalError):
 
 
 class TooManyRegistrations(PortalError):
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, *, retry_at: datetime):
+        self.retry_at = retry_at
         super().__init__(
-            _("カード登録のお試しが24時間で%(limit)d回を超えました。時間をおいてから、もう一度お試しください。")
-            % {"limit": limit}
+            _(
+                "カード登録のお試しが24時間で%(limit)d回に達しました。"
+                "%(when)s以降に、もう一度お試しください。"
+                "（途中でやめた手続きは数えません。）"
+            )
+            % {"limit": limit, "when": japan_time(retry_at)}
         )
+
+
+def japan_time(moment: datetime) -> str:
+    """``11月26日 14:06`` (``26 Nov 2026 14:06``), Japan time, rounded up to
+    the next minute (never a moment too early)."""
+    local = timezone.localtime(moment, JAPAN)
+    if local.second or local.microsecond:
+        local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return dateformat.format(local, _("n月j日 H:i"))
 
 
 class PaymentProviderUnavailable(PortalError):

@@ -56,12 +56,34 @@ from billing.payment_methods.providers.base import (
 )
 from cards.payments import member_payment_cards_used
 from cards.selectors import member_has_active_card
-from portal import mail
+from portal import mail, queue
 
 logger = logging.getLogger(__name__)
 
 REGISTRATION_LIFETIME = timedelta(minutes=30)
+# Attempts that reached the provider's answer (a card registered or refused) in any 24 hours. An abandoned one (cancel, the back button, left to expire) tried no
+# card to the end and does not count; every attempt counts towards the wider cap, which only
+# stops a script from opening provider sessions without end.
 MAX_REGISTRATIONS_PER_DAY = 10
+MAX_REGISTRATION_STARTS_PER_DAY = 50
+LIMIT_WINDOW = timedelta(days=1)
+
+
+def _check_registration_limits(*, member, now) -> None:
+    """Raise ``TooManyRegistrations`` with the time the member may try again:
+    when the oldest attempt that counts leaves the 24-hour window."""
+    recent = PaymentRegistration.objects.filter(member=member, created_at__gte=now - LIMIT_WINDOW)
+    for attempts, limit in (
+        # An attempt still open is ended (superseded) by this one: only those that ended
+        # with the provider's answer count.
+        (recent.filter(status__in=(RegistrationStatus.SUCCEEDED, RegistrationStatus.FAILED)), MAX_REGISTRATIONS_PER_DAY),
+        (recent, MAX_REGISTRATION_STARTS_PER_DAY),
+    ):
+        times = list(attempts.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_at = times[limit - 1] + LIMIT_WINDOW
+            logger.warning("payment registration refused: too many attempts", extra={"member": member.pk})
+            raise TooManyRegistrations(limit, retry_at=retry_at)
 
 
 # --- Registration -------------------------------------------------------------
@@ -72,11 +94,7 @@ def payment_registration_start(*, member, return_url: str) -> str:
     """Open a registration and return the provider's page to send the member
     to. An older attempt still open is ended (one at a time per member)."""
     now = timezone.now()
-    if PaymentRegistration.objects.filter(member=member, created_at__gte=now - timedelta(days=1)).count() >= (
-        MAX_REGISTRATIONS_PER_DAY
-    ):
-        logger.warning("payment registration refused: too many attempts", extra={"member": member.pk})
-        raise TooManyRegistrations(MAX_REGISTRATIONS_PER_DAY)
+    _check_registration_limits(member=member, now=now)
     for older in PaymentRegistration.objects.select_for_update().filter(
         member=member, status=RegistrationStatus.STARTED
     ):
@@ -97,6 +115,7 @@ def payment_registration_start(*, member, return_url: str) -> str:
             return_url=return_url,
             expires_at=registration.expires_at,
             language=translation.get_language() or settings.LANGUAGE_CODE,
+            accepted_brands=tuple(Brand.values),
         )
     except ProviderUnavailable as error:
         logger.warning("payment provider unavailable", extra={"member": member.pk, "provider": provider.name})
@@ -380,17 +399,13 @@ def expiry_reminders_queue(*, today: date) -> list[int]:
     """Create the reminder row for each payment method expiring within 30
     days and enqueue its e-mail after commit. A row already there and not
     sent (a broker that was down) is enqueued again: sending is idempotent."""
-    from billing.payment_methods.tasks import payment_card_expiry_reminder_send
-
     reminder_ids = []
     for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
         reminder, _ = ExpiryReminder.objects.get_or_create(payment_method=method, expires_on=method.expires_on)
         if reminder.sent_at is None:
             reminder_ids.append(reminder.pk)
     for reminder_id in reminder_ids:
-        transaction.on_commit(
-            lambda rid=reminder_id: payment_card_expiry_reminder_send.apply_async(args=[rid], queue="mail")
-        )
+        queue.task_send_on_commit("billing.payment_methods.tasks.payment_card_expiry_reminder_send", reminder_id)
     return reminder_ids
 
 

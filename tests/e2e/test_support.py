@@ -90,7 +90,7 @@ def test_an_agent_reports_a_lost_device_and_resends_a_receipt(desk, live_server,
     desk.get_by_label("理由（必須）").fill("領収書が届かないとの問い合わせ")
     shot(desk, "action-confirm")
     desk.get_by_role("button", name="メールを送る").click()
-    expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送りました。")
+    expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送ります（メールの送信を依頼しました）。")
     assert [m.to for m in mail.outbox] == [[member.email]]
 
     # The audit trail on the page has both, with the reasons.

@@ -6,10 +6,15 @@ A registration goes like this::
     portal                              provider (its own site)
     ──────                              ───────────────────────
     registration_start(reference,  ──►  creates a session (server to server)
-      nonce, return_url, expires_at)    and answers with the URL of its page
+      nonce, return_url, expires_at,    and answers with the URL of its page
+      accepted_brands)
     redirect the member there      ──►  card entry: number, expiry, security
-                                        code, holder name; 3-D Secure 2.0
-                                        (frictionless or a challenge)
+                                        code, holder name; a brand the
+                                        portal does not accept is refused
+                                        there as soon as the number is typed
+                                        (the brand from its BIN), before
+                                        3-D Secure 2.0 (frictionless or a
+                                        challenge, with 3 tries of the code)
     return_url?result=...          ◄──  sends the member back with a signed
     registration_verify(result)         result: outcome, 3-D Secure outcome,
                                         token, brand, last 4, expiry, funding
@@ -22,8 +27,11 @@ Service or DG Financial Technology) is one new module:
 2. ``registration_start``: call the gateway's API to open a card-registration
    (card-on-file / 会員登録) session with 3-D Secure 2.0 required, passing the
    ``return_url`` and keeping ``nonce`` in the session (its "order id" or
-   merchant data field). Return the URL of the gateway's own page. Raise
-   ``ProviderUnavailable`` when the gateway cannot be reached.
+   merchant data field), and restricting the session to ``accepted_brands``
+   (gateways take the brands a shop accepts per shop or per session, and
+   their page tells the brand from the number's BIN before authentication).
+   Return the URL of the gateway's own page. Raise ``ProviderUnavailable``
+   when the gateway cannot be reached.
 3. ``registration_verify``: check the gateway's signature over what came back
    (HMAC, a JWS, or a server-to-server look-up of the session) and translate it
    into a ``RegistrationResult``. Raise ``ResultInvalid`` for anything the
@@ -128,13 +136,23 @@ class PaymentProvider(ABC):
 
     @abstractmethod
     def registration_start(
-        self, *, reference: str, nonce: str, return_url: str, expires_at: datetime, language: str
+        self,
+        *,
+        reference: str,
+        nonce: str,
+        return_url: str,
+        expires_at: datetime,
+        language: str,
+        accepted_brands: tuple[str, ...] = (),
     ) -> str:
         """Open a card-registration session; return the URL of the provider's
         page to send the member to. ``reference`` is the portal's opaque id of
         the attempt, ``nonce`` must come back in the signed result, and
         ``return_url`` is where the provider sends the member back with
-        ``?result=<signed result>``."""
+        ``?result=<signed result>``. ``accepted_brands`` (brand codes such as
+        ``VISA``) are the only brands the provider's page takes: it refuses
+        another one as the number is typed, before authentication (the
+        portal still checks the brand of what comes back)."""
 
     @abstractmethod
     def registration_verify(self, signed_result: str) -> RegistrationResult:

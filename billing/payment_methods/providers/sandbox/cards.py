@@ -60,9 +60,35 @@ def detect_brand(number: str) -> str | None:
     return None
 
 
+BRAND_NAMES = {
+    "VISA": "VISA",
+    "MASTERCARD": "Mastercard",
+    "JCB": "JCB",
+    "AMEX": "American Express",
+    "DINERS": "Diners Club",
+    "UNIONPAY": "UnionPay",
+    "DISCOVER": "Discover",
+}
+
+BIN_LENGTH = 6  # the issuer identification number a gateway reads the brand from
+
+
+def brand_from_bin(digits: str) -> str | None:
+    """The brand of a number from its first digits only (at least
+    ``BIN_LENGTH``), as a gateway tells it while the number is being typed,
+    before any authentication: None when too short or in no issuer range."""
+    if len(digits) < BIN_LENGTH or not (digits.isascii() and digits.isdigit()):
+        return None
+    for issuer in ISSUER_RANGES:
+        prefix = digits[: len(issuer.low)]
+        if issuer.low <= prefix <= issuer.high:
+            return issuer.brand
+    return None
+
+
 class Scenario(StrEnum):
     FRICTIONLESS = "frictionless"  # 3-D Secure without a challenge, then approved
-    CHALLENGE = "challenge"  # a one-time code: 123456 passes, anything else fails
+    CHALLENGE = "challenge"  # a one-time code: 123456 passes; 3 wrong codes fail
     AUTHENTICATION_FAILED = "authentication_failed"  # the issuer refuses to authenticate
     NOT_ENROLLED = "not_enrolled"  # no 3-D Secure on this card
     DECLINED = "declined"  # authenticated, then declined by the issuer
@@ -79,6 +105,7 @@ class TestCard:
 
 
 CHALLENGE_CODE = "123456"
+CHALLENGE_TRIES = 3  # wrong one-time codes before the issuer fails the authentication
 
 TEST_CARDS: dict[str, TestCard] = {
     card.number: card

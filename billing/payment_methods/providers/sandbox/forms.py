@@ -8,10 +8,18 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from billing.payment_methods.providers.sandbox.cards import detect_brand, digits_only, luhn_valid
+from billing.payment_methods.providers.sandbox.cards import BRAND_NAMES, detect_brand, digits_only, luhn_valid
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 _HOLDER = re.compile(r"^[A-Z][A-Z .'\-]{0,44}$")
+
+
+def brand_refused_message(brand: str, accepted: tuple[str, ...]) -> str:
+    """What the page says about a number of a brand the merchant does not take."""
+    return _("%(brand)sのカードはこのお店では使えません。使えるのは%(accepted)sのカードです。") % {
+        "brand": BRAND_NAMES.get(brand, brand),
+        "accepted": str(_("、")).join(BRAND_NAMES.get(code, code) for code in accepted),
+    }
 
 
 class SecretInput(forms.TextInput):
@@ -48,9 +56,10 @@ class CardEntryForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, today: date | None = None, **kwargs):
+    def __init__(self, *args, today: date | None = None, accepted_brands: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.today = today or timezone.localdate()
+        self.accepted_brands = tuple(accepted_brands)
         self.brand: str | None = None
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("id", f"card-{name}")
@@ -64,6 +73,8 @@ class CardEntryForm(forms.Form):
         self.brand = detect_brand(number)
         if self.brand is None:
             raise forms.ValidationError(_("このカード番号のカード会社がわかりません。番号をお確かめください。"))
+        if self.accepted_brands and self.brand not in self.accepted_brands:
+            raise forms.ValidationError(brand_refused_message(self.brand, self.accepted_brands))
         return number
 
     def clean_expiry(self) -> tuple[int, int]:

@@ -27,7 +27,14 @@ class SandboxProvider(PaymentProvider):
     name = "sandbox"
 
     def registration_start(
-        self, *, reference: str, nonce: str, return_url: str, expires_at: datetime, language: str
+        self,
+        *,
+        reference: str,
+        nonce: str,
+        return_url: str,
+        expires_at: datetime,
+        language: str,
+        accepted_brands: tuple[str, ...] = (),
     ) -> str:
         # A real provider is called over HTTPS here; the sandbox shares the
         # process, so it writes its session straight into its own store.
@@ -37,6 +44,7 @@ class SandboxProvider(PaymentProvider):
             return_url=return_url,
             merchant=str(settings.PORTAL_SITE_NAME),
             expires_at=int(expires_at.timestamp()),
+            brands=tuple(accepted_brands),
         )
         return reverse("sandbox_pay:entry", args=[session.id])
 

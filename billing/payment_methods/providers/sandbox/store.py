@@ -32,6 +32,8 @@ CREATE TABLE IF NOT EXISTS sessions (
     status TEXT NOT NULL,
     token TEXT,
     form_state TEXT,
+    brands TEXT,
+    challenge_failures INTEGER NOT NULL DEFAULT 0,
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL
 );
@@ -46,6 +48,7 @@ CREATE TABLE IF NOT EXISTS vault (
     created_at INTEGER NOT NULL
 );
 """
+_ADDED_COLUMNS = {"form_state": "TEXT", "brands": "TEXT", "challenge_failures": "INTEGER NOT NULL DEFAULT 0"}
 _ready: set[Path] = set()
 _lock = threading.Lock()
 
@@ -67,10 +70,17 @@ class Session:
     token: str | None
     created_at: int
     expires_at: int
+    # The brands the merchant accepts (upper-case codes); empty: every brand.
+    brands: tuple[str, ...] = ()
+    # Wrong one-time codes typed on the challenge page so far.
+    challenge_failures: int = 0
 
     @property
     def expired(self) -> bool:
         return time.time() > self.expires_at
+
+    def accepts(self, brand: str) -> bool:
+        return not self.brands or brand in self.brands
 
 
 @dataclass(frozen=True)
@@ -105,8 +115,9 @@ def _connection() -> Iterator[sqlite3.Connection]:
                 setup.execute("PRAGMA journal_mode=WAL")
                 setup.executescript(_SCHEMA)
                 columns = {row[1] for row in setup.execute("PRAGMA table_info(sessions)")}
-                if "form_state" not in columns:  # a store from before the column
-                    setup.execute("ALTER TABLE sessions ADD COLUMN form_state TEXT")
+                for column, definition in _ADDED_COLUMNS.items():  # a store from before the column
+                    if column not in columns:
+                        setup.execute(f"ALTER TABLE sessions ADD COLUMN {column} {definition}")
             _ready.add(path)
     with closing(sqlite3.connect(path, timeout=20)) as connection:
         connection.row_factory = sqlite3.Row
@@ -114,28 +125,46 @@ def _connection() -> Iterator[sqlite3.Connection]:
             yield connection
 
 
-def session_create(*, reference: str, nonce: str, return_url: str, merchant: str, expires_at: int) -> Session:
+def session_create(
+    *, reference: str, nonce: str, return_url: str, merchant: str, expires_at: int, brands: tuple[str, ...] = ()
+) -> Session:
     session_id = secrets.token_urlsafe(24)
     now = int(time.time())
     with _connection() as db:
         db.execute(
-            "INSERT INTO sessions (id, reference, nonce, return_url, merchant, status, created_at, expires_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (session_id, reference, nonce, return_url, merchant, SessionStatus.ENTRY, now, expires_at),
+            "INSERT INTO sessions (id, reference, nonce, return_url, merchant, status, created_at, expires_at, brands)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (session_id, reference, nonce, return_url, merchant, SessionStatus.ENTRY, now, expires_at,
+             ",".join(brands)),
         )
-    return Session(session_id, reference, nonce, return_url, merchant, SessionStatus.ENTRY, None, now, expires_at)
+    return Session(
+        session_id, reference, nonce, return_url, merchant, SessionStatus.ENTRY, None, now, expires_at, tuple(brands)
+    )
 
 
 def session_get(session_id: str) -> Session | None:
     with _connection() as db:
         row = db.execute(
-            "SELECT id, reference, nonce, return_url, merchant, status, token, created_at, expires_at"
-            " FROM sessions WHERE id = ?",
+            "SELECT id, reference, nonce, return_url, merchant, status, token, created_at, expires_at, brands,"
+            " challenge_failures FROM sessions WHERE id = ?",
             (session_id,),
         ).fetchone()
     if row is None:
         return None
-    return Session(**{**dict(row), "status": SessionStatus(row["status"])})
+    brands = tuple(brand for brand in (row["brands"] or "").split(",") if brand)
+    return Session(**{**dict(row), "status": SessionStatus(row["status"]), "brands": brands})
+
+
+def session_challenge_failed(session_id: str, *, failures_seen: int) -> bool:
+    """Count one more wrong one-time code, only from the count the caller
+    saw (a double submit counts once): False when someone else moved first."""
+    with _connection() as db:
+        cursor = db.execute(
+            "UPDATE sessions SET challenge_failures = challenge_failures + 1"
+            " WHERE id = ? AND status = ? AND challenge_failures = ?",
+            (session_id, SessionStatus.CHALLENGE, failures_seen),
+        )
+        return cursor.rowcount == 1
 
 
 def session_keep_form(session_id: str, state: dict[str, object]) -> None:

@@ -8,37 +8,30 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlencode
 
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing.payment_methods.providers.base import Outcome, ProviderFailure, ThreeDSOutcome
 from billing.payment_methods.providers.sandbox import protocol, store
 from billing.payment_methods.providers.sandbox.cards import (
+    BRAND_NAMES,
     CHALLENGE_CODE,
+    CHALLENGE_TRIES,
     TEST_CARDS,
     Scenario,
+    brand_from_bin,
     detect_brand,
     find_test_card,
 )
-from billing.payment_methods.providers.sandbox.forms import CardEntryForm
+from billing.payment_methods.providers.sandbox.forms import CardEntryForm, brand_refused_message
 from billing.payment_methods.providers.sandbox.store import Session, SessionStatus, VaultCard
 
 logger = logging.getLogger(__name__)
-
-BRAND_NAMES = {
-    "VISA": "VISA",
-    "MASTERCARD": "Mastercard",
-    "JCB": "JCB",
-    "AMEX": "American Express",
-    "DINERS": "Diners Club",
-    "UNIONPAY": "UnionPay",
-    "DISCOVER": "Discover",
-}
 
 
 class SeeOther(HttpResponseRedirect):
@@ -127,10 +120,15 @@ def entry(request, session_id: str):
         return _page(
             request,
             "entry.html",
-            {"session": session, "form": _form_after_redirect(session), "test_cards": _test_card_rows()},
+            {
+                "session": session,
+                "form": _form_after_redirect(session),
+                "test_cards": _test_card_rows(),
+                "accepted_brands": [BRAND_NAMES.get(code, code) for code in session.brands],
+            },
         )
 
-    form = CardEntryForm(request.POST)
+    form = CardEntryForm(request.POST, accepted_brands=session.brands)
     if form.is_valid():
         number = form.cleaned_data["number"]
         test_card = find_test_card(number)
@@ -207,12 +205,21 @@ def _authenticate(session: Session, card: VaultCard | None, scenario: Scenario):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def challenge(request, session_id: str):
+    """The issuer's one-time code: ``CHALLENGE_TRIES`` tries, then the
+    authentication fails. A wrong code before the last try shows the page
+    again (post/redirect/get) with how many tries are left."""
     session = store.session_get(session_id)
     if session is None or session.status != SessionStatus.CHALLENGE or session.expired:
         return _closed(request, session)
     card = _session_card(session)
     if request.method == "POST":
-        passed = request.POST.get("code", "").strip() == CHALLENGE_CODE
+        code = request.POST.get("code", "").strip()
+        passed = code == CHALLENGE_CODE
+        if not passed and session.challenge_failures + 1 < CHALLENGE_TRIES:
+            if store.session_challenge_failed(session.id, failures_seen=session.challenge_failures):
+                left = CHALLENGE_TRIES - session.challenge_failures - 1
+                store.session_keep_form(session.id, {"code_error": left, "empty": not code})
+            return SeeOther(reverse("sandbox_pay:challenge", args=[session.id]))
         response = _finish(
             session,
             outcome=Outcome.SUCCEEDED if passed else Outcome.FAILED,
@@ -221,6 +228,15 @@ def challenge(request, session_id: str):
             failure=None if passed else ProviderFailure.AUTHENTICATION_FAILED,
         )
         return response or _closed(request, store.session_get(session_id))
+    state = store.session_take_form(session.id) or {}
+    error = ""
+    if "code_error" in state:
+        left = int(state["code_error"])
+        error = (
+            _("ワンタイムパスワードを入力してください。あと%(left)d回入力できます。")
+            if state.get("empty")
+            else _("ワンタイムパスワードが正しくありません。あと%(left)d回入力できます。")
+        ) % {"left": left}
     return _page(
         request,
         "challenge.html",
@@ -228,7 +244,33 @@ def challenge(request, session_id: str):
             "session": session,
             "brand": BRAND_NAMES.get(card.brand, card.brand) if card else "",
             "last4": card.last4 if card else "",
+            "error": error,
+            "tries": CHALLENGE_TRIES,
         },
+    )
+
+
+@never_cache
+@require_GET
+def brand(request, session_id: str):
+    """The brand of the number being typed, from its first digits (the BIN)
+    only, and whether this session's merchant takes it: the entry page asks
+    while the member types, before any authentication. Never more than the
+    first 8 digits come here."""
+    session = store.session_get(session_id)
+    if session is None or session.status != SessionStatus.ENTRY or session.expired:
+        return JsonResponse({"error": "closed"}, status=410 if session else 404)
+    digits = request.GET.get("bin", "")[:8]
+    code = brand_from_bin(digits)
+    if code is None:
+        return JsonResponse({"brand": None, "accepted": None, "message": ""})
+    accepted = session.accepts(code)
+    return JsonResponse(
+        {
+            "brand": BRAND_NAMES.get(code, code),
+            "accepted": accepted,
+            "message": "" if accepted else brand_refused_message(code, session.brands),
+        }
     )
 
 
@@ -251,7 +293,7 @@ def cancel(request, session_id: str):
 
 _SCENARIO_TEXT = {
     Scenario.FRICTIONLESS: _("本人認証に成功（認証画面なし）"),
-    Scenario.CHALLENGE: _("認証画面: 123456で成功、ほかは失敗"),
+    Scenario.CHALLENGE: _("認証画面: 123456で成功、3回まちがえると失敗"),
     Scenario.AUTHENTICATION_FAILED: _("本人認証に失敗"),
     Scenario.NOT_ENROLLED: _("3-Dセキュア未設定"),
     Scenario.DECLINED: _("カード発行会社が承認しない"),
