@@ -124,7 +124,7 @@ def support_document_rerun(*, staff: Member, member: Member, document_id, reason
                     "failure_reason": document.failure_reason[:200]},
             reason=reason,
         )
-        document = document_retry(member=member, document=document)
+        document = document_retry(member=member, document=document).document
     return document
 
 

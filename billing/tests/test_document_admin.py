@@ -29,7 +29,7 @@ def frozen_time(eager_tasks, media_root):
 def document():
     member = MemberFactory()
     month_of_payments(member)
-    document = document_services.receipt_request_month(member=member, year=2026, month=10)
+    document = document_services.receipt_request_month(member=member, year=2026, month=10).document
     document.refresh_from_db()
     assert document.status == DocumentStatus.READY
     return document
