@@ -56,7 +56,7 @@ from billing.payment_methods.providers.base import (
 )
 from cards.payments import member_payment_cards_used
 from cards.selectors import member_has_active_card
-from portal import mail
+from portal import mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -399,17 +399,13 @@ def expiry_reminders_queue(*, today: date) -> list[int]:
     """Create the reminder row for each payment method expiring within 30
     days and enqueue its e-mail after commit. A row already there and not
     sent (a broker that was down) is enqueued again: sending is idempotent."""
-    from billing.payment_methods.tasks import payment_card_expiry_reminder_send
-
     reminder_ids = []
     for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
         reminder, _ = ExpiryReminder.objects.get_or_create(payment_method=method, expires_on=method.expires_on)
         if reminder.sent_at is None:
             reminder_ids.append(reminder.pk)
     for reminder_id in reminder_ids:
-        transaction.on_commit(
-            lambda rid=reminder_id: payment_card_expiry_reminder_send.apply_async(args=[rid], queue="mail")
-        )
+        queue.task_send_on_commit("billing.payment_methods.tasks.payment_card_expiry_reminder_send", reminder_id)
     return reminder_ids
 
 
