@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.exceptions import MemberPasswordRefused
+from portal.fields import ShownDateTimeField
 
 
 class Language(models.TextChoices):
@@ -32,10 +33,10 @@ class Member(AbstractUser):
     language = models.CharField(
         _("表示言語"), max_length=2, choices=Language.choices, default=Language.JA
     )
-    last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
+    last_signed_in_at = ShownDateTimeField(_("最終ログイン"), null=True, blank=True)
     last_sign_in_device = models.CharField(_("最終ログインの端末"), max_length=60, blank=True)
     # The sign-in before the current one, shown on マイページ ("was it you?"), as banks do.
-    previous_signed_in_at = models.DateTimeField(_("前回のログイン"), null=True, blank=True)
+    previous_signed_in_at = ShownDateTimeField(_("前回のログイン"), null=True, blank=True)
     previous_sign_in_device = models.CharField(_("前回のログインの端末"), max_length=60, blank=True)
     email_pass_reminders = models.BooleanField(_("定期券の期限のお知らせ"), default=True)
     email_monthly_statement = models.BooleanField(_("毎月の利用明細書"), default=False)
