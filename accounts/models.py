@@ -113,3 +113,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class SecurityNoticeKind(models.TextChoices):
+    LOST_DEVICE = "lost_device", _("紛失・故障の届け出")
+    CARD_REGISTERED = "card_registered", _("決済用カードの登録")
+    CARD_REMOVED = "card_removed", _("決済用カードの削除")
+    CARD_DEFAULT = "card_default", _("デフォルトのカードの変更")
+    SESSIONS_ENDED = "sessions_ended", _("すべてのログインの終了")
+
+
+class SecurityNotice(models.Model):
+    """An e-mail confirming a security-relevant change to the member (sent once,
+    after the change's transaction commits, through ``portal.mail``). ``detail``
+    copies what the e-mail names (card labels, the device), never a secret."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="security_notices", verbose_name=_("会員")
+    )
+    kind = models.CharField(_("種類"), max_length=32, choices=SecurityNoticeKind.choices)
+    detail = models.JSONField(_("内容"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("日時"), default=timezone.now)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("セキュリティのお知らせ")
+        verbose_name_plural = _("セキュリティのお知らせ")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.created_at:%Y-%m-%d %H:%M})"

@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 
 from accounts.exceptions import PortalError
 from accounts.links import portal_url
-from accounts.services import audit_record
+from accounts.services import audit_record, security_notice_queue
 from billing.payment_methods import payment_cards, selectors
 from billing.payment_methods.exceptions import (
     CardNameRequired,
@@ -221,6 +221,9 @@ def _registration_complete(
         is_default=not any(m.is_default for m in existing),
     )
     _registration_end(registration, RegistrationStatus.SUCCEEDED, payment_method=method, actor=member)
+    security_notice_queue(
+        member=member, kind="card_registered", detail={"card": method.label, "default": method.is_default}
+    )
     return method
 
 
@@ -357,6 +360,7 @@ def payment_method_set_default(*, member, payment_method: PaymentMethod) -> Paym
         action="payment_method.default_set",
         detail={"payment_method": str(target.public_id), "brand": target.brand, "last4": target.last4},
     )
+    security_notice_queue(member=member, kind="card_default", detail={"card": target.label})
     return target
 
 
@@ -392,6 +396,15 @@ def payment_method_remove(*, member, payment_method: PaymentMethod, actor=None) 
             "brand": target.brand,
             "last4": target.last4,
             "new_default": str(new_default.public_id) if new_default else None,
+        },
+    )
+    security_notice_queue(
+        member=member,
+        kind="card_removed",
+        detail={
+            "card": target.label,
+            "new_default": new_default.label if new_default else "",
+            "by_support": bool(actor and actor.pk != member.pk and actor.is_staff),
         },
     )
     return new_default
