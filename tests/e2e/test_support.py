@@ -91,7 +91,9 @@ def test_an_agent_reports_a_lost_device_and_resends_a_receipt(desk, live_server,
     shot(desk, "action-confirm")
     desk.get_by_role("button", name="メールを送る").click()
     expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送ります（メールの送信を依頼しました）。")
-    assert [m.to for m in mail.outbox] == [[member.email]]
+    # The lost-device report's security notice, then the receipt.
+    assert [m.to for m in mail.outbox] == [[member.email], [member.email]]
+    assert "紛失・故障の届け出" in mail.outbox[0].subject and receipt.number in mail.outbox[1].body + mail.outbox[1].subject
 
     # The audit trail on the page has both, with the reasons.
     audit = desk.locator("section[aria-labelledby=audit-heading]")
