@@ -16,6 +16,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.devices import device_label
 from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdProvider
 from accounts.services import member_sign_in
 
@@ -66,7 +67,9 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         """Link the sign-in to the member with this ``sub`` (possibly created
         by the card center feed) and refresh their name and e-mail."""
         claims = _pick_data(sociallogin.account.extra_data) or {}
-        member = member_sign_in(wester_id=sociallogin.account.uid, claims=claims)
+        member = member_sign_in(
+            wester_id=sociallogin.account.uid, claims=claims, device=device_label(request.META.get("HTTP_USER_AGENT"))
+        )
         if sociallogin.is_existing:
             sociallogin.user = member
         else:

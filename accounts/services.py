@@ -60,9 +60,10 @@ def _claim(claims: Mapping[str, object], key: str, limit: int) -> str:
 
 
 @transaction.atomic
-def member_sign_in(*, wester_id: str, claims: Mapping[str, object]) -> Member:
+def member_sign_in(*, wester_id: str, claims: Mapping[str, object], device: str = "") -> Member:
     """Find (or create) the member for a WESTER ID sign-in and refresh their
-    name and e-mail from the provider's claims."""
+    name and e-mail from the provider's claims. The sign-in before this one (time and
+    ``device``, accounts/devices.py) becomes the previous one that マイページ shows."""
     member, _ = member_get_or_create(wester_id=wester_id)
     member = Member.objects.select_for_update().get(pk=member.pk)
     name = _claim(claims, "name", 200)
@@ -74,7 +75,10 @@ def member_sign_in(*, wester_id: str, claims: Mapping[str, object]) -> Member:
         member.last_name, member.first_name = family, given
     if email:
         member.email = email
-    member.last_signed_in_at = timezone.now()
+    member.previous_signed_in_at, member.previous_sign_in_device = (
+        member.last_signed_in_at, member.last_sign_in_device
+    )
+    member.last_signed_in_at, member.last_sign_in_device = timezone.now(), device[:60]
     member.save()
     return member
 

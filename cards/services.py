@@ -13,7 +13,7 @@ from accounts.exceptions import lazy_message
 from accounts.links import portal_url
 from accounts.services import audit_record
 from cards import partitions, passes, selectors
-from cards.exceptions import CardNotFound, NoCardToSuspend
+from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.models import Card, CardStatus, CommuterPass, Device
 from cards.nicknames import nickname_clean
 from cards.window import japan_today
@@ -34,8 +34,14 @@ def card_rename(*, member, card: Card, nickname: str) -> Card:
     name changes; a name that breaks the rule raises ``InvalidNickname`` and
     nothing is stored."""
     name = nickname_clean(nickname)
-    updated = Card.objects.filter(pk=card.pk, member=member).update(nickname=name, updated_at=timezone.now())
+    updated = (
+        Card.objects.filter(pk=card.pk, member=member)
+        .exclude(status=CardStatus.REFUNDED)
+        .update(nickname=name, updated_at=timezone.now())
+    )
     if not updated:
+        if Card.objects.filter(pk=card.pk, member=member, status=CardStatus.REFUNDED).exists():
+            raise CardClosed(_("払いもどし済みのICOCAの名前は変更できません。"))
         raise CardNotFound(_("このICOCAは見つかりませんでした。"))
     card.nickname = name
     return card

@@ -298,6 +298,8 @@ LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
 # The signed-in member's saved language, put in the session at sign-in (portal.locale).
 MEMBER_LANGUAGE_SESSION_KEY = "member_language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to write a date in each language (portal/formats/): "10 Sep 2026", 2026/9/10.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from enum import IntEnum
 from functools import cached_property
 
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -202,6 +203,11 @@ class MonthTotal:
     def received_text(self) -> str:
         return signed_yen(self.received)
 
+    @property
+    def spent_text(self) -> str:
+        """What the month's rides, buses and purchases took, as a plain amount: ``18,260円``."""
+        return yen(-self.paid)
+
     def add(self, *, total: int, paid: int, received: int, count: int) -> None:
         self.total += total
         self.paid += paid
@@ -311,8 +317,8 @@ def line_from_row(row: Row, cards: dict[int, Card]) -> HistoryLine:
         detail = gettext("%(kind)s・%(months)sか月（%(start)s〜%(end)s）") % {
             "kind": PassKind(row.pass_kind).label if row.pass_kind in PassKind.values else row.pass_kind,
             "months": row.months,
-            "start": row.valid_from.strftime("%Y/%m/%d"),
-            "end": row.valid_until.strftime("%Y/%m/%d"),
+            "start": date_format(row.valid_from, "SHORT_DATE_FORMAT"),
+            "end": date_format(row.valid_until, "SHORT_DATE_FORMAT"),
         }
     return HistoryLine(
         source=source,
