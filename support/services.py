@@ -18,7 +18,7 @@ from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from accounts.models import Member
-from accounts.services import audit_record
+from accounts.services import audit_record, security_notice_queue
 from billing.documents.emailing import document_email_resend
 from billing.documents.services import document_retry
 from billing.models import Document, DocumentStatus
@@ -39,9 +39,35 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def member_view_record(*, staff: Member, member: Member, what: str = "member_page", reason: str = "") -> None:
-    """A staff member looked at a member's page (each view, each usage page)."""
-    audit_record(actor=staff, member=member, action="support.member_view", detail={"page": what}, reason=reason[:REASON_MAX])
+MEMBER_VIEW = "support.member_view"
+
+
+def member_view_record(
+    *, staff: Member, member: Member, what: str = "member_page", reason: str = "", **detail: object
+) -> None:
+    """A staff member looked at a member's data: the member page (each view,
+    each usage page), a list within the member, a document, a PDF... One INSERT."""
+    audit_record(
+        actor=staff, member=member, action=MEMBER_VIEW, detail={"page": what, **detail}, reason=reason[:REASON_MAX]
+    )
+
+
+def member_reads_record(*, staff: Member, member_ids, what: str, **detail: object) -> int:
+    """A staff member saw several members' data on one screen (search results,
+    an operator's unfiltered list): one entry per member, in one INSERT."""
+    from django.utils import timezone
+
+    from accounts.models import AuditEvent
+
+    ids = list(dict.fromkeys(pk for pk in member_ids if pk is not None))
+    if not ids:
+        return 0
+    now = timezone.now()
+    entry = {"page": what, **detail}
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=staff, member_id=pk, action=MEMBER_VIEW, detail=entry, at=now) for pk in ids]
+    )
+    return len(ids)
 
 
 @transaction.atomic
@@ -109,6 +135,7 @@ def support_sessions_end(*, staff: Member, member: Member, reason: str) -> int:
     sessions = list(UserSession.objects.filter(user=member))
     usersessions_adapter().end_sessions(sessions)
     audit_record(actor=staff, member=member, action="support.sessions_end", detail={"sessions": len(sessions)}, reason=reason)
+    security_notice_queue(member=member, kind="sessions_ended", detail={"sessions": len(sessions), "by_support": True})
     return len(sessions)
 
 
