@@ -223,14 +223,14 @@ def security_notice_queue(*, member: Member, kind: str, detail: Mapping[str, obj
     transaction commits (nothing is sent for a change rolled back). A member
     without an e-mail address gets no row."""
     from accounts.models import SecurityNotice, SecurityNoticeKind
-    from accounts.tasks import security_notice_send as task
-
     if not member.email:
         return
     detail = dict(detail or {})
     _check_audit_detail(detail)
     notice = SecurityNotice.objects.create(member=member, kind=SecurityNoticeKind(kind), detail=detail)
-    transaction.on_commit(lambda: task.apply_async(args=[notice.pk], queue="mail"))
+    from portal import queue
+
+    queue.task_send_on_commit("accounts.tasks.security_notice_send", notice.pk)
 
 
 def security_notice_send(*, notice_id: int) -> bool:
