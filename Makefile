@@ -18,12 +18,13 @@ TEST_PACKAGES := chromium fonts-ipafont-gothic poppler-utils redis-server
 # accessibility checks, installed with npm into node_modules/ (not tracked).
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: help run test bench lint system-packages system-packages-test setup test-tools migrate messages clean
+.PHONY: help run test bench load lint system-packages system-packages-test setup test-tools migrate messages clean
 
 help:
 	@echo "make run    - install what is missing, load demo data and run the portal on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install what is missing and run the whole test suite"
 	@echo "make bench  - run the benchmarks and write docs/performance.md"
+	@echo "make load   - the whole stack under load (docs/performance.md, Load): LOAD_MEMBERS=2000 for a quick run"
 
 system-packages:
 	@bin/ensure-packages $(RUN_PACKAGES)
@@ -74,6 +75,14 @@ test: system-packages-test setup test-tools lint
 
 bench: system-packages setup
 	$(PY) -m bench
+
+# The whole stack under load on this machine, on free ports (beside a `make run`): its own
+# PostgreSQL cluster and Redis, gunicorn, workers, beat, Locust. Variables: LOAD_MEMBERS
+# (20000), LOAD_SCENARIOS (members; or members,burst,redis,postgres,kill / all),
+# LOAD_DURATION (s per step), LOAD_STEPS, LOAD_BURST_MEMBERS. See docs/performance.md.
+load: system-packages-test setup
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || bin/ensure-packages postgresql
+	$(PY) -m loadtest
 
 clean:
 	rm -rf var test-artifacts .pytest_cache node_modules $(NATIVE)

@@ -4,16 +4,19 @@ no member passwords); staff sign in with a password and TOTP."""
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider, _pick_data
 from django.conf import settings
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from accounts.devices import device_label
 from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdProvider
 from accounts.services import member_sign_in
 from portal import limits
@@ -41,6 +44,15 @@ class AccountAdapter(DefaultAccountAdapter):
         out of that account and nobody else out of it."""
         return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{limits.client_address(request)}"
 
+    def pre_login(self, request, user, **kwargs):
+        """A staff password just checked counts as a recent re-authentication,
+        so the first sign-in goes straight on to set up TOTP instead of asking
+        for the password a second time (「アクセス確認」)."""
+        response = super().pre_login(request, user, **kwargs)
+        if response is None and user.is_staff and not user.wester_id:
+            password_sign_in_counts_as_recent(request)
+        return response
+
     def get_logout_redirect_url(self, request) -> str:
         # Called before the session ends: a member signed in with WESTER ID
         # is sent on to end the provider's session too.
@@ -67,7 +79,9 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         """Link the sign-in to the member with this ``sub`` (possibly created
         by the card center feed) and refresh their name and e-mail."""
         claims = _pick_data(sociallogin.account.extra_data) or {}
-        member = member_sign_in(wester_id=sociallogin.account.uid, claims=claims)
+        member = member_sign_in(
+            wester_id=sociallogin.account.uid, claims=claims, device=device_label(request.META.get("HTTP_USER_AGENT"))
+        )
         if sociallogin.is_existing:
             sociallogin.user = member
         else:
@@ -82,8 +96,36 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         if request.GET.get("error") == "access_denied":
             # The member pressed cancel at WESTER ID. Some providers drop the
             # state on that redirect; it is still a cancel, not a failure.
-            raise ImmediateHttpResponse(render(request, "socialaccount/login_cancelled.html"))
+            # The sign-in page's ``next`` travelled in the state: 「ログイン画面へ戻る」 keeps it.
+            # A provider that drops the state on the cancel leaves it stashed in this browser's
+            # session: the newest one for WESTER ID is this sign-in's.
+            state = (extra_context or {}).get("state")
+            if not state and provider is not None:
+                state = statekit.unstash_last_state(request, provider_id=provider.sub_id)
+            state = state or {}
+            next_path = state.get("next") if is_same_site_path(state.get("next")) else None
+            raise ImmediateHttpResponse(
+                render(request, "socialaccount/login_cancelled.html", {"next_path": next_path})
+            )
         return super().on_authentication_error(request, provider, error, exception, extra_context)
+
+
+PASSWORD_JUST_CHECKED = 30  # seconds between the password check and the sign-in
+
+
+def password_sign_in_counts_as_recent(request) -> None:
+    """Mark this session's last authentication, a password checked a moment
+    ago, as a re-authentication (allauth asks for one before TOTP set-up;
+    ``ACCOUNT_REAUTHENTICATION_TIMEOUT`` still applies from that moment)."""
+    from allauth.account.internal.flows.login import AUTHENTICATION_METHODS_SESSION_KEY
+
+    records = request.session.get(AUTHENTICATION_METHODS_SESSION_KEY) or []
+    if not records:
+        return
+    last = records[-1]
+    if last.get("method") == "password" and time.time() - last.get("at", 0) < PASSWORD_JUST_CHECKED:
+        last["reauthenticated"] = True
+        request.session[AUTHENTICATION_METHODS_SESSION_KEY] = records
 
 
 def is_same_site_path(url: str | None) -> bool:

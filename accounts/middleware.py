@@ -69,6 +69,19 @@ def is_staff_account(user) -> bool:
     return bool(user.is_authenticated and user.is_staff and not user.wester_id)
 
 
+STAFF_ENTRANCE = frozenset({"account_login", "mfa_authenticate", "mfa_trust"})
+
+
+def is_staff_page(request) -> bool:
+    """A page of the staff's own: any page a staff account sees, and the staff
+    sign-in with its TOTP step (a visitor there is signing in as staff)."""
+    user = getattr(request, "user", None)
+    if user is not None and is_staff_account(user):
+        return True
+    match = getattr(request, "resolver_match", None)
+    return bool(match and (match.url_name in STAFF_ENTRANCE or match.url_name in STAFF_ONLY))
+
+
 class LocalAccountPagesMiddleware:
     """404 for allauth's password, e-mail and sign-up pages unless a staff
     account asks; the staff sign-in form is there for visitors, not for a

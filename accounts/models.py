@@ -33,6 +33,10 @@ class Member(AbstractUser):
         _("表示言語"), max_length=2, choices=Language.choices, default=Language.JA
     )
     last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
+    last_sign_in_device = models.CharField(_("最終ログインの端末"), max_length=60, blank=True)
+    # The sign-in before the current one, shown on マイページ ("was it you?"), as banks do.
+    previous_signed_in_at = models.DateTimeField(_("前回のログイン"), null=True, blank=True)
+    previous_sign_in_device = models.CharField(_("前回のログインの端末"), max_length=60, blank=True)
     email_pass_reminders = models.BooleanField(_("定期券の期限のお知らせ"), default=True)
     email_monthly_statement = models.BooleanField(_("毎月の利用明細書"), default=False)
 

@@ -60,9 +60,10 @@ def _claim(claims: Mapping[str, object], key: str, limit: int) -> str:
 
 
 @transaction.atomic
-def member_sign_in(*, wester_id: str, claims: Mapping[str, object]) -> Member:
+def member_sign_in(*, wester_id: str, claims: Mapping[str, object], device: str = "") -> Member:
     """Find (or create) the member for a WESTER ID sign-in and refresh their
-    name and e-mail from the provider's claims."""
+    name and e-mail from the provider's claims. The sign-in before this one (time and
+    ``device``, accounts/devices.py) becomes the previous one that マイページ shows."""
     member, _ = member_get_or_create(wester_id=wester_id)
     member = Member.objects.select_for_update().get(pk=member.pk)
     name = _claim(claims, "name", 200)
@@ -74,14 +75,20 @@ def member_sign_in(*, wester_id: str, claims: Mapping[str, object]) -> Member:
         member.last_name, member.first_name = family, given
     if email:
         member.email = email
-    member.last_signed_in_at = timezone.now()
+    member.previous_signed_in_at, member.previous_sign_in_device = (
+        member.last_signed_in_at, member.last_sign_in_device
+    )
+    member.last_signed_in_at, member.last_sign_in_device = timezone.now(), device[:60]
     member.save()
     return member
 
 
 @transaction.atomic
-def staff_create(*, username: str, password: str, email: str = "", superuser: bool = False) -> Member:
-    """A support-center account: a password now, TOTP at the first sign-in."""
+def staff_create(
+    *, username: str, password: str, email: str = "", superuser: bool = False, group: str | None = None
+) -> Member:
+    """A support-center account: a password now, TOTP at the first sign-in;
+    ``group`` is its role's group (support/roles.py), which must exist."""
     username = (username or "").strip()
     member = Member(username=username, email=(email or "").strip(), is_staff=True, is_superuser=superuser)
     errors: list[str] = []
@@ -104,10 +111,20 @@ def staff_create(*, username: str, password: str, email: str = "", superuser: bo
         validate_password(password, member)
     except ValidationError as error:
         errors += error.messages
+    role_group = None
+    if group:
+        from django.contrib.auth.models import Group
+
+        role_group = Group.objects.filter(name=group).first()
+        if role_group is None:
+            errors.append(f"グループ「{group}」がありません（manage.py migrate を実行してください）。")
     if errors:
         raise ValidationError(errors)
-    member.set_password(password)
-    member.save()
+    with transaction.atomic():
+        member.set_password(password)
+        member.save()
+        if role_group is not None:
+            member.groups.add(role_group)
     return member
 
 

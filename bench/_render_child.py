@@ -16,8 +16,8 @@ def proc_kib(field: str) -> int:
 
 def bare_table_html(content) -> str:
     """The receipt's rows as a plain table, in the same font, no styling."""
-    from billing import pdf
-    from billing.receipts import display_lines
+    from billing.documents import rendering as pdf
+    from billing.documents.receipts import display_lines
 
     faces = "".join(
         f'@font-face {{ font-family: "{face["family"]}"; src: url("{face["url"]}"); font-weight: {face["weight"]}; }}'
@@ -35,7 +35,7 @@ def bare_table_html(content) -> str:
 def bare_render(html: str) -> bytes:
     from weasyprint import HTML
 
-    from billing import pdf
+    from billing.documents import rendering as pdf
 
     return HTML(string=html).write_pdf(font_config=pdf.font_config())
 
@@ -47,8 +47,8 @@ def measure_in_child(connection, which: str, payload: dict) -> None:
     import django
 
     django.setup()
-    from billing import pdf
-    from billing.receipts import ReceiptContent
+    from billing.documents import rendering as pdf
+    from billing.documents.receipts import ReceiptContent
 
     header = pdf.Header(**payload["header"])
     period = pdf.Period(**payload["period"])

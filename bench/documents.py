@@ -25,10 +25,12 @@ from accounts.models import Member
 from bench import benchmark
 from bench._render_child import bare_render, bare_table_html, measure_in_child
 from bench.measure import BenchmarkFailed, measure
-from billing import document_services, documents, pdf
-from billing.document_services import last_month
+from billing.documents import composing as documents
+from billing.documents import rendering as pdf
+from billing.documents import services as document_services
+from billing.documents.receipts import JAPAN
+from billing.documents.services import last_month
 from billing.models import Document, DocumentStatus
-from billing.receipts import JAPAN
 from cards.models import Card, CardStatus, CommuterPass, Device, PaymentMethodKind, UsageKind, UsageRecord
 from cards.window import japan_today
 

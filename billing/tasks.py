@@ -1,124 +1,14 @@
-"""Celery tasks of the billing app: take ids, call one service."""
+"""The billing app's Celery tasks (found by autodiscovery), defined by its two capabilities."""
 
-from __future__ import annotations
-
-import logging
-
-from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
-from django.utils import timezone
-
-from billing import document_mail, document_services, services
-from cards.window import japan_today
-from portal import mail
-
-logger = logging.getLogger(__name__)
-
-
-@shared_task(time_limit=300, soft_time_limit=240)
-def payment_card_expiry_reminders_queue() -> int:
-    """Daily (Celery beat): enqueue the reminder for each payment card that
-    expires within 30 days and has not had one for that expiry."""
-    return len(services.expiry_reminders_queue(today=timezone.localdate()))
-
-
-@shared_task(base=mail.EmailTask)
-def payment_card_expiry_reminder_send(reminder_id: int) -> bool:
-    """One reminder e-mail (enqueued on the ``mail`` queue); sends once."""
-    return services.expiry_reminder_send(reminder_id=reminder_id)
-
-
-@shared_task(time_limit=300, soft_time_limit=240)
-def payment_registrations_expire() -> int:
-    """Every few minutes (Celery beat): end the registrations nobody came back from."""
-    return services.payment_registrations_expire()
-
-
-# --- Documents: receipts and refund statements -----------------------------------------------
-
-#: Temporary errors worth a retry: storage (disk, S3) and the network.
-TEMPORARY_STORAGE_ERRORS = (OSError, TimeoutError)
-
-
-def _backoff(retries: int) -> int:
-    """30 s, 60 s, 120 s … (DOCUMENT_RETRY_BACKOFF_SECONDS doubled), at most 30 minutes."""
-    return min(settings.DOCUMENT_RETRY_BACKOFF_SECONDS * 2**retries, 1800)
-
-
-# A year of a heavy member's card payments (2,000 lines, ~50 pages) renders in
-# 15-45 s (docs/performance.md): the limits leave room for larger ones on a busy
-# host and stay well under the broker's visibility timeout (3600 s).
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None, time_limit=600,
-             soft_time_limit=540)
-def document_render(self, document_id: int) -> bool:
-    """Render one document (queue ``documents``). Storage errors are retried
-    with backoff; when the retries run out, or the document cannot be made at
-    all, it is marked ``failed`` with the reason. Running twice is harmless."""
-    try:
-        return document_services.document_render(document_id=document_id)
-    except TEMPORARY_STORAGE_ERRORS as error:
-        if self.request.retries >= settings.DOCUMENT_RENDER_MAX_RETRIES:
-            document_services.document_render_failed(
-                document_id=document_id, reason=f"storage: {type(error).__name__}: {error}"
-            )
-            return False
-        raise self.retry(exc=error, countdown=_backoff(self.request.retries)) from error
-    except SoftTimeLimitExceeded:
-        document_services.document_render_failed(document_id=document_id, reason="time limit exceeded")
-        return False
-    except Exception as error:
-        # Not temporary (the content does not add up, a template error): retrying
-        # would fail the same way. Support sees the reason on the row; the
-        # traceback goes to the log.
-        logger.exception("document render failed", extra={"document": document_id})
-        document_services.document_render_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
-        return False
-
-
-class DocumentEmailTask(mail.EmailTask):
-    """The document e-mail's retries: ``DOCUMENT_EMAIL_MAX_RETRIES`` of them,
-    ``DOCUMENT_RETRY_BACKOFF_SECONDS`` doubled each time (no jitter); when they
-    run out the e-mail is marked failed (the PDF stays ready to download)."""
-
-    retry_jitter = False
-
-    def retries_allowed(self) -> int:
-        return settings.DOCUMENT_EMAIL_MAX_RETRIES
-
-    def backoff(self) -> int:
-        return settings.DOCUMENT_RETRY_BACKOFF_SECONDS
-
-    def give_up(self, error: BaseException, document_id: int) -> bool:
-        document_mail.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
-        return False
-
-
-@shared_task(base=DocumentEmailTask)
-def document_email(document_id: int) -> bool:
-    """E-mail one ready document with its PDF attached (queue ``mail``), once."""
-    return document_mail.document_email(document_id=document_id)
-
-
-@shared_task(time_limit=600, soft_time_limit=540)
-def documents_requeue_stuck() -> int:
-    """Every few minutes (Celery beat): send again what the broker never got."""
-    return document_services.documents_requeue_stuck()
-
-
-@shared_task(time_limit=3600, soft_time_limit=3500)
-def monthly_statements_queue() -> int:
-    """On the 1st of each month, Japan time (Celery beat): one task per member
-    who wants last month's receipt by e-mail. Running twice is harmless: each
-    member's statement is made once."""
-    year, month = document_services.last_month(japan_today())
-    members = document_services.monthly_statement_members()
-    for member_id in members:
-        monthly_statement_create.apply_async((member_id, year, month), queue="documents")
-    return len(members)
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=240)
-def monthly_statement_create(member_id: int, year: int, month: int) -> bool:
-    """Make one member's monthly statement (rendered and e-mailed like any other)."""
-    return document_services.monthly_statement_create(member_id=member_id, year=year, month=month) is not None
+from billing.documents.tasks import (  # noqa: F401
+    document_email,
+    document_render,
+    documents_requeue_stuck,
+    monthly_statement_create,
+    monthly_statements_queue,
+)
+from billing.payment_methods.tasks import (  # noqa: F401
+    payment_card_expiry_reminder_send,
+    payment_card_expiry_reminders_queue,
+    payment_registrations_expire,
+)

@@ -11,3 +11,7 @@ class CardNotFound(PortalError):
 
 class NoCardToSuspend(PortalError):
     """A lost-device report for a device with no active or deposited card."""
+
+
+class CardClosed(PortalError):
+    """A refunded card: closed for good, it is not renamed any more."""

@@ -69,6 +69,18 @@ class PointsKind(models.TextChoices):
     ADJUST = "adjust", _("調整")
 
 
+class PointsCategory(models.TextChoices):
+    """What a points line was for: the card center's ``category`` (free text in the
+    feed); these are the ones it sends today. A member never sees the code."""
+
+    RIDE_COUNT = "ride_count", _("乗車ポイント")
+    EXPIRY = "expiry", _("有効期限切れ")
+    ICOCA_CHARGE = "icoca_charge", _("ICOCAへのチャージ")
+    JWEST_CARD = "jwest_card", _("J-WESTカードでのお支払い")
+    PASS_PAYMENT = "pass_payment", _("定期券のご購入")
+    CAMPAIGN = "campaign", _("キャンペーン")
+
+
 class Card(models.Model):
     """A mobile ICOCA card. Addressed in URLs by ``public_id``, never by its
     number."""
@@ -249,6 +261,16 @@ class PointsEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.center_id} {self.points:+d}"
+
+    @property
+    def category_label(self) -> str:
+        """The category in the member's words: a known one by name, an unknown one as
+        「その他」, none as nothing; never the center's code."""
+        if not self.category:
+            return ""
+        if self.category in PointsCategory.values:
+            return str(PointsCategory(self.category).label)
+        return str(_("その他"))
 
 
 class FeedImport(models.Model):

@@ -55,7 +55,14 @@ class InvalidNickname(PortalError):
         self.code = code
         self.message = message
         self.params = params or {}
-        super().__init__(message % self.params if self.params else message)
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        """The message in the language active when it is shown."""
+        from django.utils.translation import gettext
+
+        text = gettext(self.message)
+        return text % self.params if self.params else text
 
 
 # Code points drawn as emoji by default in the Basic Multilingual Plane

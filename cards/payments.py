@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Count, Max, QuerySet
 
 from cards.models import Card, CommuterPass, PaymentMethodKind, Refund, UsageKind, UsageRecord
 
@@ -115,3 +115,43 @@ def member_refunds(member) -> QuerySet[Refund]:
         .select_related("card", "commuter_pass")
         .order_by("-refunded_at", "-id")
     )
+
+
+@dataclass(frozen=True)
+class PaymentCardUsed:
+    """A payment card the card center's feed says paid for the member's charges or passes."""
+
+    brand: str
+    last4: str
+    payments: int
+    last_paid_at: datetime
+
+
+def member_payment_cards_used(member) -> list[PaymentCardUsed]:
+    """Each payment card (brand and last four digits) that paid a charge or a
+    pass on the member's cards, the most used first: two grouped queries."""
+    found: dict[tuple[str, str], tuple[int, datetime]] = {}
+    charges = (
+        UsageRecord.objects.filter(
+            card_id__in=_member_card_ids(member), kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD
+        )
+        .values_list("payment_brand", "payment_last4")
+        .annotate(n=Count("id"), last=Max("occurred_at"))
+        .order_by()
+    )
+    passes = (
+        CommuterPass.objects.filter(card__member=member, payment_method=PaymentMethodKind.CARD)
+        .values_list("payment_brand", "payment_last4")
+        .annotate(n=Count("id"), last=Max("paid_at"))
+        .order_by()
+    )
+    for brand, last4, count, last in [*charges, *passes]:
+        if not (brand and last4):
+            continue
+        before = found.get((brand, last4))
+        if before is not None:
+            count, last = count + before[0], max(last, before[1])
+        found[brand, last4] = (count, last)
+    used = [PaymentCardUsed(brand, last4, count, last) for (brand, last4), (count, last) in found.items()]
+    used.sort(key=lambda card: (-card.payments, -card.last_paid_at.timestamp(), card.brand, card.last4))
+    return used

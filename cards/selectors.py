@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 
 from cards import passes
-from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry
+from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry, Refund
 
 #: Cards a lost-device report stops: in use on the phone, or parked on the server.
 SUSPENDABLE_STATUSES = (CardStatus.ACTIVE, CardStatus.DEPOSITED)
-#: Cards the member can still use, or will again: shown first on the home page.
+#: Cards the member can still use, or will again: shown first on the home page, in this order
+#: (the one in use before a deposited or a suspended one).
 CURRENT_STATUSES = (CardStatus.ACTIVE, CardStatus.DEPOSITED, CardStatus.SUSPENDED)
 
 
@@ -36,6 +37,7 @@ class CardFace:
     days_left: int | None = None
     expires_soon: bool = False
     not_started: bool = False  # the pass starts on a later day
+    refund: Refund | None = None  # a refunded card's refund (the latest)
 
     @property
     def is_current(self) -> bool:
@@ -43,14 +45,20 @@ class CardFace:
 
 
 def member_card_faces(*, member, today: date) -> list[CardFace]:
-    """The member's cards with the pass each one holds today, in two queries
-    whatever the number of cards."""
+    """The member's cards with the pass each one holds today (and a refunded card's refund),
+    in three queries whatever the number of cards: the cards in use first (active, then
+    deposited, then suspended), then the past ones."""
     unexpired = CommuterPass.objects.filter(valid_until__gte=today).order_by("valid_from", "valid_until", "id")
-    cards = member_cards(member).prefetch_related(Prefetch("commuter_passes", unexpired, to_attr="unexpired_passes"))
+    cards = member_cards(member).prefetch_related(
+        Prefetch("commuter_passes", unexpired, to_attr="unexpired_passes"),
+        Prefetch("refunds", Refund.objects.order_by("-refunded_at", "-id"), to_attr="refund_list"),
+    )
     faces = []
     for card in cards:
         face = CardFace(card=card)
-        if card.unexpired_passes:
+        if card.status == CardStatus.REFUNDED:
+            face.refund = card.refund_list[0] if card.refund_list else None
+        elif card.unexpired_passes:
             face.commuter_pass = card.unexpired_passes[0]
             face.renewal = next(
                 (p for p in card.unexpired_passes[1:] if p.valid_until > face.commuter_pass.valid_until), None
@@ -59,16 +67,29 @@ def member_card_faces(*, member, today: date) -> list[CardFace]:
             face.not_started = face.commuter_pass.valid_from > today
             face.expires_soon = face.renewal is None and passes.expires_soon(face.commuter_pass.valid_until, today)
         faces.append(face)
-    faces.sort(key=lambda f: (not f.is_current, f.card.issued_at, f.card.pk))
+    order = {status: rank for rank, status in enumerate(CURRENT_STATUSES)}
+    faces.sort(key=lambda f: (order.get(f.card.status, len(order)), f.card.issued_at, f.card.pk))
     return faces
+
+
+def card_latest_refund(card: Card) -> Refund | None:
+    """A refunded card's refund (the latest, should the center have sent more than one)."""
+    if card.status != CardStatus.REFUNDED:
+        return None
+    return card.refunds.select_related("commuter_pass").order_by("-refunded_at", "-id").first()
 
 
 def card_pass_history(card: Card, *, today: date) -> list[CommuterPass]:
     """Every commuter pass of the card, the latest first, each with ``state``
-    (``past``, ``current`` or ``upcoming``), ``days_left`` and ``expires_soon``."""
-    history = list(card.commuter_passes.order_by("-valid_from", "-id"))
+    (``refunded``, ``past``, ``current`` or ``upcoming``), ``days_left`` and ``expires_soon``.
+    A refunded pass, or one on a refunded card that had not ended, is ``refunded``."""
+    refunded = Refund.objects.filter(commuter_pass=OuterRef("pk"))
+    history = list(card.commuter_passes.annotate(was_refunded=Exists(refunded)).order_by("-valid_from", "-id"))
+    card_refunded = card.status == CardStatus.REFUNDED
     for commuter_pass in history:
-        if commuter_pass.valid_until < today:
+        if commuter_pass.was_refunded or (card_refunded and commuter_pass.valid_until >= today):
+            commuter_pass.state = "refunded"
+        elif commuter_pass.valid_until < today:
             commuter_pass.state = "past"
         elif commuter_pass.valid_from > today:
             commuter_pass.state = "upcoming"

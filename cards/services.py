@@ -7,12 +7,13 @@ from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
+from accounts.exceptions import lazy_message
 from accounts.links import portal_url
 from accounts.services import audit_record
 from cards import partitions, passes, selectors
-from cards.exceptions import CardNotFound, NoCardToSuspend
+from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.models import Card, CardStatus, CommuterPass, Device
 from cards.nicknames import nickname_clean
 from cards.window import japan_today
@@ -33,8 +34,14 @@ def card_rename(*, member, card: Card, nickname: str) -> Card:
     name changes; a name that breaks the rule raises ``InvalidNickname`` and
     nothing is stored."""
     name = nickname_clean(nickname)
-    updated = Card.objects.filter(pk=card.pk, member=member).update(nickname=name, updated_at=timezone.now())
+    updated = (
+        Card.objects.filter(pk=card.pk, member=member)
+        .exclude(status=CardStatus.REFUNDED)
+        .update(nickname=name, updated_at=timezone.now())
+    )
     if not updated:
+        if Card.objects.filter(pk=card.pk, member=member, status=CardStatus.REFUNDED).exists():
+            raise CardClosed(_("払いもどし済みのICOCAの名前は変更できません。"))
         raise CardNotFound(_("このICOCAは見つかりませんでした。"))
     card.nickname = name
     return card
@@ -58,11 +65,13 @@ def lost_device_report(*, member, device: str, actor=None, reason: str = "") -> 
     )
     if not cards:
         raise NoCardToSuspend(
-            _(
-                "%(device)sには利用を停止できるICOCAがありません。"
-                "すでに再発行登録が済んでいるか、払いもどし済みです。"
+            lazy_message(
+                _(
+                    "%(device)sには利用を停止できるICOCAがありません。"
+                    "すでに再発行登録が済んでいるか、払いもどし済みです。"
+                ),
+                {"device": Device(device).label},
             )
-            % {"device": Device(device).label}
         )
     now = timezone.now()
     previous = {card.pk: card.status for card in cards}

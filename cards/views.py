@@ -12,8 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from billing.documents.selectors import refund_statements
 from cards import selectors, services
-from cards.exceptions import CardNotFound, NoCardToSuspend
+from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.forms import CardRenameForm, LostDeviceForm, nickname_error
 from cards.history.filters import japan_date
 from cards.history.formatting import signed_points
@@ -30,6 +31,8 @@ def home(request):
     sign-in form carries it through WESTER ID and back (same-site paths only)."""
     if not request.user.is_authenticated:
         return render(request, "portal/sign_in.html", {"next_path": get_next_redirect_url(request)})
+    if request.user.is_staff and not request.user.wester_id:
+        return redirect("admin:index")  # staff never see the member site
     member = request.user
     faces = selectors.member_card_faces(member=member, today=japan_today())
     return render(
@@ -50,8 +53,13 @@ def _member_card(request, public_id):
 
 def _card_page(request, card, form, status=200):
     commuter_passes = selectors.card_pass_history(card, today=japan_today())
+    refund = selectors.card_latest_refund(card)
+    statement = refund_statements(request.user, [refund]).get(refund.pk) if refund else None
     return render(
-        request, "cards/card_detail.html", {"card": card, "form": form, "commuter_passes": commuter_passes}, status=status
+        request,
+        "cards/card_detail.html",
+        {"card": card, "form": form, "commuter_passes": commuter_passes, "refund": refund, "statement": statement},
+        status=status,
     )
 
 
@@ -74,6 +82,9 @@ def card_rename(request, public_id):
             form.add_error("nickname", nickname_error(error))
         except CardNotFound as error:
             raise Http404 from error
+        except CardClosed as error:
+            messages.error(request, str(error))
+            return redirect("cards:card-detail", public_id=card.public_id)
         else:
             messages.success(request, _("ICOCAの名前を「%(name)s」に変更しました。") % {"name": card.nickname})
             return redirect("cards:card-detail", public_id=card.public_id)

@@ -5,7 +5,7 @@ of the month one year ago, counted in Japan time: on 2026-11-25 the earliest dat
 2025-11-01. A request reaching further back is refused with a clear message, never
 silently shortened.
 
-Pure Python: no Django imports, so it is tested without a database.
+Pure Python but for the translation of its one message, so it is tested without a database.
 """
 
 from __future__ import annotations
@@ -13,22 +13,29 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 from accounts.exceptions import PortalError
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 
 
-def _format_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 class OutsideWindow(PortalError):
-    """A requested period starts before the earliest date of the document window."""
+    """A requested period starts before the earliest date of the document window.
+
+    Its message names the window's first day in the language active when it is
+    shown (``str(error)``), whichever language was active when it was raised."""
 
     def __init__(self, earliest: date) -> None:
         self.earliest = earliest
-        shown = _format_date(earliest)
-        super().__init__(f"{shown}より前の期間は指定できません（指定できるのは{shown}以降です）。")
+        super().__init__(earliest)
+
+    def __str__(self) -> str:
+        earliest = self.earliest
+        shown = gettext("%(year)s年%(month)s月%(day)s日") % {
+            "year": earliest.year, "month": earliest.month, "day": earliest.day,
+        }
+        return gettext("%(date)sより前の期間は指定できません（指定できるのは%(date)s以降です）。") % {"date": shown}
 
 
 def japan_today(now: datetime | None = None) -> date:

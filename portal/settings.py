@@ -94,7 +94,7 @@ INSTALLED_APPS = [
     "accounts",
     "cards",
     "billing",
-    "billing.providers.sandbox",
+    "billing.payment_methods.providers.sandbox",
     "support",
     "portal",
     "csp",
@@ -309,6 +309,8 @@ LANGUAGES = [("ja", _("日本語")), ("en", _("English"))]
 # The signed-in member's saved language, put in the session at sign-in (portal.locale).
 MEMBER_LANGUAGE_SESSION_KEY = "member_language"
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One way to write a date in each language (portal/formats/): "10 Sep 2026", 2026/9/10.
+FORMAT_MODULE_PATH = ["portal.formats"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
 USE_TZ = True
@@ -431,7 +433,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=9, minute=0),  # Japan time (CELERY_TIMEZONE)
     },
     "payment-card-expiry-reminders": {
-        "task": "billing.tasks.payment_card_expiry_reminders_queue",
+        "task": "billing.payment_methods.tasks.payment_card_expiry_reminders_queue",
         "schedule": crontab(hour=9, minute=0),
     },
     "sessions-clear": {  # expired sessions out of the database (django's clearsessions)
@@ -439,26 +441,32 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": crontab(hour=4, minute=20),
     },
     "payment-registrations-expire": {
-        "task": "billing.tasks.payment_registrations_expire",
+        "task": "billing.payment_methods.tasks.payment_registrations_expire",
         "schedule": crontab(minute="*/10"),
     },
 }
 
 CELERY_TASK_ROUTES = {
-    "billing.tasks.document_render": {"queue": "documents"},
-    "billing.tasks.monthly_statement_create": {"queue": "documents"},
-    "billing.tasks.document_email": {"queue": "mail"},
+    "billing.documents.tasks.document_render": {"queue": "documents"},
+    "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
+    "billing.documents.tasks.document_email": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {
-        "task": "billing.tasks.monthly_statements_queue",
+        "task": "billing.documents.tasks.monthly_statements_queue",
         "schedule": crontab(day_of_month=1, hour=6, minute=0),  # Japan time: last month's receipt
     },
     "documents-requeue-stuck": {
-        "task": "billing.tasks.documents_requeue_stuck",
+        "task": "billing.documents.tasks.documents_requeue_stuck",
         "schedule": crontab(minute="*/5"),  # requests made while the broker was down
     },
 }
+
+# --- Load tests ----------------------------------------------------------------
+# /load/baseline, the bare view a load run compares the member pages with (python -m loadtest).
+LOAD_BASELINE_VIEW = env_bool("LOAD_BASELINE_VIEW", False)
+if PRODUCTION and LOAD_BASELINE_VIEW:
+    raise ImproperlyConfigured("LOAD_BASELINE_VIEW is for load tests on a test system, not production")
 
 # --- Usage history partitions (PostgreSQL) -----------------------------------
 USAGE_PARTITIONS_AHEAD_MONTHS = int(env("USAGE_PARTITIONS_AHEAD_MONTHS", "3"))
@@ -466,9 +474,9 @@ USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
 
 # --- Payment provider -----------------------------------------------------------
 # Card numbers are typed into the provider's own pages; the portal gets a
-# token (billing/providers/base.py). Locally: the sandbox provider at
+# token (billing/payment_methods/providers/base.py). Locally: the sandbox provider at
 # /sandbox-pay/, with its own store for card numbers (test cards in README.md).
-SANDBOX_PROVIDER = "billing.providers.sandbox.SandboxProvider"
+SANDBOX_PROVIDER = "billing.payment_methods.providers.sandbox.SandboxProvider"
 # Production names its provider: the sandbox takes no money, so it is never a default there.
 PAYMENT_PROVIDER = env("PAYMENT_PROVIDER") or ("" if PRODUCTION else SANDBOX_PROVIDER)
 if not PAYMENT_PROVIDER:
@@ -564,7 +572,30 @@ PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.
 if PRODUCTION and not PORTAL_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("PORTAL_BASE_URL (https://..., the address members use) is required in production")
 
-# --- Documents: receipts and refund statements (billing/documents*) -------------
+# モバイルICOCAサポートセンター: its phone number and hours, on every page that sends a
+# member to it (help, the lost-device pages, a failed document, a failed sign-in). Required
+# in production; locally numbers that are obviously not real ones.
+DEMO_SUPPORT_CENTER_PHONE = "0570-000-000"
+SUPPORT_CENTER_PHONE = env("SUPPORT_CENTER_PHONE", None if PRODUCTION else DEMO_SUPPORT_CENTER_PHONE)
+SUPPORT_CENTER_HOURS = env("SUPPORT_CENTER_HOURS", None if PRODUCTION else "9:00〜20:00（年中無休・デモ）")
+SUPPORT_CENTER_HOURS_EN = env(
+    "SUPPORT_CENTER_HOURS_EN", None if PRODUCTION else "9:00–20:00, every day (demo)"
+)
+if PRODUCTION and (
+    not (SUPPORT_CENTER_PHONE and SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN)
+    or SUPPORT_CENTER_PHONE == DEMO_SUPPORT_CENTER_PHONE
+):
+    raise ImproperlyConfigured(
+        "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN (the support center's "
+        "phone number and opening hours, in Japanese and English) are required in production"
+    )
+if not re.fullmatch(r"0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}", SUPPORT_CENTER_PHONE or ""):
+    raise ImproperlyConfigured(
+        f"SUPPORT_CENTER_PHONE must be a Japanese phone number with hyphens like 0570-000-000, "
+        f"not {SUPPORT_CENTER_PHONE!r}"
+    )
+
+# --- Documents: receipts and refund statements (billing/documents/) -------------
 # The operator's qualified-invoice registration number (適格請求書発行事業者登録番号),
 # printed on every receipt: "T" and 13 digits. Required in production; locally a
 # number that is obviously not a real one.
@@ -581,6 +612,13 @@ if not re.fullmatch(r"T[0-9]{13}", PORTAL_INVOICE_REGISTRATION_NUMBER):
 DOCUMENT_RENDER_MAX_RETRIES = int(env("DOCUMENT_RENDER_MAX_RETRIES", "5"))
 DOCUMENT_EMAIL_MAX_RETRIES = int(env("DOCUMENT_EMAIL_MAX_RETRIES", "6"))
 DOCUMENT_RETRY_BACKOFF_SECONDS = int(env("DOCUMENT_RETRY_BACKOFF_SECONDS", "30"))
+# The monthly statements (1st of the month): beat sends one task, which sends the statements of
+# DOCUMENT_MONTHLY_CHUNK members and then itself for the next ones, waiting while more than
+# DOCUMENT_MONTHLY_QUEUE_LIMIT messages wait on the ``documents`` queue: neither the task's
+# memory nor the broker's grows with the number of members.
+DOCUMENT_MONTHLY_CHUNK = int(env("DOCUMENT_MONTHLY_CHUNK", "500"))
+DOCUMENT_MONTHLY_QUEUE_LIMIT = int(env("DOCUMENT_MONTHLY_QUEUE_LIMIT", "2000"))
+DOCUMENT_MONTHLY_PAUSE_SECONDS = int(env("DOCUMENT_MONTHLY_PAUSE_SECONDS", "15"))
 # Tests only: seconds each render waits before starting, to stop a worker mid-render.
 DOCUMENT_TEST_RENDER_DELAY = float(env("DOCUMENT_TEST_RENDER_DELAY", "0"))
 if PRODUCTION and DOCUMENT_TEST_RENDER_DELAY:

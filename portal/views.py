@@ -4,7 +4,7 @@ import logging
 
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -42,3 +42,15 @@ def healthz(request):
     if settings.DEBUG:
         body["env"] = settings.PORTAL_ENV
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+@never_cache
+@require_GET
+def load_baseline(request):
+    """The load test's yardstick (``LOAD_BASELINE_VIEW``, off unless asked for): the same server
+    and middleware as every page, one row read from the database, a few bytes of text. What
+    the member pages reach is compared with what this reaches in the same run."""
+    from accounts.models import Member
+
+    row = Member.objects.order_by("pk").values_list("pk", flat=True).first()
+    return HttpResponse(f"{row}\n", content_type="text/plain; charset=utf-8")

@@ -15,7 +15,7 @@ from django.db.models.functions import Reverse
 
 from accounts.models import AuditEvent, Member
 from billing.models import Document, PaymentMethod
-from cards.models import Card, CommuterPass, FeedImport, FeedReject, Refund, UsageRecord
+from cards.models import Card, CardStatus, CommuterPass, FeedImport, FeedReject, Refund, UsageRecord
 from cards.window import earliest_date, japan_today
 from support import roles
 
@@ -170,8 +170,11 @@ def member_page(member: Member, *, user, usage_before: UsageCursor | None = None
     card_ids = [card.pk for card in cards]
     by_id = {card.pk: card for card in cards}
     full_number = roles.sees_full_icoca_number(user)
+    refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
+    last_refund = {r.card_id: r for r in Refund.objects.filter(card_id__in=refunded).order_by("refunded_at", "id")}
     for card in cards:
         card.shown_number = card.icoca_number if full_number else card.masked_number
+        card.last_refund = last_refund.get(card.pk)  # a refunded card shows it, not a balance
     page: dict[str, object] = {"full_number": full_number, "sees_staff_audit": roles.sees_staff_audit(user)}
     if user.has_perm("cards.view_card"):
         page["cards"] = cards

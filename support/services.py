@@ -19,7 +19,8 @@ from django.db import transaction
 
 from accounts.models import Member
 from accounts.services import audit_record
-from billing import document_mail, document_services
+from billing.documents import emailing as document_mail
+from billing.documents import services as document_services
 from billing.models import Document, DocumentStatus
 from cards.services import lost_device_report
 from support.exceptions import SupportActionRefused

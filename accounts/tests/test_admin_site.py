@@ -175,3 +175,81 @@ def test_the_staff_sign_in_page_says_an_operator_resets_a_password_not_an_e_mail
     client.cookies["django_language"] = "en"
     english = client.get("/accounts/login/")
     assert "A staff password cannot be reset by e-mail" in english.content.decode()
+
+
+def fresh_code(secret: str) -> str:
+    """The current TOTP code, with at least 5 seconds of its 30 left: a code
+    taken just before the boundary may expire before the form is sent."""
+    import time
+
+    left = 30 - time.time() % 30
+    if left < 5:
+        time.sleep(left + 0.2)
+    return current_code(secret)
+
+
+def test_the_first_staff_sign_in_asks_for_the_password_once_then_sets_up_totp(client):
+    StaffFactory(username="agent-new")
+
+    signed_in = client.post("/accounts/login/?next=/admin/", {"login": "agent-new", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+    to_totp = client.get("/admin/")
+    assert to_totp["Location"] == "/accounts/2fa/totp/activate/"
+
+    page = client.get(to_totp["Location"])
+
+    assert page.status_code == 200, page.get("Location")  # not 「アクセス確認」 (reauthenticate) again
+    html = page.content.decode()
+    assert 'name="code"' in html
+    assert "サポートセンターへ" in html and "マイページ" not in html  # the staff layout, not the member menu
+
+
+def test_a_password_checked_long_ago_is_not_recent(client, monkeypatch):
+    import time
+
+    StaffFactory(username="agent-slow")
+    client.post("/accounts/login/?next=/admin/", {"login": "agent-slow", "password": PASSWORD})
+    later = time.time() + 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+
+    response = client.get("/accounts/2fa/totp/activate/")
+
+    assert response.status_code == 302 and "/reauthenticate/" in response["Location"]
+
+
+def test_recovery_codes_lead_on_to_the_support_center_in_the_staff_layout(client):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    staff = StaffFactory(username="agent-codes")
+    TOTP.activate(staff, generate_totp_secret())
+    RecoveryCodes.activate(staff)
+    client.post("/accounts/login/", {"login": "agent-codes", "password": PASSWORD})
+    client.force_login(staff)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": __import__("time").time(),
+                                                  "reauthenticated": True}]
+    session["account_authentication_methods_user"] = str(staff.pk)
+    session.save()
+
+    html = client.get("/accounts/2fa/recovery-codes/").content.decode()
+
+    assert 'href="/admin/"' in html and "サポートセンターへ進む" in html
+    assert "マイページ" not in html and "利用履歴" not in html
+
+
+def test_the_staff_sign_in_page_uses_the_staff_layout(client):
+    html = client.get("/accounts/login/").content.decode()
+    assert "staff-layout" in html and "マイページ" not in html
+
+
+def test_the_front_page_sends_staff_to_the_admin(client):
+    staff = StaffFactory()
+    TOTP.activate(staff, generate_totp_secret())
+    client.force_login(staff)
+    response = client.get("/")
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+def test_the_front_page_still_shows_a_member_their_page(client):
+    client.force_login(MemberFactory())
+    assert client.get("/").status_code == 200

@@ -18,11 +18,45 @@ def create_staff(*args, password=GOOD, monkeypatch):
 
 
 def test_create_staff_makes_a_staff_account(monkeypatch):
-    out = create_staff("agent-yamamoto", "--email", "yamamoto@support.example.jp", monkeypatch=monkeypatch)
+    out = create_staff(
+        "agent-yamamoto", "--email", "yamamoto@support.example.jp", "--role", "agent", monkeypatch=monkeypatch
+    )
     staff = Member.objects.get(username="agent-yamamoto")
     assert staff.is_staff and not staff.is_superuser and staff.wester_id is None
     assert staff.check_password(GOOD.strip())
     assert "set up TOTP" in out
+
+
+@pytest.mark.parametrize(
+    ("role", "group"),
+    [("agent", "support_agent"), ("supervisor", "support_supervisor"), ("operator", "support_operator")],
+)
+def test_create_staff_puts_the_account_in_its_roles_group(role, group, monkeypatch):
+    create_staff("desk-1", "--role", role, monkeypatch=monkeypatch)
+    staff = Member.objects.get(username="desk-1")
+    assert list(staff.groups.values_list("name", flat=True)) == [group]
+    assert staff.has_perm("accounts.view_member") and not staff.is_superuser
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((), "--role agent|supervisor|operator"),
+        (("--role", "agent", "--superuser"), "どちらか一方"),
+        (("--role", "admin"), "invalid choice"),
+        (("--role", ""), "invalid choice"),
+    ],
+)
+def test_create_staff_needs_exactly_one_role_and_creates_nothing_without_it(args, message, monkeypatch):
+    with pytest.raises(CommandError, match=message):
+        create_staff("desk-2", *args, monkeypatch=monkeypatch)
+    assert not Member.objects.exists()
+
+
+def test_reset_password_takes_no_role(monkeypatch):
+    StaffFactory(username="desk-3")
+    with pytest.raises(CommandError, match="--reset-password"):
+        create_staff("desk-3", "--reset-password", "--role", "agent", monkeypatch=monkeypatch)
 
 
 def test_create_staff_superuser(monkeypatch):
@@ -33,11 +67,11 @@ def test_create_staff_superuser(monkeypatch):
 @pytest.mark.parametrize(
     ("args", "password", "message"),
     [
-        (("agent",), "short\n", "短すぎます"),
-        (("agent",), "12345678901234\n", "数字しか"),
-        (("bad name!",), GOOD, "有効なユーザー名"),
-        (("member-x",), GOOD, "会員用のため使えません"),
-        (("agent", "--email", "not-an-email"), GOOD, "有効なメールアドレス"),
+        (("agent", "--role", "agent"), "short\n", "短すぎます"),
+        (("agent", "--role", "agent"), "12345678901234\n", "数字しか"),
+        (("bad name!", "--role", "agent"), GOOD, "有効なユーザー名"),
+        (("member-x", "--role", "agent"), GOOD, "会員用のため使えません"),
+        (("agent", "--role", "agent", "--email", "not-an-email"), GOOD, "有効なメールアドレス"),
     ],
 )
 def test_create_staff_refuses_bad_input_and_creates_nothing(args, password, message, monkeypatch):
@@ -51,7 +85,7 @@ def test_create_staff_refuses_bad_input_and_creates_nothing(args, password, mess
 def test_create_staff_refuses_a_taken_name(monkeypatch):
     StaffFactory(username="agent-ono")
     with pytest.raises(CommandError, match="すでに使われています"):
-        create_staff("Agent-Ono", monkeypatch=monkeypatch)
+        create_staff("Agent-Ono", "--role", "agent", monkeypatch=monkeypatch)
     assert Member.objects.count() == 1
 
 

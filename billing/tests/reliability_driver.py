@@ -30,7 +30,7 @@ def _setup() -> None:
 
 def seed() -> dict:
     from accounts.tests.factories import MemberFactory
-    from billing.document_services import last_month
+    from billing.documents.services import last_month
     from billing.tests.document_data import month_of_payments
     from cards.tests.factories import CardFactory, CommuterPassFactory, UsageRecordFactory
     from cards.window import japan_today
@@ -51,7 +51,7 @@ def ask(member_id: int) -> dict:
     from django.test import Client
 
     from accounts.models import Member
-    from billing.document_services import last_month
+    from billing.documents.services import last_month
     from billing.models import Document
     from cards.window import japan_today
 
@@ -97,7 +97,7 @@ def download(document_id: int) -> dict:
 
 
 def requeue() -> dict:
-    from billing.document_services import documents_requeue_stuck
+    from billing.documents.services import documents_requeue_stuck
 
     return {"sent": documents_requeue_stuck()}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlparse
 
-from billing import services
 from billing.models import PaymentRegistration
-from billing.providers.sandbox import protocol
+from billing.payment_methods import services
+from billing.payment_methods.providers.sandbox import protocol
 
 RETURN_URL = "http://testserver/payment-methods/return/"
 HANAKO = {"first_name": "HANAKO", "last_name": "YAMADA", "name": "山田 花子"}
@@ -32,14 +32,16 @@ def result_of(response) -> str:
     return parse_qs(location.query)["result"][0]
 
 
-def register_through_sandbox(client, member, number: str, *, code: str | None = None, **card) -> str:
-    """Fill a card on the sandbox's pages (and its challenge) and return the
-    signed result it sends back."""
+def register_through_sandbox(client, member, number: str, *, code: str | list[str] | None = None, **card) -> str:
+    """Fill a card on the sandbox's pages (and its challenge: one code, or the
+    codes of each try) and return the signed result it sends back."""
     _, entry_url = registration_start(member)
     response = enter_card(client, entry_url, number, **card)
     if code is not None:
         assert response.status_code == 303 and "/challenge/" in response["Location"]
-        response = client.post(response["Location"], {"code": code})
+        challenge_url = response["Location"]
+        for each in [code] if isinstance(code, str) else code:
+            response = client.post(challenge_url, {"code": each})
     return result_of(response)
 
 

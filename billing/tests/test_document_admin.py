@@ -11,7 +11,7 @@ import time_machine
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from accounts.tests.factories import MemberFactory, StaffFactory
-from billing import document_services
+from billing.documents import services as document_services
 from billing.models import DocumentStatus
 from billing.tests.document_data import month_of_payments
 

@@ -16,7 +16,8 @@ import pytest
 import time_machine
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services, pdf
+from billing.documents import rendering as pdf
+from billing.documents import services as document_services
 from billing.models import DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 

@@ -13,7 +13,9 @@ from django.core import mail
 from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import MemberFactory
-from billing import document_mail, document_services, tasks
+from billing import tasks
+from billing.documents import emailing as document_mail
+from billing.documents import services as document_services
 from billing.models import Document, DocumentOrigin, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 from cards.window import OutsideWindow

@@ -14,7 +14,8 @@ from django.test import Client
 from kombu.exceptions import OperationalError
 
 from accounts.tests.factories import MemberFactory
-from billing import document_services, tasks
+from billing import tasks
+from billing.documents import services as document_services
 from billing.models import Document, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 
@@ -97,6 +98,25 @@ def test_a_request_before_the_window_is_refused_with_the_earliest_date(signed_in
     assert not Document.objects.exists()
 
 
+def test_a_month_before_the_window_gets_the_period_forms_message_not_djangos(signed_in):
+    """A page left open across a month's end posts a month that has just left the window."""
+    response = signed_in.post("/documents/request/", {"mode": "month", "month": "2025-10"})
+    page = page_of(response)
+    assert response.status_code == 400
+    assert "2025年11月1日より前の期間は指定できません（指定できるのは2025年11月1日以降です）。" in page
+    assert "候補にありません" not in page
+
+    signed_in.cookies["django_language"] = "en"
+    page = page_of(signed_in.post("/documents/request/", {"mode": "month", "month": "2025-10"}))
+    assert "2025/11/1" in page and "より前" not in page
+    assert not Document.objects.exists()
+
+    for bad in ("2027-01", "2026-13", "2026-1", "x", ""):  # after today, not a month: the usual refusal
+        response = signed_in.post("/documents/request/", {"mode": "month", "month": bad})
+        assert response.status_code == 400, bad
+    assert not Document.objects.exists()
+
+
 def test_one_payment_from_the_list_of_card_payments(signed_in, hanako):
     data = month_of_payments(hanako)
     page = page_of(signed_in.get(LIST))
@@ -167,6 +187,7 @@ def test_a_failed_document_says_so_and_can_be_retried(signed_in, hanako, monkeyp
     page = page_of(signed_in.get(f"/documents/{document.public_id}/"))
     assert "書類を作成できませんでした" in page
     assert "disk gone" not in page  # the reason is for support, not the member
+    assert "tel:0570000000" in page and "受付時間" in page  # where to turn: the number and hours
     assert "もう一度作成する" in page
     response = signed_in.post(f"/documents/{document.public_id}/retry/")
     assert response.status_code == 302
@@ -253,5 +274,5 @@ def test_in_english_dates_and_amounts_read_as_english(signed_in, hanako, setting
         page = page_of(signed_in.get(url))
         for japanese in ("年", "円", "〜", "（", "）", "："):
             assert japanese not in page, (url, japanese)
-    assert "Oct. 1, 2026 – Oct. 31, 2026" in page_of(signed_in.get(LIST))
+    assert "1 Oct 2026 – 31 Oct 2026" in page_of(signed_in.get(LIST))  # one English date format (issue 14)
     assert "¥65,930" in page_of(signed_in.get(f"/documents/{document.public_id}/"))

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from billing.payment_cards import (
+from billing.payment_methods.payment_cards import (
     expires_on,
     expires_within,
     holder_name_matches,

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from billing.numbering import counter_key, format_number, parse_number
-from billing.receipts import (
+from billing.documents.numbering import counter_key, format_number, parse_number
+from billing.documents.receipts import (
     CHARGE,
     COMMUTER_PASS,
     ReceiptContent,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from billing.refund_statements import FareLine, InconsistentRefund, RefundPass, refund_statement
+from billing.documents.refund_statements import FareLine, InconsistentRefund, RefundPass, refund_statement
 
 JST = timezone(timedelta(hours=9))
 FARES = {1: 12970, 3: 36960, 6: 70040}

@@ -11,9 +11,9 @@ import pytest
 from django.utils import translation
 
 from accounts.tests.factories import MemberFactory
-from billing.providers.base import Outcome, ResultInvalid, ThreeDSOutcome
-from billing.providers.sandbox import SandboxProvider, protocol, store
-from billing.providers.sandbox.cards import TEST_CARDS, detect_brand, digits_only, luhn_valid
+from billing.payment_methods.providers.base import Outcome, ResultInvalid, ThreeDSOutcome
+from billing.payment_methods.providers.sandbox import SandboxProvider, protocol, store
+from billing.payment_methods.providers.sandbox.cards import TEST_CARDS, detect_brand, digits_only, luhn_valid
 from billing.tests.sandbox_client import HANAKO, RETURN_URL, enter_card, registration_start, result_of
 
 # --- Brand and Luhn (no database) ----------------------------------------------------
@@ -200,13 +200,97 @@ def test_the_challenge_page_asks_for_a_code(client, entry_url):
 
 
 @pages
-def test_a_wrong_code_fails_the_challenge_and_empties_the_vault(client, entry_url):
+def test_three_wrong_codes_fail_the_challenge_and_empty_the_vault(client, entry_url):
     before = _vault_size()
     challenge_url = enter_card(client, entry_url, "4100000000005000")["Location"]
+    for left in (2, 1):
+        again = client.post(challenge_url, {"code": "654321"})
+        assert again.status_code == 303 and again["Location"] == challenge_url  # the page again, not the portal
+        page = client.get(challenge_url).content.decode()
+        assert f"ワンタイムパスワードが正しくありません。あと{left}回入力できます。" in page
+        assert 'aria-invalid="true" aria-describedby="challenge-code-error"' in page
+        assert 'id="challenge-code-error"' in page
     failed = SandboxProvider().registration_verify(result_of(client.post(challenge_url, {"code": "654321"})))
     assert (failed.outcome, failed.three_ds, failed.failure_code) == ("failed", "challenge_failed", "authentication_failed")
     assert failed.token == "" and failed.last4 == "5000"
     assert _vault_size() == before
+
+
+@pages
+@pytest.mark.parametrize("wrong", ["", "12345", "１２３４５６", "123456 OR 1=1", "<script>"])
+def test_a_wrong_or_empty_code_then_the_right_one_passes(client, entry_url, wrong):
+    challenge_url = enter_card(client, entry_url, "5100000000005007")["Location"]
+    assert client.post(challenge_url, {"code": wrong})["Location"] == challenge_url
+    page = client.get(challenge_url).content.decode()
+    assert "あと2回入力できます。" in page and "<script>" not in page.split("<main")[1]
+    passed = SandboxProvider().registration_verify(result_of(client.post(challenge_url, {"code": "123456"})))
+    assert (passed.outcome, passed.three_ds) == ("succeeded", "challenge_passed")
+
+
+@pages
+def test_the_error_shows_once_and_a_reload_counts_nothing(client, entry_url):
+    challenge_url = enter_card(client, entry_url, "5100000000005007")["Location"]
+    client.post(challenge_url, {"code": "000000"})
+    assert "あと2回" in client.get(challenge_url).content.decode()
+    assert "正しくありません" not in client.get(challenge_url).content.decode()
+    client.post(challenge_url, {"code": "000000"})
+    assert "あと1回" in client.get(challenge_url).content.decode()
+
+
+@pages
+@pytest.mark.parametrize(("number", "brand"), [("36227206271667", "Diners Club"), ("6200000000000005", "UnionPay")])
+def test_a_brand_the_merchant_does_not_take_is_refused_before_authentication(client, entry_url, number, brand):
+    session_id = entry_url.rstrip("/").split("/")[-1]
+    answer = client.get(f"/sandbox-pay/pay/{session_id}/brand/", {"bin": number[:6]}).json()
+    assert answer["brand"] == brand and answer["accepted"] is False
+    assert answer["message"] == (
+        f"{brand}のカードはこのお店では使えません。使えるのはJCB、VISA、Mastercard、American Expressのカードです。"
+    )
+    before = _vault_size()
+    response = enter_card(client, entry_url, number)
+    assert response.status_code == 303 and response["Location"] == entry_url  # the entry page again, no result
+    page = client.get(entry_url).content.decode()
+    assert f"{brand}のカードはこのお店では使えません。" in page
+    assert _vault_size() == before
+    assert store.session_get(session_id).status == "entry"
+
+
+@pages
+@pytest.mark.parametrize(
+    ("bin_", "expected"),
+    [
+        ("410000", {"brand": "VISA", "accepted": True, "message": ""}),
+        ("352800", {"brand": "JCB", "accepted": True, "message": ""}),
+        ("37828", {"brand": None, "accepted": None, "message": ""}),  # too short to tell
+        ("", {"brand": None, "accepted": None, "message": ""}),
+        ("999999", {"brand": None, "accepted": None, "message": ""}),
+        ("41a000", {"brand": None, "accepted": None, "message": ""}),
+        ("４１００００", {"brand": None, "accepted": None, "message": ""}),
+    ],
+)
+def test_the_brand_lookup_answers_from_the_bin(client, entry_url, bin_, expected):
+    session_id = entry_url.rstrip("/").split("/")[-1]
+    assert client.get(f"/sandbox-pay/pay/{session_id}/brand/", {"bin": bin_}).json() == expected
+
+
+@pages
+def test_the_brand_lookup_needs_an_open_entry(client, entry_url):
+    assert client.get("/sandbox-pay/pay/nope/brand/", {"bin": "362272"}).status_code == 404
+    session_id = entry_url.rstrip("/").split("/")[-1]
+    enter_card(client, entry_url, "4100000000000100")  # finished
+    assert client.get(f"/sandbox-pay/pay/{session_id}/brand/", {"bin": "362272"}).status_code == 410
+
+
+@pages
+def test_the_brand_refusal_is_in_english_too(client):
+    with translation.override("en"):
+        _, url = registration_start(MemberFactory(**HANAKO))
+        session_id = url.rstrip("/").split("/")[-1]
+        client.cookies["django_language"] = "en"
+        answer = client.get(f"/sandbox-pay/pay/{session_id}/brand/", {"bin": "362272"}, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert answer["message"] == (
+        "This shop does not take Diners Club cards. Cards it takes: JCB, VISA, Mastercard, American Express."
+    ), answer
 
 
 @pages

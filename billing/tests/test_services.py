@@ -9,12 +9,13 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import AuditEvent
 from accounts.tests.factories import MemberFactory
-from billing import services
-from billing.exceptions import (
+from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
+from billing.payment_methods import services
+from billing.payment_methods.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
     PaymentMethodNotFound,
@@ -22,11 +23,11 @@ from billing.exceptions import (
     PaymentResultRejected,
     TooManyRegistrations,
 )
-from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
-from billing.providers.sandbox import protocol
+from billing.payment_methods.providers.sandbox import protocol
 from billing.tests.factories import PaymentMethodFactory
 from billing.tests.sandbox_client import HANAKO, forged, register_through_sandbox, registration_start
 from cards.tests.factories import CardFactory
+from cards.window import JAPAN
 
 pytestmark = pytest.mark.django_db
 
@@ -111,9 +112,7 @@ def test_the_holder_name_matches_ignoring_case_spaces_and_order(client, hanako, 
         ("4242424242424242", None, "not_enrolled", "failed", "3-Dセキュアを設定してから"),
         ("4100000000500000", None, "authentication_failed", "failed", "本人認証）に失敗"),
         ("4000000000000002", None, "declined", "failed", "カード発行会社にお問い合わせいただくか、別のカード"),
-        ("4100000000005000", "000000", "authentication_failed", "failed", "本人認証）に失敗"),
-        ("36227206271667", None, "unsupported_brand", "failed", "JCB、VISA、Mastercard、American Express"),
-        ("6200000000000005", None, "unsupported_brand", "failed", "JCB、VISA、Mastercard、American Express"),
+        ("4100000000005000", ["000000", "111111", "222222"], "authentication_failed", "failed", "本人認証）に失敗"),
     ],
 )
 def test_each_refusal_registers_nothing_and_says_why(client, hanako, number, code, failure, status, words):
@@ -127,9 +126,23 @@ def test_each_refusal_registers_nothing_and_says_why(client, hanako, number, cod
     assert AuditEvent.objects.filter(member=hanako, action=f"payment_registration.{status}", reason=failure).exists()
 
 
-def test_an_unsupported_brand_is_named(client, hanako):
-    failure_of(hanako, register_through_sandbox(client, hanako, "36227206271667"))
-    assert PaymentRegistration.objects.get(member=hanako).label == "Diners Club ••••1667"
+@pytest.mark.parametrize(("brand", "label"), [("DINERS", "Diners Club ••••1667"), ("UNIONPAY", "UnionPay ••••1667")])
+def test_an_unsupported_brand_that_gets_through_is_refused_and_named(hanako, brand, label):
+    """The provider refuses another brand before authentication; should one
+    still come back, the portal refuses it too."""
+    registration, _ = registration_start(hanako)
+    failed = failure_of(hanako, forged(registration, brand=brand, last4="1667"))
+    assert "JCB、VISA、Mastercard、American Express" in str(failed)
+    registration.refresh_from_db()
+    assert (registration.failure_code, registration.label) == ("unsupported_brand", label)
+
+
+def test_the_provider_is_told_the_accepted_brands(hanako):
+    from billing.payment_methods.providers.sandbox import store
+
+    _, entry_url = registration_start(hanako)
+    session = store.session_get(entry_url.rstrip("/").split("/")[-1])
+    assert set(session.brands) == {"JCB", "VISA", "MASTERCARD", "AMEX"}
 
 
 @pytest.mark.parametrize("holder", ["TARO YAMADA", "HANAKO", "HANAKO YAMADA JR"])
@@ -344,13 +357,58 @@ def test_starting_again_ends_the_older_open_registration(hanako):
     assert complete(hanako, forged(newer)).pk
 
 
-def test_registrations_are_limited_per_day(hanako):
-    for _ in range(services.MAX_REGISTRATIONS_PER_DAY):
+def _ended(member, *, status=RegistrationStatus.FAILED, failure=RegistrationFailure.DECLINED):
+    registration, _ = registration_start(member)
+    registration.status, registration.failure_code = status, failure
+    registration.completed_at = timezone.now()
+    registration.save()
+    return registration
+
+
+def test_registrations_are_limited_per_day_and_the_member_is_told_when_to_try_again(hanako):
+    first = _ended(hanako)
+    for _ in range(services.MAX_REGISTRATIONS_PER_DAY - 1):
+        _ended(hanako)
+    with pytest.raises(TooManyRegistrations) as refused:
         registration_start(hanako)
+    retry_at = first.created_at + timedelta(days=1)
+    assert refused.value.retry_at == retry_at
+    shown = timezone.localtime(retry_at, JAPAN).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    assert f"{shown.month}月{shown.day}日 {shown:%H:%M}以降に" in str(refused.value)
+    assert "24時間で10回" in str(refused.value)
+    with translation.override("en"), pytest.raises(TooManyRegistrations) as in_english:
+        registration_start(hanako)
+    assert f"after {shown.day} {shown:%b %Y %H:%M}" in str(in_english.value)
+    with time_machine.travel(retry_at + timedelta(minutes=1)):
+        assert registration_start(hanako)[0].status == RegistrationStatus.STARTED
+
+
+def test_abandoned_attempts_do_not_count_towards_the_daily_limit(hanako):
+    for _ in range(services.MAX_REGISTRATIONS_PER_DAY - 1):
+        _ended(hanako)
+    for failure in (RegistrationFailure.CANCELLED, RegistrationFailure.CHALLENGE_ABANDONED, RegistrationFailure.EXPIRED):
+        _ended(hanako, status=RegistrationStatus.ABANDONED, failure=failure)
+    registration_start(hanako)  # left open (the browser's back button): superseded by the next
+    registration_start(hanako)
+    tenth, _ = registration_start(hanako)
+    assert PaymentRegistration.objects.filter(member=hanako, status=RegistrationStatus.ABANDONED).count() == 5
+    failure_of(hanako, forged(tenth, outcome="failed", failure="declined", token=""))  # the 10th that counts
     with pytest.raises(TooManyRegistrations):
         registration_start(hanako)
-    with time_machine.travel(timezone.now() + timedelta(days=1, minutes=1)):
-        assert registration_start(hanako)[0].status == RegistrationStatus.STARTED
+
+
+def test_every_attempt_counts_towards_the_wider_cap(hanako):
+    for _ in range(services.MAX_REGISTRATION_STARTS_PER_DAY):
+        _ended(hanako, status=RegistrationStatus.ABANDONED, failure=RegistrationFailure.CANCELLED)
+    with pytest.raises(TooManyRegistrations, match="50回"):
+        registration_start(hanako)
+
+
+def test_another_members_attempts_do_not_count(hanako):
+    other = MemberFactory()
+    for _ in range(services.MAX_REGISTRATIONS_PER_DAY):
+        _ended(other)
+    assert registration_start(hanako)[0].status == RegistrationStatus.STARTED
 
 
 def test_registrations_nobody_came_back_from_are_abandoned(hanako):

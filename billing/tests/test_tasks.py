@@ -151,5 +151,5 @@ def test_the_reminder_speaks_the_members_language(run_daily):
 
 def test_celery_beat_runs_the_reminders_daily_and_the_expiry_sweep():
     schedule = settings.CELERY_BEAT_SCHEDULE
-    assert schedule["payment-card-expiry-reminders"]["task"] == "billing.tasks.payment_card_expiry_reminders_queue"
-    assert schedule["payment-registrations-expire"]["task"] == "billing.tasks.payment_registrations_expire"
+    assert schedule["payment-card-expiry-reminders"]["task"] == tasks.payment_card_expiry_reminders_queue.name
+    assert schedule["payment-registrations-expire"]["task"] == tasks.payment_registrations_expire.name

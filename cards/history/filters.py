@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 
 from django import forms
 from django.core import signing
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -58,12 +59,17 @@ def decode_cursor(token: str) -> Position:
 
 
 def japan_date(value: date) -> str:
-    return gettext("%(year)s年%(month)s月%(day)s日") % {"year": value.year, "month": value.month, "day": value.day}
+    """``2025年12月1日``, ``1 Dec 2025`` (portal/formats/)."""
+    return date_format(value, "DATE_FORMAT")
+
+
+def month_label(year: int, month: int) -> str:
+    """``2026年9月``, ``Sep 2026`` (portal/formats/)."""
+    return date_format(date(year, month, 1), "YEAR_MONTH_FORMAT")
 
 
 def window_message(earliest: date) -> str:
-    shown = japan_date(earliest)
-    return gettext("%(date)sより前の期間は指定できません（指定できるのは%(date)s以降です）。") % {"date": shown}
+    return str(OutsideWindow(earliest))
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
@@ -72,7 +78,7 @@ def window_months(today: date) -> list[tuple[str, str]]:
     months = []
     year, month = today.year, today.month
     while (year, month) >= (first.year, first.month):
-        months.append((f"{year:04d}-{month:02d}", gettext("%(year)s年%(month)s月") % {"year": year, "month": month}))
+        months.append((f"{year:04d}-{month:02d}", month_label(year, month)))
         year, month = (year - 1, 12) if month == 1 else (year, month - 1)
     return months
 
@@ -233,10 +239,10 @@ class HistoryFilterForm(forms.Form):
             parts.append(str(HISTORY_KINDS[data["kind"]]))
         if data["month"]:
             year, month = data["month"]
-            parts.append(gettext("%(year)s年%(month)s月") % {"year": year, "month": month})
+            parts.append(month_label(year, month))
         elif data.get("from") or data.get("to"):
-            start = data["from"].strftime("%Y/%m/%d") if data.get("from") else ""
-            end = data["to"].strftime("%Y/%m/%d") if data.get("to") else ""
+            start = date_format(data["from"], "SHORT_DATE_FORMAT") if data.get("from") else ""
+            end = date_format(data["to"], "SHORT_DATE_FORMAT") if data.get("to") else ""
             parts.append(f"{start}〜{end}")
         return parts
 

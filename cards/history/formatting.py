@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils import dateformat
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import get_format
 from django.utils.translation import gettext
 
 MINUS = "\u2212"  # the minus sign, not a hyphen: reads right and is not broken across lines
@@ -28,17 +30,17 @@ def signed_points(points: int) -> str:
 
 
 class WhenFormat:
-    """``11月20日(金) 08:12``: a line's Japan time, formatted with what the
-    current language says once per page rather than once per line."""
+    """``11月20日(金) 08:12``, ``Fri 20 Nov 08:12``: a line's Japan time, formatted with
+    what the current language says once per page rather than once per line."""
 
     def __init__(self) -> None:
-        self.pattern = gettext("%(month)s月%(day)s日(%(weekday)s) %(time)s")
+        self.pattern = gettext("%(month_day)s(%(weekday)s) %(time)s")
+        self.month_day = get_format("MONTH_DAY_FORMAT")
         self.weekdays = [str(WEEKDAYS_ABBR[day]) for day in range(7)]
 
     def __call__(self, local: datetime) -> str:
         return self.pattern % {
-            "month": local.month,
-            "day": local.day,
+            "month_day": dateformat.format(local, self.month_day),
             "weekday": self.weekdays[local.weekday()],
             "time": f"{local:%H:%M}",
         }

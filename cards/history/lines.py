@@ -9,12 +9,16 @@ from datetime import date, datetime
 from enum import IntEnum
 from functools import cached_property
 
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from cards.history.formatting import WhenFormat, signed_yen, yen
 from cards.masking import payment_card_label
 from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
+from cards.templatetags.stations import place_html
 from cards.window import JAPAN
 
 PAGE_SIZE = 50
@@ -117,8 +121,8 @@ class HistoryLine:
             "kind_label": self.kind_label,
             "iso": self.local_time.isoformat(),
             "when": when(self.local_time),
-            "route": self.route,
-            "merchant": self.merchant,
+            "route": self.route_html,
+            "merchant": place_html(self.merchant),
             "detail": self.detail,
             "payment": self.payment_text,
             "card": f"{card.nickname or 'ICOCA'}",
@@ -152,6 +156,13 @@ class HistoryLine:
         if self.from_station and self.to_station:
             return f"{self.from_station} → {self.to_station}"
         return self.from_station or self.to_station
+
+    @property
+    def route_html(self) -> SafeString:
+        """``route`` with each station in the page's language (cards/stations.py)."""
+        if self.from_station and self.to_station:
+            return format_html("{} → {}", place_html(self.from_station), place_html(self.to_station))
+        return place_html(self.from_station or self.to_station)
 
     @property
     def amount_text(self) -> str:
@@ -191,6 +202,11 @@ class MonthTotal:
     @property
     def received_text(self) -> str:
         return signed_yen(self.received)
+
+    @property
+    def spent_text(self) -> str:
+        """What the month's rides, buses and purchases took, as a plain amount: ``18,260円``."""
+        return yen(-self.paid)
 
     def add(self, *, total: int, paid: int, received: int, count: int) -> None:
         self.total += total
@@ -301,8 +317,8 @@ def line_from_row(row: Row, cards: dict[int, Card]) -> HistoryLine:
         detail = gettext("%(kind)s・%(months)sか月（%(start)s〜%(end)s）") % {
             "kind": PassKind(row.pass_kind).label if row.pass_kind in PassKind.values else row.pass_kind,
             "months": row.months,
-            "start": row.valid_from.strftime("%Y/%m/%d"),
-            "end": row.valid_until.strftime("%Y/%m/%d"),
+            "start": date_format(row.valid_from, "SHORT_DATE_FORMAT"),
+            "end": date_format(row.valid_until, "SHORT_DATE_FORMAT"),
         }
     return HistoryLine(
         source=source,

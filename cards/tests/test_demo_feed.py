@@ -470,3 +470,48 @@ def test_seed_demo_options(tmp_path):
         seed(tmp_path, "--now", "yesterday")
     with pytest.raises(CommandError, match="at least 1"):
         seed(tmp_path, "--members", "0")
+
+
+@pytest.mark.django_db
+def test_seed_demo_registers_the_payment_cards_its_lines_were_paid_with(tmp_path):
+    """The history shows VISA ••••4242 paying Hanako's charges and passes: 決済用カード must
+    hold it too (and every other card a demo member paid with), once however often it runs."""
+    from billing.models import PaymentMethod
+    from cards.models import CommuterPass, UsageRecord
+
+    output = seed(tmp_path, "--now", NOW.isoformat())
+    assert "payment methods: 4 registered" in output
+    paid = set(
+        UsageRecord.objects.filter(payment_method="card").values_list(
+            "card__member__wester_id", "payment_brand", "payment_last4"
+        )
+    ) | set(
+        CommuterPass.objects.filter(payment_method="card").values_list(
+            "card__member__wester_id", "payment_brand", "payment_last4"
+        )
+    )
+    methods = PaymentMethod.objects.filter(removed_at__isnull=True)
+    assert set(methods.values_list("member__wester_id", "brand", "last4")) == paid
+    assert ("demo-hanako", "VISA", "4242") in paid and ("demo-taro", "JCB", "0012") in paid
+    hanako = methods.filter(member__wester_id="demo-hanako")
+    assert hanako.filter(is_default=True).count() == 1
+    visa = hanako.get(brand="VISA", last4="4242")
+    assert visa.holder_name == "HANAKO YAMADA" and not visa.is_expired(NOW.date())
+    assert methods.get(member__wester_id="demo-emily").holder_name == "EMILY CARTER"
+
+    # Once: a second run adds nothing, and a card the member removed stays removed.
+    visa.removed_at, visa.is_default = NOW, False
+    visa.save()
+    again = seed(tmp_path, "--now", NOW.isoformat())
+    assert "payment methods: 0 registered" in again
+    assert PaymentMethod.objects.count() == 4
+    assert not PaymentMethod.objects.filter(brand="VISA", last4="4242", removed_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_payment_cards_used_ignores_cash_points_and_lines_without_a_card():
+    from accounts.services import member_get_or_create
+    from cards.payments import member_payment_cards_used
+
+    member, _ = member_get_or_create(wester_id="nobody-paid")
+    assert member_payment_cards_used(member) == []

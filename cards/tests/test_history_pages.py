@@ -145,18 +145,18 @@ def test_totals_per_month_cover_the_whole_month_not_only_the_page(member_client,
     first_page = text(first)
     assert 'id="month-2026-11"' in first_page and 'id="month-2026-10"' not in first_page
     november = first_page.split('id="month-2026-11"')[1]
-    assert "<dt>合計</dt><dd>−3,000円</dd>" in november
-    assert "<dt>支払い</dt><dd>−6,000円</dd>" in november
-    assert "<dt>入金</dt><dd>+3,000円</dd>" in november
+    assert "<dt>残額の増減</dt><dd>−3,000円</dd>" in november
+    assert "<dt>使った金額</dt><dd>6,000円</dd>" in november
+    assert "<dt>チャージ・入金</dt><dd>+3,000円</dd>" in november
     assert "61件" in november
     second_page = text(second)
-    assert "<dt>合計</dt><dd>−3,000円</dd>" in second_page.split('id="month-2026-11"')[1]
+    assert "<dt>残額の増減</dt><dd>−3,000円</dd>" in second_page.split('id="month-2026-11"')[1]
     october = second_page.split('id="month-2026-10"')[1]
-    assert "<dt>合計</dt><dd>−600円</dd>" in october and "3件" in october
+    assert "<dt>残額の増減</dt><dd>−600円</dd>" in october and "3件" in october
 
     # With a filter, the totals are those of the filtered history.
     rides = text(member_client.get(HISTORY, {"kind": "ride"}))
-    assert "<dt>合計</dt><dd>−6,000円</dd>" in rides.split('id="month-2026-11"')[1]
+    assert "<dt>残額の増減</dt><dd>−6,000円</dd>" in rides.split('id="month-2026-11"')[1]
 
 
 def test_an_empty_history_says_so(member_client):

@@ -27,7 +27,7 @@ def test_the_balance_and_the_ledger_newest_first(member_client, member):
     assert "ポイント残高 -384 ポイント" in page
     ledger = page.split("ポイントの履歴（新しい順）", 1)[1]
     assert ledger.index("失効") < ledger.index("チャージに利用") < ledger.index("獲得")
-    assert "−12 P" in ledger and "−500 P" in ledger and "+128 P" in ledger and "ride_count" in ledger
+    assert "−12 P" in ledger and "−500 P" in ledger and "+128 P" in ledger and "乗車ポイント" in ledger
     assert "9,999" not in page and "2025年12月1日以降の履歴を表示します。" in page
 
 
@@ -101,3 +101,26 @@ def test_the_help_says_how_points_are_earned_and_the_ledger_links_to_it(client, 
     assert "3% with a J-WEST Card Gold (30 points per ¥1,000 including tax)" in english
     assert "1.5% with other J-WEST cards (15 points per ¥1,000)" in english
     assert 'href="/help/#points"' in member_client.get("/points/").content.decode()
+
+
+CATEGORY_WORDS = {
+    "ride_count": ("乗車ポイント", "Ride points"),
+    "expiry": ("有効期限切れ", "Expired"),
+    "icoca_charge": ("ICOCAへのチャージ", "ICOCA charge"),
+    "jwest_card": ("J-WESTカードでのお支払い", "Paid with a J-WEST card"),
+    "pass_payment": ("定期券のご購入", "Commuter pass purchase"),
+    "campaign": ("キャンペーン", "Campaign"),
+    "mystery_2027": ("その他", "Other"),
+}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_every_category_is_a_word_never_the_code(member_client, member, language):
+    for days, category in enumerate(CATEGORY_WORDS, start=1):
+        PointsEntryFactory(member=member, occurred_at=NOW - timedelta(days=days), points=days, category=category)
+    member_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    page = text(member_client.get("/points/"))
+    for category, words in CATEGORY_WORDS.items():
+        word = words[0] if language == "ja" else words[1]
+        assert word in page, (category, word)
+        assert category not in page

@@ -78,7 +78,7 @@ def test_a_member_who_chose_english_gets_it_in_english():
     assert "Dear Emily Carter," in message.body
     assert "student pass, 1 month" in message.body
     assert "Valid until: 31 December 2026 (14 days left)" in message.body
-    assert "大阪 - 三ノ宮" in message.body
+    assert "Osaka - Sannomiya (via JR Kobe Line)" in message.body  # the station table (cards/stations.py)
 
 
 def test_beat_running_twice_sends_one_reminder_per_pass():

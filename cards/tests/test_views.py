@@ -509,7 +509,7 @@ def test_the_menu_of_a_signed_in_member(member_client):
         assert f'href="{href}"' in menu and label in menu
     assert "ログアウト" in menu
     assert 'href="/" aria-current="page"' in menu
-    for name, label in (("cards:history", "利用履歴"), ("billing:payment-method-list", "決済用カード")):
+    for name, label in (("cards:history", "利用履歴"), ("payment_methods:payment-method-list", "決済用カード")):
         assert (label in menu) == (_optional(name) is not None)
 
 

@@ -132,7 +132,7 @@ def browser_templates() -> list[Path]:
 def test_the_template_scan_finds_the_templates():
     names = {str(p.relative_to(ROOT)) for p in browser_templates()}
     assert "templates/base.html" in names
-    assert "billing/providers/sandbox/templates/sandbox_pay/base.html" in names
+    assert "billing/payment_methods/providers/sandbox/templates/sandbox_pay/base.html" in names
     assert "templates/support/member_page.html" in names
     assert not any("/pdf/" in name for name in names)
 

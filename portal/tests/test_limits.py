@@ -94,7 +94,7 @@ def test_thirty_csv_exports_an_hour_then_429_with_when(client, settings):
         assert client.get("/history/export.csv").status_code == 200  # another member's count is their own
     assert refused.status_code == 429
     page = refused.content.decode()
-    assert "利用履歴のCSVのダウンロードは1時間に30回までです。2026年11月18日19:00以降にもう一度お試しください。" in page
+    assert "利用履歴のCSVのダウンロードは1時間に30回までです。2026年11月18日 19:00以降にもう一度お試しください。" in page
     assert refused["Retry-After"] == str(33 * 60 + 20)
     assert "no-store" in refused["Cache-Control"]
     assert refused["Content-Type"].startswith("text/html")

@@ -20,8 +20,11 @@ PRODUCTION = {
     "DATABASE_URL": "sqlite:///:memory:",
     "PORTAL_INVOICE_REGISTRATION_NUMBER": "T9876543210987",
     "PORTAL_BASE_URL": "https://portal.example.jp",
-    "PAYMENT_PROVIDER": "billing.providers.sandbox.SandboxProvider",
+    "PAYMENT_PROVIDER": "billing.payment_methods.providers.sandbox.SandboxProvider",
     "PAYMENT_SANDBOX_ALLOWED": "1",
+    "SUPPORT_CENTER_PHONE": "0570-123-456",
+    "SUPPORT_CENTER_HOURS": "9:00〜20:00（年中無休）",
+    "SUPPORT_CENTER_HOURS_EN": "9:00–20:00, every day",
 }
 
 
@@ -124,7 +127,7 @@ def test_the_sandbox_pages_exist_only_while_the_sandbox_is_the_provider():
         "except Resolver404:\n    print('not found')"
     )
     assert manage("shell", "-c", script).stdout.split()[-1] == "served"
-    gateway = manage("shell", "-c", script, PAYMENT_PROVIDER="billing.providers.base.PaymentProvider")
+    gateway = manage("shell", "-c", script, PAYMENT_PROVIDER="billing.payment_methods.providers.base.PaymentProvider")
     assert gateway.stdout.strip().splitlines()[-1] == "not found", gateway.stderr
 
 
@@ -144,7 +147,7 @@ def test_production_cookies_are_host_prefixed():
 
 
 def test_production_form_action_names_the_portal_wester_id_and_the_payment_provider():
-    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider",
                "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example/entry/", "WESTER_ID_ISSUER": "https://id.example.jp/realms/west"}
     result = show("settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['form-action']", **gateway)
     assert result.returncode == 0, result.stderr
@@ -152,7 +155,7 @@ def test_production_form_action_names_the_portal_wester_id_and_the_payment_provi
 
 
 def test_production_with_a_real_gateway_needs_its_origin():
-    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider"}
+    gateway = {**PRODUCTION, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider"}
     result = manage("check", **gateway)
     assert result.returncode != 0
     assert "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required" in result.stderr
@@ -168,7 +171,7 @@ def test_production_refuses_the_sandbox_provider_unless_a_test_system_says_so():
         assert "set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system" in result.stderr
     assert manage("check", **env, PAYMENT_SANDBOX_ALLOWED="1").returncode == 0
     # Another provider needs no such flag.
-    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.providers.base.PaymentProvider",
+    gateway = manage("check", **{**env, "PAYMENT_PROVIDER": "billing.payment_methods.providers.base.PaymentProvider",
                                   "PAYMENT_PROVIDER_ORIGIN": "https://pay.gateway.example"})
     assert gateway.returncode == 0, gateway.stderr
 
@@ -200,3 +203,31 @@ def test_a_damaged_secret_key_file_stops_the_start_with_what_to_do(tmp_path):
     result = manage("check", PORTAL_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
     assert "holds no usable key" in result.stderr and "remove it" in result.stderr
+
+
+@pytest.mark.parametrize("missing", ["SUPPORT_CENTER_PHONE", "SUPPORT_CENTER_HOURS", "SUPPORT_CENTER_HOURS_EN"])
+def test_production_refuses_to_start_without_the_support_center(missing):
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN" in result.stderr
+    assert "required in production" in result.stderr
+
+
+def test_production_refuses_the_demo_support_center_number():
+    result = manage("check", **{**PRODUCTION, "SUPPORT_CENTER_PHONE": "0570-000-000"})
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE, SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN" in result.stderr
+
+
+@pytest.mark.parametrize("number", ["05700000000", "0570 000 000", "+81-570-000-000", "0570-000-000<script>", "abc"])
+def test_a_malformed_support_center_number_is_refused(number):
+    result = manage("check", SUPPORT_CENTER_PHONE=number)
+    assert result.returncode != 0
+    assert "SUPPORT_CENTER_PHONE must be a Japanese phone number with hyphens" in result.stderr
+
+
+def test_local_settings_have_demo_support_center_values():
+    result = manage("shell", "-c", "from django.conf import settings as s; print(s.SUPPORT_CENTER_PHONE, s.SUPPORT_CENTER_HOURS_EN)")
+    assert result.returncode == 0, result.stderr
+    assert "0570-000-000 9:00–20:00, every day (demo)" in result.stdout

@@ -37,15 +37,15 @@ def indexes_drop(apps, schema_editor):
 
 
 def groups_create(apps, schema_editor):
-    from support.roles import groups_sync
+    from support.roles import AGENT, AGENT_PERMISSIONS, SUPERVISOR, SUPERVISOR_PERMISSIONS, groups_sync
 
-    groups_sync(apps)
+    groups_sync(apps, {AGENT: AGENT_PERMISSIONS, SUPERVISOR: SUPERVISOR_PERMISSIONS})  # 0002 adds the operator
 
 
 def groups_drop(apps, schema_editor):
-    from support.roles import GROUPS
+    from support.roles import AGENT, SUPERVISOR
 
-    apps.get_model("auth", "Group").objects.filter(name__in=GROUPS).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=(AGENT, SUPERVISOR)).delete()
 
 
 class Migration(migrations.Migration):

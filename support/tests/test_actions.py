@@ -109,7 +109,7 @@ def test_rerun_a_failed_document(client, setup, monkeypatch, django_capture_on_c
     member, _, _, _staff = setup
     failed = document(member, number="R-FAILED-1", status=DocumentStatus.FAILED, failure_reason="font missing")
     sent = []
-    monkeypatch.setattr("billing.document_services.send_render", lambda d: sent.append(d.pk) or True)
+    monkeypatch.setattr("billing.documents.services.send_render", lambda d: sent.append(d.pk) or True)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

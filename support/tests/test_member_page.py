@@ -112,3 +112,18 @@ def test_the_member_page_reads_a_fixed_number_of_queries(client, django_assert_m
     page_of(client, member)
     with django_assert_max_num_queries(25):
         page_of(client, member)
+
+
+def test_a_refunded_card_shows_its_refund_not_a_balance(client):
+    """Issue 14 §5: support sees what the member sees, 払いもどし済み with the date and amount."""
+    from billing.tests.document_data import domain_example_refund
+
+    member, _phone, _watch = member_with_everything()
+    refund = domain_example_refund(member)
+    refund.card.balance = 2920
+    refund.card.save()
+    client.force_login(agent())
+    html = page_of(client, member).content.decode()
+    row = html.split(refund.card.masked_number, 1)[1].split("</tr>", 1)[0]
+    assert "払いもどし済み" in row and "2026-08-20 払いもどし ¥7,920" in row
+    assert "¥2,920" not in row

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import MemberFactory
 from billing import tasks
-from billing.document_services import last_month
+from billing.documents.services import last_month
 from billing.models import Document
 from billing.tests.document_data import domain_example_refund, month_of_payments
 from cards.window import earliest_date, japan_today

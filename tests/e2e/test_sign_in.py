@@ -55,9 +55,23 @@ def test_cancelled_sign_in_returns_to_a_clear_page(page, live_server, wester_id)
     page.get_by_role("button", name="Deny").click()
 
     expect(page.get_by_role("heading", name="ログインを中止しました")).to_be_visible()
+    expect(page.get_by_role("link", name="ログイン画面へ戻る")).to_have_attribute("href", "/")
     page.get_by_role("link", name="ログイン画面へ戻る").click()
     expect(page.get_by_role("button", name="WESTER IDでログイン")).to_be_visible()
     assert not Member.objects.filter(wester_id__isnull=False).exists()
+
+
+def test_a_cancelled_sign_in_keeps_the_deep_link(page, live_server, wester_id):
+    """Cancel at WESTER ID, 「ログイン画面へ戻る」, sign in: the page first asked for."""
+    page.goto(live_server.url + "/points/")
+    page.get_by_role("button", name="WESTER IDでログイン").click()
+    page.get_by_role("button", name="Deny").click()
+    expect(page.get_by_role("heading", name="ログインを中止しました")).to_be_visible()
+    expect(page.get_by_role("link", name="ログイン画面へ戻る")).to_have_attribute("href", "/?next=/points/")
+    page.get_by_role("link", name="ログイン画面へ戻る").click()
+    sign_in_here(page, "demo-hanako")
+    expect(page).to_have_url(live_server.url + "/points/")
+    expect(page.get_by_role("heading", name="WESTERポイント", level=1)).to_be_visible()
 
 
 def test_a_member_who_chose_english_gets_english_on_a_new_phone(page, live_server, wester_id):

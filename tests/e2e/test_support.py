@@ -13,7 +13,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import AuditEvent
-from accounts.tests.test_admin_site import PASSWORD, current_code
+from accounts.tests.test_admin_site import PASSWORD, fresh_code
 from cards.models import CardStatus
 from conftest import ARTIFACTS
 from support.tests.helpers import agent, member_with_everything, supervisor
@@ -41,7 +41,7 @@ def staff_sign_in(page, live_server, username: str, secret: str) -> None:
     page.locator("input[name=login]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("input[name=password]").press("Enter")
-    page.locator("input[name=code]").fill(current_code(secret))
+    page.locator("input[name=code]").fill(fresh_code(secret))
     page.locator("input[name=code]").press("Enter")
     expect(page.get_by_role("heading", name="サポートセンター")).to_be_visible()
 

@@ -1,6 +1,7 @@
-"""Create a support-center staff account, or (--reset-password) give one a new
-password. The password is asked for (or read from standard input with
---password-stdin); TOTP is set up at first sign-in."""
+"""Create a support-center staff account in a role (--role agent|supervisor|
+operator, see support/roles.py) or as a superuser, or (--reset-password) give
+one a new password. The password is asked for (or read from standard input
+with --password-stdin); TOTP is set up at first sign-in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.services import staff_create, staff_password_reset
+from support.roles import ROLE_GROUPS
 
 
 class Command(BaseCommand):
@@ -22,15 +24,34 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--email", default="")
-        parser.add_argument("--superuser", action="store_true", help="an operator account (all permissions)")
+        parser.add_argument(
+            "--role",
+            choices=sorted(ROLE_GROUPS),
+            help="agent: member search and pages, masked ICOCA numbers; supervisor: also whole numbers and "
+            "the staff audit; operator: also the unfiltered lists of member data. Required unless --superuser.",
+        )
+        parser.add_argument(
+            "--superuser", action="store_true", help="a site administrator (all permissions, staff accounts)"
+        )
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
         parser.add_argument(
             "--reset-password", action="store_true", help="give an existing staff account a new password instead"
         )
 
     def handle(self, *args, username: str, email: str, superuser: bool, password_stdin: bool, **options):
-        if options["reset_password"] and (email or superuser):
-            raise CommandError("--reset-password はパスワードだけを変えます。--email や --superuser と一緒には使えません。")
+        role = options.get("role")
+        if options["reset_password"] and (email or superuser or role):
+            raise CommandError(
+                "--reset-password はパスワードだけを変えます。--email、--role や --superuser と一緒には使えません。"
+            )
+        if not options["reset_password"]:
+            if role and superuser:
+                raise CommandError("--role と --superuser のどちらか一方を指定してください。何も作成していません。")
+            if not role and not superuser:
+                raise CommandError(
+                    "--role agent|supervisor|operator（または --superuser）を指定してください。"
+                    "役割のないアカウントは会員の情報を何も見られません。何も作成していません。"
+                )
         if password_stdin:
             password = sys.stdin.readline().rstrip("\n")
         else:
@@ -40,12 +61,16 @@ class Command(BaseCommand):
         if options["reset_password"]:
             return self._reset_password(username, password)
         try:
-            staff = staff_create(username=username, email=email, password=password, superuser=superuser)
+            staff = staff_create(
+                username=username, email=email, password=password, superuser=superuser,
+                group=ROLE_GROUPS[role] if role else None,
+            )
         except ValidationError as error:
             raise CommandError("何も作成していません: " + " ".join(error.messages)) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"Created staff account {staff.username!r}. Sign in at /admin/ and set up TOTP when asked."
+                f"Created staff account {staff.username!r} ({role or 'superuser'}). "
+                "Sign in at /admin/ and set up TOTP when asked."
             )
         )
 

@@ -1,6 +1,8 @@
 """Demo data for `make run`: a realistic card center feed for the demo members (13 months up
 to now, see cards/demo_feed.py), written to a file and imported with `import_feed`, so the
-demo goes through the same path as the center's own files.
+demo goes through the same path as the center's own files. The payment cards the demo
+members' charges and passes were paid with are then registered as their payment methods
+(決済用カード), so the history and that page agree.
 
 Safe to run again: the feed is deterministic and continues the history already imported (it
 starts where the stored demo history starts), so a second run finds every line unchanged and a
@@ -21,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.demo import DEMO_MEMBERS
+from accounts.models import Member
 from cards import partitions
 from cards.demo_feed import DEFAULT_SEED, JAPAN, anchor_card_number, history_start, write_feed
 from cards.models import Card
@@ -79,6 +82,25 @@ class Command(BaseCommand):
             return
         partitions.ensure_usage_partitions(first=start, last=moment.astimezone(JAPAN).date())
         self.import_feed(path)
+        self.register_payment_methods(members, today=moment.astimezone(JAPAN).date())
+
+    def register_payment_methods(self, members: int, *, today) -> None:
+        """The payment cards the demo members' charges and passes were paid with become their
+        payment methods (決済用カード), so the history and that page agree."""
+        from billing.payment_methods.payment_cards import romaji_name
+        from billing.payment_methods.services import payment_methods_register_used
+
+        registered = 0
+        for claims in DEMO_MEMBERS[:members]:
+            member = Member.objects.filter(wester_id=claims["sub"]).first()
+            if member is None:
+                continue
+            holder = romaji_name(
+                given_name=claims.get("given_name", ""), family_name=claims.get("family_name", ""),
+                full_name=claims.get("name", ""),
+            )
+            registered += len(payment_methods_register_used(member=member, holder_name=holder, today=today))
+        self.stdout.write(f"payment methods: {registered} registered from the cards the demo members paid with")
 
     @staticmethod
     def stored_start(seed: str):

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 LOCAL_ISSUER = "http://127.0.0.1:9400"
+LOCAL_PROVIDER_PORT = 9400
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -26,6 +27,18 @@ def _port_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def provider_port(web_port: int) -> int:
+    """The local identity provider's port for a web server on ``web_port``: 9400 beside 8000,
+    and as far from 9400 as the web server is from 8000 (8001 → 9401), so two checkouts side by
+    side never clash; a free port when that one is taken."""
+    wanted = LOCAL_PROVIDER_PORT + (web_port - 8000)
+    if 1024 <= wanted <= 65535 and wanted != web_port and _port_free("127.0.0.1", wanted):
+        return wanted
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _wait_for(url: str, seconds: float) -> bool:
@@ -59,18 +72,22 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGHUP, stop)
 
+        # The links in e-mails point at this server; the local provider's address follows PORT.
+        child_env = {**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
+
         def start(name: str, command: list[str]) -> None:
             self.stdout.write(f"starting {name}: {' '.join(command[:6])} ...")
-            # The links in e-mails point at this server.
-            processes.append(subprocess.Popen(command, env={**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}))
+            processes.append(subprocess.Popen(command, env=child_env))
 
         try:
             if settings.WESTER_ID_ISSUER.rstrip("/") == LOCAL_ISSUER:
-                if not _port_free("127.0.0.1", 9400):
-                    raise CommandError("Port 9400 (the local identity provider) is in use. Stop what uses it first.")
-                start("identity provider", [sys.executable, manage, "run_identity_provider", "--port", "9400"])
-                if not _wait_for(f"{LOCAL_ISSUER}/.well-known/openid-configuration", 30):
-                    raise CommandError("The local identity provider did not start within 30 s.")
+                idp_port = provider_port(port)
+                issuer = f"http://127.0.0.1:{idp_port}"
+                child_env["WESTER_ID_ISSUER"] = issuer
+                self.stdout.write(f"local identity provider (WESTER ID): {issuer}")
+                start("identity provider", [sys.executable, manage, "run_identity_provider", "--port", str(idp_port)])
+                if not _wait_for(f"{issuer}/.well-known/openid-configuration", 30):
+                    raise CommandError(f"The local identity provider did not start on port {idp_port} within 30 s.")
             start(
                 "worker",
                 [sys.executable, "-m", "celery", "-A", "portal", "worker", "--beat", "--pool", "solo",
@@ -80,7 +97,7 @@ class Command(BaseCommand):
             start("web server", [sys.executable, manage, "runserver", f"127.0.0.1:{port}"])
             if not _wait_for(f"http://127.0.0.1:{port}/healthz", 60):
                 raise CommandError("The web server did not answer /healthz within 60 s.")
-            self._print_welcome(port)
+            self._print_welcome(port, child_env.get("WESTER_ID_ISSUER", settings.WESTER_ID_ISSUER))
             while all(p.poll() is None for p in processes):
                 time.sleep(0.5)
             raise CommandError("A process stopped; see the log above. Everything is being stopped.")
@@ -96,7 +113,7 @@ class Command(BaseCommand):
                 except subprocess.TimeoutExpired:
                     process.kill()
 
-    def _print_welcome(self, port: int) -> None:
+    def _print_welcome(self, port: int, issuer: str) -> None:
         from accounts.demo import DEMO_MEMBERS
 
         members = "\n".join(f"      {m['sub']:<14} {m['name']}" for m in DEMO_MEMBERS)
@@ -107,7 +124,8 @@ class Command(BaseCommand):
   ICOCA member portal: http://127.0.0.1:{port}/
 
   Sign in: click 「WESTER IDでログイン」, then at the local
-  WESTER ID page click one of the demo members (or type its sub):
+  WESTER ID page ({issuer}) click one of the demo members
+  (or type its sub):
 {members}
 
   Support center (/admin/): create a staff account with

@@ -1,0 +1,144 @@
+"""What a document shows: its content composed from the card center's data
+when it is created (the snapshot kept on the row), and its PDF rendered from
+that snapshot alone.
+
+Reads cards through cards/payments.py; the arithmetic is in the pure modules
+billing/documents/receipts.py and billing/documents/refund_statements.py, the PDF in
+billing/documents/rendering.py.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+
+from billing.documents import rendering as pdf
+from billing.documents.models import Document, DocumentKind
+from billing.documents.receipts import JAPAN, ReceiptContent, ReceiptLine, compose
+from billing.documents.refund_statements import RefundPass, RefundStatementContent, refund_statement
+from cards import payments
+from cards.masking import mask_icoca_number
+from cards.models import CommuterPass, Refund, UsageRecord
+
+
+def japan_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants from the start of ``start`` (Japan time) up to, not
+    including, the day after ``end``."""
+    first = datetime(start.year, start.month, start.day, tzinfo=JAPAN)
+    after = datetime(end.year, end.month, end.day, tzinfo=JAPAN) + timedelta(days=1)
+    return first, after
+
+
+def charge_line(record: UsageRecord) -> ReceiptLine:
+    return ReceiptLine(
+        kind="charge",
+        at=record.occurred_at,
+        card_nickname=record.card.nickname,
+        card_number=mask_icoca_number(record.card.icoca_number),
+        payment_brand=record.payment_brand,
+        payment_last4=record.payment_last4,
+        amount=record.amount,
+    )
+
+
+def pass_line(bought: CommuterPass) -> ReceiptLine:
+    return ReceiptLine(
+        kind="pass",
+        at=bought.paid_at,
+        card_nickname=bought.card.nickname,
+        card_number=mask_icoca_number(bought.card.icoca_number),
+        payment_brand=bought.payment_brand,
+        payment_last4=bought.payment_last4,
+        amount=bought.price,
+        from_station=bought.from_station,
+        to_station=bought.to_station,
+        pass_kind=bought.kind,
+        months=bought.months,
+        valid_from=bought.valid_from,
+        valid_until=bought.valid_until,
+    )
+
+
+def period_receipt(member, *, start: date, end: date) -> ReceiptContent:
+    """Every card payment of the member from ``start`` to ``end`` (Japan dates, both included)."""
+    first, after = japan_bounds(start, end)
+    charges = payments.member_card_charges(member, start=first, end=after)
+    passes = payments.member_card_pass_purchases(member, start=first, end=after)
+    return compose([*(charge_line(c) for c in charges.iterator(chunk_size=2000)), *(pass_line(p) for p in passes)])
+
+
+def payment_receipt(payment: payments.CardPayment) -> ReceiptContent:
+    line = charge_line(payment.charge) if payment.charge is not None else pass_line(payment.commuter_pass)
+    return compose([line])
+
+
+def refund_content(refund: Refund) -> RefundStatementContent:
+    """The refund's statement; raises ``InconsistentRefund`` when it does not add up."""
+    bought = refund.commuter_pass
+    refund_pass = None
+    if bought is not None:
+        refund_pass = RefundPass(
+            from_station=bought.from_station, to_station=bought.to_station, via=bought.via, pass_kind=bought.kind,
+            months=bought.months, valid_from=bought.valid_from, valid_until=bought.valid_until, price=bought.price,
+            fares=bought.fares,
+        )
+    return refund_statement(
+        refunded_at=refund.refunded_at,
+        card_nickname=refund.card.nickname,
+        card_number=mask_icoca_number(refund.card.icoca_number),
+        balance=refund.balance,
+        fee=refund.fee,
+        total=refund.total,
+        destination_method=refund.destination_method,
+        destination_brand=refund.destination_brand,
+        destination_last4=refund.destination_last4,
+        commuter_pass=refund_pass,
+        months_used=refund.months_used,
+        fare_deducted=refund.fare_deducted,
+        pass_part=refund.pass_part,
+    )
+
+
+# --- The PDF ---------------------------------------------------------------------------
+
+
+def header(document: Document) -> pdf.Header:
+    original = document.reissue_of if document.is_reprint else None
+    return pdf.Header(
+        kind=document.kind,
+        number=document.number,
+        language=document.language,
+        issued_at=document.first_issued_at,
+        issuer_name=document.issuer_name,
+        registration_number=document.issuer_registration_number,
+        addressee=document.addressee_name,
+        reprinted_at=document.requested_at if original is not None else None,
+    )
+
+
+def render(document: Document) -> bytes:
+    """The PDF of ``document``, from its snapshot (``first_issued_at`` must be set)."""
+    if settings.DOCUMENT_TEST_RENDER_DELAY:
+        time.sleep(settings.DOCUMENT_TEST_RENDER_DELAY)  # tests only: a window to stop the worker in
+    if document.kind == DocumentKind.REFUND_STATEMENT:
+        return pdf.render_refund_statement(
+            header=header(document), content=RefundStatementContent.from_json(document.content)
+        )
+    period = pdf.Period(
+        start=document.period_start, end=document.period_end, single_payment=bool(document.payment_ref)
+    )
+    return pdf.render_receipt(header=header(document), content=ReceiptContent.from_json(document.content), period=period)
+
+
+def file_name(document: Document) -> str:
+    """The name a member's browser saves the PDF under: ``利用明細書_R-202611-000123.pdf``
+    (``_再発行`` added on a reprint); English titles for an English document."""
+    if document.language == "en":
+        title = {"receipt": "ICOCA-receipt", "refund_statement": "ICOCA-refund-statement"}[document.kind]
+        suffix = "_reissue" if document.is_reprint else ""
+    else:
+        title = {"receipt": "利用明細書", "refund_statement": "払いもどし計算書"}[document.kind]
+        suffix = "_再発行" if document.is_reprint else ""
+    return f"{title}_{document.number}{suffix}.pdf"

@@ -1,0 +1,106 @@
+"""The e-mail that carries a document's PDF, sent once by the mail task
+(``portal.mail``: the document is claimed by setting ``emailed_at``, the
+attempt counted with the claim; a failed send gives the claim back and raises
+for the task to retry). When the retries run out the e-mail is marked failed
+(``email_failed_reason``) and the member (or support) can ask for it again.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from accounts.links import portal_url
+from billing.documents import composing as documents
+from billing.documents.models import Document, DocumentStatus
+from billing.documents.receipts import JAPAN, yen
+from billing.documents.rendering import TITLES, long_date
+from portal import mail
+
+logger = logging.getLogger(__name__)
+
+
+def _context(document: Document) -> dict[str, object]:
+    language = document.language
+    return {
+        "document": document,
+        "member_name": document.addressee_name,
+        "title": TITLES[document.kind][language],
+        "issued_on": long_date(document.first_issued_at.astimezone(JAPAN).date(), language),
+        "period_start": long_date(document.period_start, language) if document.period_start else "",
+        "period_end": long_date(document.period_end, language) if document.period_end else "",
+        "single_payment": bool(document.payment_ref),
+        "total": yen(document.total_amount, language),
+        "monthly": document.origin == "monthly",
+        "document_url": portal_url("documents:document-detail", document.public_id),
+    }
+
+
+def document_email_send(document: Document) -> None:
+    """Send the PDF of a ready document to its member now, in the document's
+    language. Raises what the mail server (or the file store) raises."""
+    with document.file.open("rb") as stored:
+        data = stored.read()
+    mail.member_email_send(
+        member=document.member,
+        template="document_ready",
+        language=document.language,
+        context=_context(document),
+        attachments=[mail.Attachment(documents.file_name(document), data, "application/pdf")],
+    )
+
+
+def send_email(document: Document) -> bool:
+    from billing.documents import tasks
+
+    try:
+        tasks.document_email.apply_async((document.pk,), queue="mail")
+    except (OperationalError, OSError) as error:
+        logger.warning("document e-mail not queued: %s", type(error).__name__, extra={"document": document.pk})
+        return False
+    Document.objects.filter(pk=document.pk).update(email_queued_at=timezone.now())
+    return True
+
+
+# --- Sending (the mail task) ------------------------------------------------------------------
+
+
+def wants_email(document: Document) -> bool:
+    """Originals are e-mailed to the member; reprints are printed from the page."""
+    return not document.is_reprint and bool(document.member.email)
+
+
+def document_email(*, document_id: int) -> bool:
+    """E-mail the PDF once (see the module's docstring); ``False`` when there is
+    nothing to send (sent already, not ready, failed, a reprint, no address)."""
+    due = Document.objects.filter(
+        pk=document_id, status=DocumentStatus.READY, email_failed_reason="", reissue_of__isnull=True
+    ).exclude(member__email="")
+
+    def send() -> None:
+        document_email_send(Document.objects.select_related("member").get(pk=document_id))
+
+    sent = mail.send_once(due, "emailed_at", send, email_attempts=F("email_attempts") + 1)
+    if sent:
+        logger.info("document e-mailed", extra={"document": document_id})
+    return sent
+
+
+def document_email_failed(*, document_id: int, reason: str) -> None:
+    Document.objects.filter(pk=document_id, emailed_at__isnull=True).update(email_failed_reason=reason[:2000])
+    logger.warning("document e-mail failed", extra={"document": document_id, "reason": reason[:200]})
+
+
+@transaction.atomic
+def document_email_retry(*, member, document: Document) -> Document:
+    """Send a document whose e-mail failed again (the member's 「メールを再送する」)."""
+    document = Document.objects.select_for_update().get(pk=document.pk, member=member)
+    if document.status == DocumentStatus.READY and document.emailed_at is None and document.email_failed_reason:
+        document.email_failed_reason = ""
+        document.save(update_fields=["email_failed_reason"])
+        transaction.on_commit(lambda: send_email(document))
+    return document

@@ -1,0 +1,89 @@
+"""Forms of the documents pages: what to print, and the search."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from billing.documents.models import DocumentKind
+from cards.window import OutsideWindow, earliest_date
+
+
+def window_months(today: date) -> list[tuple[str, str]]:
+    """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``."""
+    first = earliest_date(today)
+    months = []
+    year, month = today.year, today.month
+    while (year, month) >= (first.year, first.month):
+        months.append((f"{year:04d}-{month:02d}", _("%(year)d年%(month)d月") % {"year": year, "month": month}))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return months
+
+
+class WindowMonthField(forms.ChoiceField):
+    """A month of the window. A month before it (a page left open across a month's
+    end) gets the window's own message naming its first day, as the period form does,
+    not Django's generic "not one of the choices"."""
+
+    earliest: date | None = None
+
+    def validate(self, value):
+        match = re.fullmatch(r"(\d{4})-(\d{2})", str(value or ""))
+        if (
+            match and self.earliest is not None and 1 <= int(match[2]) <= 12
+            and date(int(match[1]), int(match[2]), 1) < self.earliest
+        ):
+            raise forms.ValidationError(str(OutsideWindow(self.earliest)), code="outside_window")
+        super().validate(value)
+
+
+class MonthForm(forms.Form):
+    month = WindowMonthField(label=_("月"))
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["month"].choices = window_months(today)
+        self.fields["month"].earliest = earliest_date(today)
+
+    def year_month(self) -> tuple[int, int]:
+        year, month = self.cleaned_data["month"].split("-")
+        return int(year), int(month)
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(label=_("いつから"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("いつまで"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs.update(min=earliest_date(today).isoformat(), max=today.isoformat())
+
+
+class PaymentForm(forms.Form):
+    payment = forms.ChoiceField(label=_("お支払い"))
+
+    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["payment"].choices = choices
+
+
+class SearchForm(forms.Form):
+    issued_from = forms.DateField(label=_("発行日（から）"), required=False,
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    issued_to = forms.DateField(label=_("発行日（まで）"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    amount_min = forms.IntegerField(label=_("金額（円以上）"), required=False, min_value=0)
+    amount_max = forms.IntegerField(label=_("金額（円以下）"), required=False, min_value=0)
+    kind = forms.ChoiceField(label=_("種類"), required=False,
+                             choices=[("", _("すべて")), *DocumentKind.choices])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("issued_from") and data.get("issued_to") and data["issued_from"] > data["issued_to"]:
+            raise forms.ValidationError(_("発行日の範囲は、始めが終わりより前になるように指定してください。"))
+        if data.get("amount_min") is not None and data.get("amount_max") is not None and data["amount_min"] > data["amount_max"]:
+            raise forms.ValidationError(_("金額の範囲は、下限が上限以下になるように指定してください。"))
+        return data

@@ -1,0 +1,365 @@
+"""State changes for documents (利用明細書（領収書）, 払いもどし計算書).
+
+A request checks the document window, composes the content (the snapshot) and
+creates the ``Document`` row ``pending`` in one transaction; after commit the
+render task is sent to the ``documents`` queue. When the broker cannot be
+reached the row simply stays ``pending`` (nothing is lost) and the beat task
+:func:`documents_requeue_stuck` sends it again later.
+
+Rendering and e-mailing can run twice with the same result: each takes the row
+with ``select_for_update`` and returns when the work is already done, so a
+replayed message neither makes a second document nor sends a second e-mail.
+The e-mail itself is billing/documents/emailing.py.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import logging
+from datetime import date, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from accounts.exceptions import PortalError
+from billing.documents import composing as documents
+from billing.documents.emailing import send_email, wants_email
+from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
+from billing.documents.numbering import counter_key, format_number
+from billing.documents.receipts import JAPAN
+from billing.documents.refund_statements import InconsistentRefund
+from cards import payments
+from cards.window import check_in_window, japan_today
+from portal import document_limits, mail
+
+logger = logging.getLogger(__name__)
+
+#: A ``pending`` row whose render task was sent this long ago and has not
+#: started is sent again; so is a ``rendering`` row that stopped (a worker lost
+#: without its message coming back).
+PENDING_RESEND_AFTER = timedelta(minutes=10)
+RENDERING_RESEND_AFTER = timedelta(minutes=15)
+EMAIL_RESEND_AFTER = timedelta(hours=6)
+
+
+class DocumentRequestInvalid(PortalError):
+    """The request cannot be made as asked; the message says why."""
+
+
+class DocumentNotReady(PortalError):
+    pass
+
+
+# --- Creating -------------------------------------------------------------------------------
+
+
+def _allocate_number(kind: str) -> str:
+    """The next number of ``kind`` for this Japan month. Runs inside the caller's
+    transaction: the counter row stays locked until it commits, so two requests
+    never get the same number (a failed transaction leaves no gap)."""
+    today = japan_today()
+    key = counter_key(kind, today.year, today.month)
+    if not DocumentCounter.objects.filter(key=key).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                DocumentCounter.objects.create(key=key, last=1)
+        except IntegrityError:  # created meanwhile by another request
+            DocumentCounter.objects.filter(key=key).update(last=F("last") + 1)
+    return format_number(kind, today.year, today.month, DocumentCounter.objects.get(key=key).last)
+
+
+def addressee(member) -> str:
+    return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
+
+
+def send_render(document: Document) -> bool:
+    """Send the render task; ``False`` (and the row stays ``pending``) when the
+    broker cannot be reached. Sets ``document.queued`` for the caller."""
+    from billing.documents import tasks
+
+    try:
+        tasks.document_render.apply_async((document.pk,), queue="documents")
+    except (OperationalError, OSError) as error:
+        logger.warning("document render not queued: %s", type(error).__name__, extra={"document": document.pk})
+        document.queued = False
+        return False
+    Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
+    document.queued = True
+    return True
+
+
+def _same_scope(member, *, kind: str, period_start=None, period_end=None, payment_ref="", refund=None):
+    """An original the member already has for exactly this request (not failed)."""
+    found = Document.objects.filter(member=member, kind=kind, reissue_of__isnull=True).exclude(
+        status=DocumentStatus.FAILED
+    )
+    if refund is not None:
+        return found.filter(refund=refund).first()
+    return found.filter(period_start=period_start, period_end=period_end, payment_ref=payment_ref).first()
+
+
+def _create(*, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope) -> Document:
+    if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
+        document_limits.document_request_check(member)
+    language = mail.member_language(member)
+    document = Document.objects.create(
+        member=member,
+        kind=kind,
+        origin=origin,
+        number=_allocate_number(kind),
+        language=language,
+        content=content.to_json(),
+        total_amount=total,
+        issuer_name=mail.operator_name(language),
+        issuer_registration_number=settings.PORTAL_INVOICE_REGISTRATION_NUMBER,
+        addressee_name=addressee(member),
+        **scope,
+    )
+    document.created = True
+    transaction.on_commit(partial(send_render, document))
+    return document
+
+
+def _existing(document: Document) -> Document:
+    document.created = False
+    return document
+
+
+@transaction.atomic
+def receipt_request(*, member, start: date, end: date, today: date | None = None, payment_ref: str = "") -> Document:
+    """A receipt of the member's card payments from ``start`` to ``end`` (Japan
+    dates, both included). Asking again for exactly the same period gives the
+    document already made (print it again with 再発行) rather than a second original."""
+    today = today or japan_today()
+    if start > end:
+        raise DocumentRequestInvalid("期間の始めは終わりより前の日付にしてください。")
+    if end > today:
+        raise DocumentRequestInvalid("期間の終わりは今日までの日付にしてください。")
+    check_in_window(start, today)
+    existing = _same_scope(member, kind=DocumentKind.RECEIPT, period_start=start, period_end=end)
+    if existing is not None:
+        return _existing(existing)
+    content = documents.period_receipt(member, start=start, end=end)
+    return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
+                   period_start=start, period_end=end)
+
+
+def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
+    """A Japan calendar month; the month in progress ends today."""
+    if not 1 <= month <= 12:
+        raise DocumentRequestInvalid("月の指定が正しくありません。")
+    start = date(year, month, 1)
+    if start > today:
+        raise DocumentRequestInvalid("これからの月の明細書は作成できません。")
+    return start, min(date(year, month, calendar.monthrange(year, month)[1]), today)
+
+
+def receipt_request_month(*, member, year: int, month: int, today: date | None = None) -> Document:
+    today = today or japan_today()
+    start, end = month_bounds(year, month, today)
+    return receipt_request(member=member, start=start, end=end, today=today)
+
+
+@transaction.atomic
+def receipt_request_payment(*, member, payment_ref: str, today: date | None = None) -> Document:
+    """A receipt for one card payment (``charge:<id>`` or ``pass:<id>``) of the member's."""
+    today = today or japan_today()
+    payment = payments.member_card_payment(member, payment_ref)
+    if payment is None:
+        raise DocumentRequestInvalid("指定のお支払いが見つかりません。")
+    day = payment.at.astimezone(JAPAN).date()
+    check_in_window(day, today)
+    existing = _same_scope(member, kind=DocumentKind.RECEIPT, period_start=day, period_end=day, payment_ref=payment.ref)
+    if existing is not None:
+        return _existing(existing)
+    content = documents.payment_receipt(payment)
+    return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
+                   period_start=day, period_end=day, payment_ref=payment.ref)
+
+
+@transaction.atomic
+def refund_statement_request(*, member, refund, today: date | None = None) -> Document:
+    """The 払いもどし計算書 of one of the member's refunds (one original per refund)."""
+    today = today or japan_today()
+    if refund.card.member_id != member.pk:
+        raise DocumentRequestInvalid("指定の払いもどしが見つかりません。")
+    check_in_window(refund.refunded_at.astimezone(JAPAN).date(), today)
+    existing = _same_scope(member, kind=DocumentKind.REFUND_STATEMENT, refund=refund)
+    if existing is not None:
+        return _existing(existing)
+    try:
+        content = documents.refund_content(refund)
+    except InconsistentRefund as error:
+        logger.error("refund does not add up: %s", error, extra={"refund": refund.pk})
+        raise DocumentRequestInvalid(
+            "この払いもどしの計算書は、計算を確認する必要があるため作成できませんでした。サポートセンターにお問い合わせください。"
+        ) from error
+    return _create(member=member, kind=DocumentKind.REFUND_STATEMENT, content=content, total=content.total,
+                   refund=refund)
+
+
+@transaction.atomic
+def document_reprint(*, member, document: Document) -> Document:
+    """Print an issued document again: the reprint (再発行) has the same number,
+    content and first issue date, marked 再発行. It is made once; printing
+    again later gives the same reprint and counts it."""
+    original = Document.objects.select_for_update().get(pk=document.reissue_of_id or document.pk, member=member)
+    if original.status != DocumentStatus.READY:
+        raise DocumentNotReady("発行が済んでいない書類は再発行できません。")
+    original.reissue_count += 1
+    original.save(update_fields=["reissue_count"])
+    reprint = Document.objects.filter(reissue_of=original).first()
+    if reprint is None:
+        reprint = Document.objects.create(
+            member=member, kind=original.kind, origin=DocumentOrigin.REPRINT, number=original.number,
+            reissue_of=original, period_start=original.period_start, period_end=original.period_end,
+            payment_ref=original.payment_ref, refund=original.refund, language=original.language,
+            content=original.content, total_amount=original.total_amount, issuer_name=original.issuer_name,
+            issuer_registration_number=original.issuer_registration_number,
+            addressee_name=original.addressee_name, first_issued_at=original.first_issued_at,
+        )
+        transaction.on_commit(partial(send_render, reprint))
+    elif reprint.status == DocumentStatus.FAILED:
+        return document_retry(member=member, document=reprint)
+    return reprint
+
+
+@transaction.atomic
+def document_retry(*, member, document: Document) -> Document:
+    """Try a failed document again (the member's 「もう一度作成する」)."""
+    document = Document.objects.select_for_update().get(pk=document.pk, member=member)
+    if document.status != DocumentStatus.FAILED:
+        return document
+    document.status = DocumentStatus.PENDING
+    document.failure_reason = ""
+    document.save(update_fields=["status", "failure_reason"])
+    transaction.on_commit(partial(send_render, document))
+    return document
+
+
+# --- Rendering (the render task) ------------------------------------------------------------
+
+
+def document_render(*, document_id: int) -> bool:
+    """Make the PDF of a pending document; ``False`` when there is nothing to do
+    (made already, failed, or unknown). Storage errors are raised for the task
+    to retry; the row stays ``rendering`` meanwhile."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().filter(pk=document_id).first()
+        if document is None or document.status not in (DocumentStatus.PENDING, DocumentStatus.RENDERING):
+            return False
+        now = timezone.now()
+        document.status = DocumentStatus.RENDERING
+        document.attempts += 1
+        document.rendering_started_at = now
+        if document.first_issued_at is None:
+            document.first_issued_at = now  # the issue date printed on it
+        document.save(update_fields=["status", "attempts", "rendering_started_at", "first_issued_at"])
+    data = documents.render(document)
+    storage = document.file.storage
+    name = storage.save(document.file.field.generate_filename(document, "document.pdf"), ContentFile(data))
+    with transaction.atomic():
+        current = Document.objects.select_for_update(of=("self",)).select_related("member").get(pk=document_id)
+        if current.status != DocumentStatus.RENDERING:  # another worker finished it meanwhile
+            storage.delete(name)
+            return False
+        current.file.name = name
+        current.sha256 = hashlib.sha256(data).hexdigest()
+        current.status = DocumentStatus.READY
+        current.rendered_at = timezone.now()
+        current.failure_reason = ""
+        current.save(update_fields=["file", "sha256", "status", "rendered_at", "failure_reason"])
+        if wants_email(current):
+            transaction.on_commit(partial(send_email, current))
+    logger.info("document ready", extra={"document": document_id, "kind": current.kind})
+    return True
+
+
+def document_render_failed(*, document_id: int, reason: str) -> None:
+    """Retries ran out or the document cannot be made: ``failed`` with the reason."""
+    with transaction.atomic():
+        document = Document.objects.select_for_update().filter(pk=document_id).first()
+        if document is None or document.status not in (DocumentStatus.PENDING, DocumentStatus.RENDERING):
+            return
+        document.status = DocumentStatus.FAILED
+        document.failure_reason = reason[:2000]
+        if not document.is_reprint:
+            document.first_issued_at = None  # never issued: a retry is issued on its own day
+        document.save(update_fields=["status", "failure_reason", "first_issued_at"])
+    logger.warning("document failed", extra={"document": document_id, "reason": reason[:200]})
+
+
+# --- Beat: requests the broker never got, monthly statements ---------------------------------
+
+
+def documents_requeue_stuck(*, now=None) -> int:
+    """Send again the render of every document the broker never got (or that
+    stopped), and the e-mail of every ready one whose e-mail was never queued.
+    Harmless to repeat: the tasks are idempotent."""
+    now = now or timezone.now()
+    stuck = Document.objects.filter(
+        Q(status=DocumentStatus.PENDING, queued_at__isnull=True)
+        | Q(status=DocumentStatus.PENDING, queued_at__lt=now - PENDING_RESEND_AFTER)
+        | Q(status=DocumentStatus.RENDERING, rendering_started_at__lt=now - RENDERING_RESEND_AFTER)
+    ).order_by("requested_at")
+    sent = 0
+    for document in stuck.iterator():
+        if not send_render(document):
+            return sent  # the broker is still away: try again at the next beat
+        sent += 1
+    unsent = Document.objects.filter(
+        Q(email_queued_at__isnull=True) | Q(email_queued_at__lt=now - EMAIL_RESEND_AFTER),
+        status=DocumentStatus.READY, emailed_at__isnull=True, email_failed_reason="",
+        reissue_of__isnull=True, rendered_at__lt=now - timedelta(minutes=1),
+    ).exclude(member__email="").select_related("member")
+    for document in unsent.iterator():
+        if not send_email(document):
+            return sent
+        sent += 1
+    return sent
+
+
+def last_month(today: date) -> tuple[int, int]:
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
+def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> list[int]:
+    """Members who asked for the monthly statement by e-mail, by id: the next ``limit`` of
+    them after the id ``after`` (all of them without a limit)."""
+    from accounts.models import Member
+
+    found = (
+        Member.objects.filter(email_monthly_statement=True, is_active=True, id__gt=after)
+        .exclude(email="")
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return list(found if limit is None else found[:limit])
+
+
+def monthly_statement_create(*, member_id: int, year: int, month: int) -> Document | None:
+    """Last month's receipt for one member, made once (the ``document_monthly_once``
+    constraint): a second beat run or a replayed task finds it and does nothing."""
+    from accounts.models import Member
+
+    member = Member.objects.filter(pk=member_id, email_monthly_statement=True, is_active=True).first()
+    if member is None:
+        return None
+    start = date(year, month, 1)
+    end = date(year, month, calendar.monthrange(year, month)[1])
+    try:
+        with transaction.atomic():
+            content = documents.period_receipt(member, start=start, end=end)
+            return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
+                           origin=DocumentOrigin.MONTHLY, period_start=start, period_end=end)
+    except IntegrityError:
+        if Document.objects.filter(member=member, origin=DocumentOrigin.MONTHLY, period_start=start,
+                                   period_end=end).exists():
+            return None  # made already
+        raise

@@ -1,0 +1,262 @@
+"""領収書・明細書 (/documents/) and 払いもどし (/refunds/): request, list and
+search, status, download, reprint. Every document is looked up within the
+signed-in member's own records: anyone else gets 404."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.exceptions import PortalError
+from billing.documents import composing as documents
+from billing.documents import emailing as document_mail
+from billing.documents import selectors as document_selectors
+from billing.documents import services as document_services
+from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm
+from billing.documents.models import Document
+from billing.documents.receipts import JAPAN, japan_time, yen
+from cards import payments
+from cards.masking import mask_icoca_number
+from cards.window import earliest_date, japan_today
+
+PAGE_SIZE = 20
+PAYMENT_CHOICES = 200
+
+
+def _document(request: HttpRequest, public_id: uuid.UUID) -> Document:
+    try:
+        return document_selectors.member_document(request.user, public_id)
+    except Document.DoesNotExist:
+        raise Http404("no such document") from None
+
+
+def _payment_choices(member, today) -> list[tuple[str, str]]:
+    """The member's card payments inside the window, newest first, as the
+    「1件のお支払い」 choice offers them."""
+    start = datetime(*earliest_date(today).timetuple()[:3], tzinfo=JAPAN)
+    found = payments.member_card_payments(member, start=start, end=datetime.now(JAPAN), limit=PAYMENT_CHOICES)
+    choices = []
+    for payment in found:
+        what = (
+            _("チャージ") if payment.kind == payments.CHARGE
+            else _("定期券 %(section)s") % {
+                "section": f"{payment.commuter_pass.from_station}⇔{payment.commuter_pass.to_station}"
+            }
+        )
+        card = payment.card.nickname or mask_icoca_number(payment.card.icoca_number)
+        choices.append((payment.ref, _("%(at)s %(what)s %(amount)s（%(card)s）") % {
+            "at": japan_time(payment.at), "what": what, "amount": yen(payment.amount, get_language()), "card": card,
+        }))
+    return choices
+
+
+def _list_page(request: HttpRequest, *, forms: dict | None = None, status: int = 200) -> HttpResponse:
+    member, today = request.user, japan_today()
+    search_form = SearchForm(request.GET or None)
+    search = document_selectors.DocumentSearch()
+    if search_form.is_bound and search_form.is_valid():
+        search = document_selectors.DocumentSearch(**search_form.cleaned_data)
+    page = Paginator(document_selectors.search_documents(member, search), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    forms = forms or {}
+    context = {
+        "month_form": forms.get("month") or MonthForm(today=today),
+        "period_form": forms.get("period") or PeriodForm(today=today),
+        "payment_form": forms.get("payment") or PaymentForm(choices=_payment_choices(member, today)),
+        "active_mode": forms.get("mode", ""),
+        "search_form": search_form,
+        "search": search,
+        "page": page,
+        "query": query.urlencode(),
+        "earliest": earliest_date(today),
+        "has_email": bool(member.email),
+    }
+    response = render(request, "billing/document_list.html", context, status=status)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def document_list(request: HttpRequest) -> HttpResponse:
+    return _list_page(request)
+
+
+def _requested(request: HttpRequest, document: Document) -> HttpResponse:
+    if getattr(document, "created", True) is False:
+        messages.info(request, _("同じ内容の書類はすでに発行しています（%(number)s）。もう一度印刷するときは「再発行」をお使いください。")
+                      % {"number": document.number})
+    elif getattr(document, "queued", None) is False:
+        messages.warning(request, _("ご依頼を受け付けました。ただいま作成の処理が混み合っているため、準備ができしだい作成し、"
+                                    "できあがったらメールでもお知らせします。このページはそのままで構いません。"))
+    else:
+        messages.success(request, _("ご依頼を受け付けました。できあがるとこのページからダウンロードでき、メールでもお送りします。"))
+    return redirect("documents:document-detail", public_id=document.public_id)
+
+
+@login_required
+@require_POST
+def document_request(request: HttpRequest) -> HttpResponse:
+    """One form of three (``mode``): a month, a period, or one payment."""
+    member, today = request.user, japan_today()
+    mode = request.POST.get("mode")
+    if mode == "month":
+        form = MonthForm(request.POST, today=today)
+    elif mode == "period":
+        form = PeriodForm(request.POST, today=today)
+    elif mode == "payment":
+        form = PaymentForm(request.POST, choices=_payment_choices(member, today))
+    else:
+        return redirect("documents:document-list")
+    if form.is_valid():
+        try:
+            if mode == "month":
+                year, month = form.year_month()
+                document = document_services.receipt_request_month(member=member, year=year, month=month, today=today)
+            elif mode == "period":
+                document = document_services.receipt_request(
+                    member=member, start=form.cleaned_data["start"], end=form.cleaned_data["end"], today=today
+                )
+            else:
+                document = document_services.receipt_request_payment(
+                    member=member, payment_ref=form.cleaned_data["payment"], today=today
+                )
+        except PortalError as error:
+            form.add_error(None, str(error))
+        else:
+            return _requested(request, document)
+    return _list_page(request, forms={mode: form, "mode": mode}, status=400)
+
+
+@login_required
+@require_GET
+def document_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = _document(request, public_id)
+    response = render(request, "billing/document_detail.html", {"document": document})
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+@never_cache
+def document_status(request: HttpRequest, public_id: uuid.UUID) -> JsonResponse:
+    """What the page's script polls while a document is being made."""
+    document = _document(request, public_id)
+    html = render_to_string("billing/_document_status.html", {"document": document, "polling": True}, request=request)
+    response = JsonResponse(
+        {"status": document.status, "in_progress": document.in_progress, "label": document.get_status_display(),
+         "html": html}
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def attachment_disposition(name: str, fallback: str) -> str:
+    """``attachment`` with the Japanese name for every browser (RFC 6266 and
+    RFC 5987: ``filename*=UTF-8''…``) and an ASCII ``filename`` for the rest."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+@login_required
+@require_GET
+def document_download(request: HttpRequest, public_id: uuid.UUID) -> FileResponse:
+    document = _document(request, public_id)
+    if not document.is_ready:
+        raise Http404("not ready")
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    fallback = documents.file_name(Document(kind=document.kind, number=document.number, language="en",
+                                            reissue_of=document.reissue_of))
+    response["Content-Disposition"] = attachment_disposition(documents.file_name(document), fallback)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def document_reprint(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = _document(request, public_id)
+    try:
+        reprint = document_services.document_reprint(member=request.user, document=document)
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect("documents:document-detail", public_id=document.public_id)
+    if reprint.is_ready:
+        messages.success(request, _("再発行の書類です。「再発行」の印と初回発行日が入っています。"))
+    else:
+        messages.success(request, _("再発行の書類を作成しています。「再発行」の印と初回発行日が入ります。"))
+    return redirect("documents:document-detail", public_id=reprint.public_id)
+
+
+@login_required
+@require_POST
+def document_retry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = document_services.document_retry(member=request.user, document=_document(request, public_id))
+    if getattr(document, "queued", None) is False:
+        messages.warning(request, _("ご依頼を受け付けました。準備ができしだい作成します。"))
+    else:
+        messages.success(request, _("もう一度作成しています。"))
+    return redirect("documents:document-detail", public_id=document.public_id)
+
+
+@login_required
+@require_POST
+def document_email_retry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    document = document_mail.document_email_retry(member=request.user, document=_document(request, public_id))
+    messages.success(request, _("メールをもう一度お送りします。"))
+    return redirect("documents:document-detail", public_id=document.public_id)
+
+
+# --- 払いもどし ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def refund_list(request: HttpRequest) -> HttpResponse:
+    member, today = request.user, japan_today()
+    refunds = list(payments.member_refunds(member))
+    statements = document_selectors.refund_statements(member, refunds)
+    earliest = earliest_date(today)
+    rows = [
+        {
+            "refund": refund,
+            "card": refund.card.nickname or "ICOCA",
+            "masked_number": mask_icoca_number(refund.card.icoca_number),
+            "statement": statements.get(refund.pk),
+            "in_window": refund.refunded_at.astimezone(JAPAN).date() >= earliest,
+        }
+        for refund in refunds
+    ]
+    response = render(request, "billing/refund_list.html", {"rows": rows, "earliest": earliest})
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_POST
+def refund_statement_request(request: HttpRequest, center_id: str) -> HttpResponse:
+    refund = payments.member_refunds(request.user).filter(center_id=center_id).first()
+    if refund is None:
+        raise Http404("no such refund")
+    try:
+        document = document_services.refund_statement_request(member=request.user, refund=refund)
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect("documents:refund-list")
+    return _requested(request, document)
+

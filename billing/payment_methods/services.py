@@ -1,0 +1,488 @@
+"""State changes for payment methods: registration through the payment
+provider (3-D Secure 2.0), the default card, removal, expiry reminders.
+
+A registration is a small state machine on ``PaymentRegistration``::
+
+    started ──► succeeded   (a PaymentMethod is stored)
+       │──────► failed      (refused by the provider or by the portal's rules)
+       └──────► abandoned   (the member left, or the attempt expired)
+
+Every step is in the member's audit trail. The portal stores the provider's
+token, the brand, the last four digits, the expiry and the funding type;
+never a card number or a security code, and the token is never logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+
+from accounts.exceptions import PortalError
+from accounts.links import portal_url
+from accounts.services import audit_record
+from billing.payment_methods import payment_cards, selectors
+from billing.payment_methods.exceptions import (
+    LastPaymentMethodInUse,
+    PaymentMethodExpired,
+    PaymentMethodNotFound,
+    PaymentProviderUnavailable,
+    PaymentRegistrationFailed,
+    PaymentResultRejected,
+    TooManyRegistrations,
+)
+from billing.payment_methods.models import (
+    Brand,
+    ExpiryReminder,
+    Funding,
+    PaymentMethod,
+    PaymentRegistration,
+    RegistrationFailure,
+    RegistrationStatus,
+)
+from billing.payment_methods.providers import get_provider
+from billing.payment_methods.providers.base import (
+    Outcome,
+    PaymentProvider,
+    ProviderUnavailable,
+    RegistrationResult,
+    ResultInvalid,
+    ThreeDSOutcome,
+)
+from cards.payments import member_payment_cards_used
+from cards.selectors import member_has_active_card
+from portal import mail
+
+logger = logging.getLogger(__name__)
+
+REGISTRATION_LIFETIME = timedelta(minutes=30)
+# Attempts that reached the provider's answer (a card registered or refused) in any 24 hours. An abandoned one (cancel, the back button, left to expire) tried no
+# card to the end and does not count; every attempt counts towards the wider cap, which only
+# stops a script from opening provider sessions without end.
+MAX_REGISTRATIONS_PER_DAY = 10
+MAX_REGISTRATION_STARTS_PER_DAY = 50
+LIMIT_WINDOW = timedelta(days=1)
+
+
+def _check_registration_limits(*, member, now) -> None:
+    """Raise ``TooManyRegistrations`` with the time the member may try again:
+    when the oldest attempt that counts leaves the 24-hour window."""
+    recent = PaymentRegistration.objects.filter(member=member, created_at__gte=now - LIMIT_WINDOW)
+    for attempts, limit in (
+        # An attempt still open is ended (superseded) by this one: only those that ended
+        # with the provider's answer count.
+        (recent.filter(status__in=(RegistrationStatus.SUCCEEDED, RegistrationStatus.FAILED)), MAX_REGISTRATIONS_PER_DAY),
+        (recent, MAX_REGISTRATION_STARTS_PER_DAY),
+    ):
+        times = list(attempts.order_by("-created_at").values_list("created_at", flat=True)[:limit])
+        if len(times) >= limit:
+            retry_at = times[limit - 1] + LIMIT_WINDOW
+            logger.warning("payment registration refused: too many attempts", extra={"member": member.pk})
+            raise TooManyRegistrations(limit, retry_at=retry_at)
+
+
+# --- Registration -------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_registration_start(*, member, return_url: str) -> str:
+    """Open a registration and return the provider's page to send the member
+    to. An older attempt still open is ended (one at a time per member)."""
+    now = timezone.now()
+    _check_registration_limits(member=member, now=now)
+    for older in PaymentRegistration.objects.select_for_update().filter(
+        member=member, status=RegistrationStatus.STARTED
+    ):
+        failure = RegistrationFailure.EXPIRED if older.expires_at < now else RegistrationFailure.SUPERSEDED
+        _registration_end(older, RegistrationStatus.ABANDONED, failure=failure, actor=member)
+
+    provider = get_provider()
+    registration = PaymentRegistration.objects.create(
+        member=member,
+        provider=provider.name,
+        nonce=secrets.token_urlsafe(32),
+        expires_at=now + REGISTRATION_LIFETIME,
+    )
+    try:
+        redirect_url = provider.registration_start(
+            reference=str(registration.public_id),
+            nonce=registration.nonce,
+            return_url=return_url,
+            expires_at=registration.expires_at,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            accepted_brands=tuple(Brand.values),
+        )
+    except ProviderUnavailable as error:
+        logger.warning("payment provider unavailable", extra={"member": member.pk, "provider": provider.name})
+        raise PaymentProviderUnavailable() from error
+    audit_record(
+        actor=member,
+        member=member,
+        action="payment_registration.started",
+        detail={"registration": str(registration.public_id), "provider": provider.name},
+    )
+    logger.info(
+        "payment registration started",
+        extra={"member": member.pk, "registration": str(registration.public_id), "provider": provider.name},
+    )
+    return redirect_url
+
+
+def payment_registration_complete(*, member, signed_result: str) -> PaymentMethod:
+    """Take the provider's signed answer for one of the member's open
+    registrations and store the card, or record why not and raise.
+
+    Refused without touching any registration (``PaymentResultRejected``):
+    a bad signature, an unknown nonce, another member's registration, an
+    answer already used (replay). Ending the registration without a card
+    (``PaymentRegistrationFailed``): an expired answer or attempt, an abandoned
+    or failed 3-D Secure, a declined card, and the portal's own rules (brand,
+    funding, expiry, the holder name is the member's)."""
+    provider = get_provider()
+    try:
+        result = provider.registration_verify(signed_result)
+    except ResultInvalid as error:
+        _reject(member=member, code=error.code)
+        raise PaymentResultRejected(error.code) from None
+    with transaction.atomic():
+        outcome = _registration_complete(member=member, provider=provider, result=result)
+    # Raised after the commit: the ended registration and its audit entry stay.
+    if isinstance(outcome, PortalError):
+        raise outcome
+    return outcome
+
+
+def _registration_complete(
+    *, member, provider: PaymentProvider, result: RegistrationResult
+) -> PaymentMethod | PortalError:
+    registration = (
+        PaymentRegistration.objects.select_for_update().select_related("member").filter(nonce=result.nonce).first()
+    )
+    if registration is None:
+        return _reject(member=member, code="unknown")
+    if registration.member_id != member.pk:
+        return _reject(member=member, code="wrong_member", registration=registration)
+    if registration.provider != provider.name:
+        return _reject(member=member, code="provider", registration=registration)
+    if registration.status != RegistrationStatus.STARTED:
+        return _reject(member=member, code="replay", registration=registration)
+
+    registration.three_ds = result.three_ds
+    registration.brand = result.brand[:32]
+    registration.last4 = result.last4 if _is_last4(result.last4) else ""
+    registration.funding = result.funding[:16]
+
+    now = timezone.now()
+    if now > result.expires_at or now > registration.expires_at:
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=RegistrationFailure.EXPIRED, actor=member)
+        return PaymentRegistrationFailed(registration)
+    if result.outcome == Outcome.ABANDONED:
+        failure = (
+            RegistrationFailure.CHALLENGE_ABANDONED
+            if result.three_ds == ThreeDSOutcome.CHALLENGE_ABANDONED
+            else RegistrationFailure.CANCELLED
+        )
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=failure, actor=member)
+        return PaymentRegistrationFailed(registration)
+    if result.outcome == Outcome.FAILED:
+        failure = (
+            RegistrationFailure(result.failure_code)
+            if result.failure_code in RegistrationFailure.values
+            else RegistrationFailure.PROVIDER_ERROR
+        )
+        _registration_end(registration, RegistrationStatus.FAILED, failure=failure, actor=member)
+        return PaymentRegistrationFailed(registration)
+
+    existing = list(PaymentMethod.objects.select_for_update().filter(member=member, removed_at__isnull=True))
+    refusal = _refusal(member=member, result=result, provider=provider, existing=existing)
+    if refusal is not None:
+        _registration_end(registration, RegistrationStatus.FAILED, failure=refusal, actor=member)
+        return PaymentRegistrationFailed(registration)
+
+    method = PaymentMethod.objects.create(
+        member=member,
+        provider=provider.name,
+        token=result.token,
+        brand=result.brand,
+        last4=result.last4,
+        exp_month=result.exp_month,
+        exp_year=result.exp_year,
+        funding=result.funding,
+        holder_name=" ".join(result.holder_name.split()).upper()[:100],
+        fingerprint=result.fingerprint,
+        is_default=not any(m.is_default for m in existing),
+    )
+    _registration_end(registration, RegistrationStatus.SUCCEEDED, payment_method=method, actor=member)
+    return method
+
+
+def _is_last4(value: str) -> bool:
+    return len(value) == 4 and value.isascii() and value.isdigit()
+
+
+def _refusal(
+    *, member, result: RegistrationResult, provider: PaymentProvider, existing: list[PaymentMethod]
+) -> RegistrationFailure | None:
+    """The portal's own rules for a card the provider authenticated."""
+    if not result.three_ds.authenticated:
+        return RegistrationFailure.AUTHENTICATION_FAILED
+    if not result.token or not _is_last4(result.last4):
+        return RegistrationFailure.PROVIDER_ERROR
+    if result.brand not in Brand.values:
+        return RegistrationFailure.UNSUPPORTED_BRAND
+    if result.funding not in Funding.values:
+        return RegistrationFailure.UNSUPPORTED_CARD
+    if not (result.exp_month and 1 <= result.exp_month <= 12 and result.exp_year and 2000 <= result.exp_year <= 2100):
+        return RegistrationFailure.PROVIDER_ERROR
+    if payment_cards.is_expired(result.exp_month, result.exp_year, today=timezone.localdate()):
+        return RegistrationFailure.CARD_EXPIRED
+    names = {"given_name": member.first_name, "family_name": member.last_name, "full_name": member.name}
+    if not payment_cards.romaji_name(**names):
+        return RegistrationFailure.HOLDER_NAME_UNKNOWN
+    if not payment_cards.holder_name_matches(result.holder_name, **names):
+        return RegistrationFailure.HOLDER_NAME_MISMATCH
+    if any(
+        m.provider == provider.name and (m.token == result.token or (result.fingerprint and m.fingerprint == result.fingerprint))
+        for m in existing
+    ):
+        return RegistrationFailure.ALREADY_REGISTERED
+    return None
+
+
+def _registration_end(
+    registration: PaymentRegistration,
+    status: RegistrationStatus,
+    *,
+    failure: RegistrationFailure | str = "",
+    payment_method: PaymentMethod | None = None,
+    actor=None,
+) -> None:
+    registration.status = status
+    registration.failure_code = failure
+    registration.payment_method = payment_method
+    registration.completed_at = timezone.now()
+    registration.save()
+    detail = {
+        "registration": str(registration.public_id),
+        "provider": registration.provider,
+        "three_ds": registration.three_ds,
+        "brand": registration.brand,
+        "last4": registration.last4,
+        "funding": registration.funding,
+    }
+    if payment_method is not None:
+        detail["payment_method"] = str(payment_method.public_id)
+    audit_record(
+        actor=actor,
+        member=registration.member,
+        action=f"payment_registration.{status}",
+        detail=detail,
+        reason=str(failure),
+    )
+    logger.info(
+        "payment registration ended",
+        extra={
+            "member": registration.member_id,
+            "registration": str(registration.public_id),
+            "status": str(status),
+            "failure": str(failure),
+            "three_ds": registration.three_ds,
+        },
+    )
+
+
+def _reject(*, member, code: str, registration: PaymentRegistration | None = None) -> PaymentResultRejected:
+    """An answer that cannot end any of this member's registrations."""
+    detail = {"registration": str(registration.public_id)} if registration is not None else {}
+    audit_record(actor=member, member=member, action="payment_registration.rejected", detail=detail, reason=code)
+    logger.warning("payment registration result rejected", extra={"member": member.pk, "reason": code})
+    return PaymentResultRejected(code)
+
+
+@transaction.atomic
+def payment_registrations_expire(*, now=None) -> int:
+    """End the attempts nobody came back from (a closed tab, a challenge left
+    with the back button and never finished): they register nothing."""
+    now = now or timezone.now()
+    stale = (
+        PaymentRegistration.objects.select_for_update()
+        .select_related("member")
+        .filter(status=RegistrationStatus.STARTED, expires_at__lt=now)
+    )
+    count = 0
+    for registration in stale[:1000]:
+        _registration_end(registration, RegistrationStatus.ABANDONED, failure=RegistrationFailure.EXPIRED)
+        count += 1
+    return count
+
+
+# --- Default and removal --------------------------------------------------------
+
+
+def _locked_methods(member) -> list[PaymentMethod]:
+    return list(
+        PaymentMethod.objects.select_for_update().filter(member=member, removed_at__isnull=True).order_by(
+            "-created_at", "-id"
+        )
+    )
+
+
+@transaction.atomic
+def payment_method_set_default(*, member, payment_method: PaymentMethod) -> PaymentMethod:
+    methods = _locked_methods(member)
+    target = next((m for m in methods if m.pk == payment_method.pk), None)
+    if target is None:
+        raise PaymentMethodNotFound()
+    if target.is_default:
+        return target
+    if target.is_expired(timezone.localdate()):
+        raise PaymentMethodExpired()
+    PaymentMethod.objects.filter(pk__in=[m.pk for m in methods if m.is_default]).update(is_default=False)
+    target.is_default = True
+    target.save(update_fields=["is_default"])
+    audit_record(
+        actor=member,
+        member=member,
+        action="payment_method.default_set",
+        detail={"payment_method": str(target.public_id), "brand": target.brand, "last4": target.last4},
+    )
+    return target
+
+
+@transaction.atomic
+def payment_method_remove(*, member, payment_method: PaymentMethod, actor=None) -> PaymentMethod | None:
+    """Soft-delete a payment method (old receipts still name it). Refused for
+    the last one while the member has an active card. Returns the method that
+    became the default in its place, if any."""
+    methods = _locked_methods(member)
+    target = next((m for m in methods if m.pk == payment_method.pk), None)
+    if target is None:
+        raise PaymentMethodNotFound()
+    others = [m for m in methods if m.pk != target.pk]
+    if not others and member_has_active_card(member):
+        logger.info("payment method removal refused: last one", extra={"member": member.pk})
+        raise LastPaymentMethodInUse()
+    was_default = target.is_default
+    target.is_default = False
+    target.removed_at = timezone.now()
+    target.save(update_fields=["is_default", "removed_at"])
+    new_default = None
+    if was_default and others:
+        today = timezone.localdate()
+        new_default = next((m for m in others if not m.is_expired(today)), others[0])
+        new_default.is_default = True
+        new_default.save(update_fields=["is_default"])
+    audit_record(
+        actor=actor or member,
+        member=member,
+        action="payment_method.removed",
+        detail={
+            "payment_method": str(target.public_id),
+            "brand": target.brand,
+            "last4": target.last4,
+            "new_default": str(new_default.public_id) if new_default else None,
+        },
+    )
+    return new_default
+
+
+# --- Expiry reminders -------------------------------------------------------------
+
+
+@transaction.atomic
+def expiry_reminders_queue(*, today: date) -> list[int]:
+    """Create the reminder row for each payment method expiring within 30
+    days and enqueue its e-mail after commit. A row already there and not
+    sent (a broker that was down) is enqueued again: sending is idempotent."""
+    from billing.payment_methods.tasks import payment_card_expiry_reminder_send
+
+    reminder_ids = []
+    for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
+        reminder, _ = ExpiryReminder.objects.get_or_create(payment_method=method, expires_on=method.expires_on)
+        if reminder.sent_at is None:
+            reminder_ids.append(reminder.pk)
+    for reminder_id in reminder_ids:
+        transaction.on_commit(
+            lambda rid=reminder_id: payment_card_expiry_reminder_send.apply_async(args=[rid], queue="mail")
+        )
+    return reminder_ids
+
+
+def expiry_reminder_send(*, reminder_id: int) -> bool:
+    """Send one expiry reminder once (``portal.mail``: the reminder is claimed
+    by setting ``sent_at``): True when it was sent now, False when it had been
+    sent before or is no longer needed (the card removed, the member without
+    an address or deactivated)."""
+    due = ExpiryReminder.objects.filter(
+        pk=reminder_id, payment_method__removed_at__isnull=True, payment_method__member__is_active=True
+    ).exclude(payment_method__member__email="")
+
+    def send() -> None:
+        reminder = ExpiryReminder.objects.select_related("payment_method__member").get(pk=reminder_id)
+        member = reminder.payment_method.member
+        mail.member_email_send(
+            member=member,
+            template="payment_card_expiry_reminder",
+            context={
+                "card": reminder.payment_method.label,
+                "expires_on": reminder.expires_on,
+                "payment_methods_url": portal_url("payment_methods:payment-method-list"),
+            },
+        )
+        logger.info("payment card expiry reminder sent", extra={"member": member.pk, "reminder": reminder_id})
+
+    return mail.send_once(due, "sent_at", send)
+
+
+# --- Demo data ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def payment_methods_register_used(*, member, holder_name: str, today: date) -> list[PaymentMethod]:
+    """Demo data (``seed_demo``): register, as the member's payment methods,
+    the payment cards the card center's feed says paid for their charges and
+    passes (``cards.payments.member_payment_cards_used``), so that the
+    history's VISA ••••4242 is also in 決済用カード. A card the member has
+    registered before (or removed) is left as it is, so running it again
+    changes nothing. The most used card becomes the default when there is
+    none. The token is a demo value no provider holds."""
+    methods = _locked_methods(member)
+    known = {
+        (brand, last4)
+        for brand, last4 in PaymentMethod.objects.filter(member=member).values_list("brand", "last4")
+    }
+    has_default = any(m.is_default for m in methods)
+    provider = get_provider().name
+    created = []
+    for used in member_payment_cards_used(member):
+        if (used.brand, used.last4) in known or used.brand not in Brand.values:
+            continue
+        digest = hashlib.sha256(f"{member.wester_id}|{used.brand}|{used.last4}".encode()).hexdigest()
+        method = PaymentMethod.objects.create(
+            member=member,
+            provider=provider,
+            token=f"demo_{digest[:32]}",
+            brand=used.brand,
+            last4=used.last4,
+            exp_month=int(digest[:2], 16) % 12 + 1,
+            exp_year=today.year + 2 + int(digest[2], 16) % 3,
+            funding=Funding.CREDIT,
+            holder_name=" ".join(holder_name.split()).upper()[:100],
+            fingerprint=f"demo_{digest[32:64]}",
+            is_default=not has_default,
+        )
+        has_default = True
+        known.add((used.brand, used.last4))
+        created.append(method)
+        audit_record(
+            actor=None,
+            member=member,
+            action="payment_method.demo_registered",
+            detail={"payment_method": str(method.public_id), "brand": method.brand, "last4": method.last4},
+        )
+    return created

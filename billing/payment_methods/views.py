@@ -1,0 +1,136 @@
+"""決済用カード: the member's payment methods. Every view looks a method up
+within the signed-in member's own (a 404 for anyone else's)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.exceptions import PortalError
+from billing.payment_methods import selectors, services
+from billing.payment_methods.exceptions import (
+    PaymentMethodNotFound,
+    PaymentRegistrationFailed,
+    hold_notice,
+    registration_failure_message,
+)
+from billing.payment_methods.models import PaymentMethod, RegistrationStatus
+
+LIST = "payment_methods:payment-method-list"
+
+
+def _member_method(request, public_id: uuid.UUID) -> PaymentMethod:
+    method = selectors.payment_method_get(member=request.user, public_id=public_id)
+    if method is None:
+        raise Http404
+    return method
+
+
+@login_required
+@require_GET
+def payment_method_list(request):
+    today = timezone.localdate()
+    methods = [
+        {"method": m, "expired": m.is_expired(today), "expires_soon": m.expires_soon(today)}
+        for m in selectors.payment_method_list(member=request.user)
+    ]
+    return render(request, "billing/payment_method_list.html", {"methods": methods})
+
+
+@login_required
+@require_POST
+def payment_method_register(request):
+    """Start a registration and send the member to the provider's page."""
+    return_url = request.build_absolute_uri(reverse("payment_methods:payment-method-return"))
+    try:
+        redirect_url = services.payment_registration_start(member=request.user, return_url=return_url)
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect(LIST)
+    return redirect(redirect_url)
+
+
+@login_required
+@require_GET
+@never_cache
+def payment_method_return(request):
+    """Where the provider sends the member back, with its signed result."""
+    signed_result = request.GET.get("result", "")
+    if not signed_result:
+        return redirect(LIST)
+    try:
+        method = services.payment_registration_complete(member=request.user, signed_result=signed_result)
+    except PaymentRegistrationFailed as failure:
+        return redirect("payment_methods:payment-registration-detail", public_id=failure.registration.public_id)
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect(LIST)
+    if method.is_default:
+        messages.success(request, _("%(card)s を登録し、デフォルトのカードにしました。") % {"card": method.label})
+    else:
+        messages.success(request, _("%(card)s を登録しました。") % {"card": method.label})
+    return redirect(LIST)
+
+
+@login_required
+@require_GET
+def payment_registration_detail(request, public_id: uuid.UUID):
+    """Why a registration registered nothing, and what the member can do."""
+    registration = selectors.payment_registration_get(member=request.user, public_id=public_id)
+    if registration is None:
+        raise Http404
+    if registration.status in (RegistrationStatus.STARTED, RegistrationStatus.SUCCEEDED):
+        return redirect(LIST)
+    return render(
+        request,
+        "billing/payment_registration_detail.html",
+        {
+            "registration": registration,
+            "message": registration_failure_message(registration),
+            "hold_notice": hold_notice() if registration.may_hold_an_amount else "",
+        },
+    )
+
+
+@login_required
+@require_POST
+def payment_method_set_default(request, public_id: uuid.UUID):
+    method = _member_method(request, public_id)
+    try:
+        services.payment_method_set_default(member=request.user, payment_method=method)
+    except PaymentMethodNotFound as error:
+        raise Http404 from error
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect(LIST)
+    messages.success(request, _("デフォルトのカードを %(card)s にしました。") % {"card": method.label})
+    return redirect(LIST)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def payment_method_remove(request, public_id: uuid.UUID):
+    """GET asks for confirmation; POST removes."""
+    method = _member_method(request, public_id)
+    if request.method == "GET":
+        return render(request, "billing/payment_method_remove.html", {"method": method})
+    try:
+        new_default = services.payment_method_remove(member=request.user, payment_method=method)
+    except PaymentMethodNotFound as error:
+        raise Http404 from error
+    except PortalError as error:
+        messages.error(request, str(error))
+        return redirect(LIST)
+    messages.success(request, _("%(card)s を削除しました。") % {"card": method.label})
+    if new_default is not None:
+        messages.info(request, _("デフォルトのカードは %(card)s になりました。") % {"card": new_default.label})
+    return redirect(LIST)

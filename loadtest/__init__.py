@@ -1,0 +1,1 @@
+"""The load harness (``make load``): see loadtest/run.py and docs/performance.md, "Load"."""
