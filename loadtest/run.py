@@ -401,7 +401,7 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
                         MIX, wait=args.burst_wait)
     time.sleep(5)
     started = time.monotonic()
-    sent = subprocess.run([PY, "-m", "celery", "-A", "portal", "call", "billing.tasks.monthly_statements_queue"],
+    sent = subprocess.run([PY, "-m", "celery", "-A", "portal", "call", "billing.documents.tasks.monthly_statements_queue"],
                           cwd=ROOT, env=stack.env(), capture_output=True, text=True, timeout=60)
     if sent.returncode != 0:
         raise RuntimeError(f"celery call failed: {sent.stderr[-2000:]}")
@@ -543,7 +543,7 @@ def scenario_redis(stack: Stack, locust: Locust, report: list[str]) -> dict:
     step, timeline = _fault_load(stack, locust, "redis-members", args.fault_users, args.redis_down + 30, fault)
     # What beat does every 5 minutes (documents_requeue_stuck), now: the requests kept while the
     # broker was away are sent, and made.
-    subprocess.run([PY, "-m", "celery", "-A", "portal", "call", "billing.tasks.documents_requeue_stuck"], cwd=ROOT,
+    subprocess.run([PY, "-m", "celery", "-A", "portal", "call", "billing.documents.tasks.documents_requeue_stuck"], cwd=ROOT,
                    env=stack.env(), capture_output=True, timeout=60, check=False)
     with contextlib.suppress(TimeoutError):
         wait_until(lambda: unfinished_requests(stack) == 0, seconds=120, what="the kept requests", every=2)

@@ -450,6 +450,7 @@ CELERY_TASK_ROUTES = {
     "billing.documents.tasks.document_render": {"queue": "documents"},
     "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
     "billing.documents.tasks.document_email": {"queue": "mail"},
+    "billing.payment_methods.tasks.payment_card_expiry_reminder_send": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {

@@ -36,7 +36,7 @@ def frozen_time():
 def queued(monkeypatch):
     """The render tasks sent, not run: a requested document stays pending."""
     sent = []
-    monkeypatch.setattr(document_services, "send_render", lambda document: sent.append(document.pk))
+    monkeypatch.setattr(document_services, "send_render_on_commit", lambda document, result=None: sent.append(document.pk))
     return sent
 
 

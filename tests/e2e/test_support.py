@@ -90,14 +90,14 @@ def test_an_agent_reports_a_lost_device_and_resends_a_receipt(desk, live_server,
     desk.get_by_label("理由（必須）").fill("領収書が届かないとの問い合わせ")
     shot(desk, "action-confirm")
     desk.get_by_role("button", name="メールを送る").click()
-    expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送りました。")
+    expect(desk.locator(".messagelist")).to_contain_text(f"書類 {receipt.number} を {member.email} に送ります（メールの送信を依頼しました）。")
     assert [m.to for m in mail.outbox] == [[member.email]]
 
     # The audit trail on the page has both, with the reasons.
     audit = desk.locator("section[aria-labelledby=audit-heading]")
-    expect(audit).to_contain_text("card.lost_device_report")
+    expect(audit).to_contain_text("紛失・故障の再発行登録")
     expect(audit).to_contain_text("電話で紛失の申告 受付123")
-    expect(audit).to_contain_text("support.document_resend")
+    expect(audit).to_contain_text(f"書類をメールで再送（{receipt.number}）")
     expect(audit).to_contain_text("領収書が届かないとの問い合わせ")
     expect(desk.locator("body")).to_contain_text("再発行手続き中")
     shot(desk, "member-agent-after")
@@ -137,8 +137,8 @@ def test_a_supervisor_sees_the_full_number_and_other_staffs_entries(desk, live_s
     desk.get_by_role("link", name="操作記録").click()
     desk.locator("#searchbar").fill("agent-ito")
     desk.locator("#searchbar").press("Enter")
-    expect(desk.locator("#result_list")).to_contain_text("card.lost_device_report")
-    expect(desk.locator("#result_list")).not_to_contain_text(re.compile("support.member_view"))
+    expect(desk.locator("#result_list")).to_contain_text("紛失・故障の再発行登録")
+    expect(desk.locator("#result_list")).not_to_contain_text(re.compile("を表示"))
     shot(desk, "audit-log")
     desk.locator("#result_list tbody th a").first.click()
     expect(desk.locator("body")).to_contain_text("代理で申告")
