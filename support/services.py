@@ -18,7 +18,7 @@ from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from accounts.models import Member
-from accounts.services import audit_record
+from accounts.services import audit_record, security_notice_queue
 from billing.documents.emailing import document_email_resend
 from billing.documents.services import document_retry
 from billing.models import Document, DocumentStatus
@@ -135,6 +135,7 @@ def support_sessions_end(*, staff: Member, member: Member, reason: str) -> int:
     sessions = list(UserSession.objects.filter(user=member))
     usersessions_adapter().end_sessions(sessions)
     audit_record(actor=staff, member=member, action="support.sessions_end", detail={"sessions": len(sessions)}, reason=reason)
+    security_notice_queue(member=member, kind="sessions_ended", detail={"sessions": len(sessions), "by_support": True})
     return len(sessions)
 
 

@@ -36,7 +36,7 @@ from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
 from cards import payments
 from cards.window import check_in_window, japan_today
-from portal import mail, queue
+from portal import document_limits, mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +120,8 @@ def _same_scope(member, *, kind: str, period_start=None, period_end=None, paymen
 def _create(
     *, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope
 ) -> DocumentRequested:
+    if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
+        document_limits.document_request_check(member)
     language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
