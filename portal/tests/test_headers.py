@@ -204,7 +204,7 @@ NOT_MEMBER_PAGES = {
     "cards:card-rename", "documents:document-request", "documents:document-reprint", "documents:document-retry",
     "documents:document-email-retry", "documents:refund-statement-request", "billing:payment-method-register",
     "billing:payment-method-return", "billing:payment-method-set-default", "accounts:oidc-callback",
-    "accounts:oidc-login",
+    "accounts:oidc-login", "accounts:card-name",
 }
 
 
