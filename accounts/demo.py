@@ -26,3 +26,10 @@ DEMO_MEMBERS: tuple[dict[str, str], ...] = (
         "email": "emily.carter@example.com",
     },
 )
+
+# Members only the local identity provider knows (no demo data): a WESTER ID that sends only
+# ``name``, no romaji name, as a standard provider may. The portal asks such a member once for
+# the name printed on their cards before a card is registered.
+NAME_ONLY_MEMBERS: tuple[dict[str, str], ...] = (
+    {"sub": "demo-kensho", "name": "検証 花子", "email": "kensho.hanako@example.jp"},
+)

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.exceptions import MemberPasswordRefused
+from portal.fields import ShownDateTimeField
 
 
 class Language(models.TextChoices):
@@ -32,13 +33,16 @@ class Member(AbstractUser):
     language = models.CharField(
         _("表示言語"), max_length=2, choices=Language.choices, default=Language.JA
     )
-    last_signed_in_at = models.DateTimeField(_("最終ログイン"), null=True, blank=True)
+    last_signed_in_at = ShownDateTimeField(_("最終ログイン"), null=True, blank=True)
     last_sign_in_device = models.CharField(_("最終ログインの端末"), max_length=60, blank=True)
     # The sign-in before the current one, shown on マイページ ("was it you?"), as banks do.
-    previous_signed_in_at = models.DateTimeField(_("前回のログイン"), null=True, blank=True)
+    previous_signed_in_at = ShownDateTimeField(_("前回のログイン"), null=True, blank=True)
     previous_sign_in_device = models.CharField(_("前回のログインの端末"), max_length=60, blank=True)
     email_pass_reminders = models.BooleanField(_("定期券の期限のお知らせ"), default=True)
     email_monthly_statement = models.BooleanField(_("毎月の利用明細書"), default=False)
+    # The name as printed on the member's payment cards (A–Z and spaces), asked once before
+    # a card is registered when WESTER ID sends no romaji name; changed on /settings/.
+    card_name = models.CharField(_("カードの名義（ローマ字）"), max_length=45, blank=True)
 
     class Meta:
         verbose_name = _("会員")
@@ -54,7 +58,14 @@ class Member(AbstractUser):
     @property
     def display_name(self) -> str:
         full = self.name or " ".join(p for p in (self.last_name, self.first_name) if p)
-        return full or self.username
+        if full:
+            return full
+        if self.wester_id:
+            # Known only from the card center's feed (never signed in): never the internal user name.
+            from django.utils.translation import gettext
+
+            return gettext("未ログインの会員（WESTER ID %(wester_id)s）") % {"wester_id": self.wester_id}
+        return self.username
 
     def get_full_name(self) -> str:
         return self.display_name
@@ -109,3 +120,33 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} ({self.at:%Y-%m-%d %H:%M})"
+
+
+class SecurityNoticeKind(models.TextChoices):
+    LOST_DEVICE = "lost_device", _("紛失・故障の届け出")
+    CARD_REGISTERED = "card_registered", _("決済用カードの登録")
+    CARD_REMOVED = "card_removed", _("決済用カードの削除")
+    CARD_DEFAULT = "card_default", _("デフォルトのカードの変更")
+    SESSIONS_ENDED = "sessions_ended", _("すべてのログインの終了")
+
+
+class SecurityNotice(models.Model):
+    """An e-mail confirming a security-relevant change to the member (sent once,
+    after the change's transaction commits, through ``portal.mail``). ``detail``
+    copies what the e-mail names (card labels, the device), never a secret."""
+
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="security_notices", verbose_name=_("会員")
+    )
+    kind = models.CharField(_("種類"), max_length=32, choices=SecurityNoticeKind.choices)
+    detail = models.JSONField(_("内容"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("日時"), default=timezone.now)
+    sent_at = models.DateTimeField(_("送信日時"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("セキュリティのお知らせ")
+        verbose_name_plural = _("セキュリティのお知らせ")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.created_at:%Y-%m-%d %H:%M})"

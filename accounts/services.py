@@ -180,6 +180,29 @@ def audit_record(
 
 
 @transaction.atomic
+def member_card_name_set(*, member: Member, card_name: str, actor: Member | None = None) -> Member:
+    """Store the name as printed on the member's payment cards (the holder
+    name a card must carry when WESTER ID sends no romaji name), cleaned by
+    ``billing.payment_methods.payment_cards.card_name_clean`` (which raises
+    ``CardNameInvalid``). Each change is in the audit trail."""
+    from billing.payment_methods.payment_cards import card_name_clean
+
+    name = card_name_clean(card_name)
+    locked = Member.objects.select_for_update().get(pk=member.pk)
+    if locked.card_name != name:
+        audit_record(
+            actor=actor or member,
+            member=locked,
+            action="member.card_name_set",
+            detail={"before": locked.card_name, "after": name},
+        )
+        locked.card_name = name
+        locked.save(update_fields=["card_name"])
+    member.card_name = name
+    return member
+
+
+@transaction.atomic
 def member_settings_update(
     *, member: Member, email_pass_reminders: bool, email_monthly_statement: bool, language: str
 ) -> Member:
@@ -191,3 +214,64 @@ def member_settings_update(
     member.language = language
     member.save(update_fields=["email_pass_reminders", "email_monthly_statement", "language"])
     return member
+
+
+def security_notice_queue(*, member: Member, kind: str, detail: Mapping[str, object] | None = None) -> None:
+    """Confirm a security-relevant change by e-mail (a lost device reported, a
+    payment card registered, removed or made the default, all sessions ended):
+    one ``SecurityNotice`` row, its e-mail queued after the caller's
+    transaction commits (nothing is sent for a change rolled back). A member
+    without an e-mail address gets no row."""
+    from accounts.models import SecurityNotice, SecurityNoticeKind
+    if not member.email:
+        return
+    detail = dict(detail or {})
+    _check_audit_detail(detail)
+    notice = SecurityNotice.objects.create(member=member, kind=SecurityNoticeKind(kind), detail=detail)
+    from portal import queue
+
+    queue.task_send_on_commit("accounts.tasks.security_notice_send", notice.pk)
+
+
+def security_notice_send(*, notice_id: int) -> bool:
+    """Send one security notice once (``portal.mail.send_once`` on
+    ``sent_at``), in the member's language, with a link back to the portal and
+    what to do if it was not them."""
+    from django.conf import settings
+
+    from accounts.links import portal_url
+    from accounts.models import SecurityNotice
+    from portal import mail
+
+    due = SecurityNotice.objects.filter(pk=notice_id, member__is_active=True).exclude(member__email="")
+
+    def send() -> None:
+        notice = SecurityNotice.objects.select_related("member").get(pk=notice_id)
+        language = mail.member_language(notice.member)
+        device = ""
+        if notice.detail.get("device"):
+            from django.utils import translation
+
+            from cards.models import Device
+
+            with translation.override(language):
+                device = str(Device(notice.detail["device"]).label) if notice.detail["device"] in Device.values else ""
+        links = {
+            "lost_device": portal_url("home"),
+            "sessions_ended": portal_url("home"),
+        }
+        mail.member_email_send(
+            member=notice.member,
+            template="security_notice",
+            context={
+                "kind": notice.kind,
+                "detail": notice.detail,
+                "device": device,
+                "at": notice.created_at,
+                "link": links.get(notice.kind) or portal_url("payment_methods:payment-method-list"),
+                "support_phone": settings.SUPPORT_CENTER_PHONE,
+                "support_hours": settings.SUPPORT_CENTER_HOURS_EN if language == "en" else settings.SUPPORT_CENTER_HOURS,
+            },
+        )
+
+    return mail.send_once(due, "sent_at", send)

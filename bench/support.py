@@ -35,7 +35,7 @@ from bench import benchmark
 from bench.measure import BenchmarkFailed, expect, measure
 from billing.models import Document, PaymentMethod
 from cards import partitions
-from cards.models import Card, CommuterPass, UsageRecord
+from cards.models import Card, CommuterPass, PointsEntry, UsageRecord
 from cards.window import JAPAN, earliest_date, japan_today
 from support import roles
 
@@ -44,6 +44,15 @@ FAMILY = ["山田", "田中", "佐藤", "鈴木", "高橋", "伊藤", "渡辺", 
           "長谷川", "村上", "近藤", "坂本", "遠藤", "青木", "藤井", "西村", "福田", "太田", "三浦", "藤原"]
 GIVEN = ["花子", "太郎", "陽菜", "蓮", "結衣", "大翔", "美咲", "悠真", "さくら", "湊", "葵", "樹", "凛", "陽翔", "芽依",
          "蒼", "結菜", "朝陽", "杏", "律", "美桜", "大和", "心春", "颯", "紬", "健太", "由美", "誠", "恵子", "翔太"]
+# The romaji WESTER ID gives, in the order of FAMILY and GIVEN.
+FAMILY_ROMAJI = ["YAMADA", "TANAKA", "SATO", "SUZUKI", "TAKAHASHI", "ITO", "WATANABE", "NAKAMURA", "KOBAYASHI", "KATO",
+                 "YOSHIDA", "YAMAMOTO", "MATSUMOTO", "INOUE", "KIMURA", "HAYASHI", "SHIMIZU", "YAMAZAKI", "MORI",
+                 "IKEDA", "HASHIMOTO", "ABE", "ISHIKAWA", "MAEDA", "FUJITA", "OGAWA", "OKADA", "GOTO", "HASEGAWA",
+                 "MURAKAMI", "KONDO", "SAKAMOTO", "ENDO", "AOKI", "FUJII", "NISHIMURA", "FUKUDA", "OTA", "MIURA",
+                 "FUJIWARA"]
+GIVEN_ROMAJI = ["HANAKO", "TARO", "HINA", "REN", "YUI", "HIROTO", "MISAKI", "YUMA", "SAKURA", "MINATO", "AOI", "ITSUKI",
+                "RIN", "HARUTO", "MEI", "AO", "YUNA", "ASAHI", "AN", "RITSU", "MIO", "YAMATO", "KOHARU", "HAYATE",
+                "TSUMUGI", "KENTA", "YUMI", "MAKOTO", "KEIKO", "SHOTA"]
 FAMILY_KANA = ["やまだ", "たなか", "さとう", "すずき", "たかはし", "いとう", "わたなべ", "なかむら"]
 GIVEN_KANA = ["はなこ", "たろう", "ひな", "れん", "ゆい", "ひろと", "みさき", "ゆうま"]
 CHUNK = 1_000_000
@@ -95,6 +104,8 @@ SEARCH_INDEXES = (
     ("member_name_prefix", "accounts_member (name varchar_pattern_ops)"),
     ("member_email_trgm", "accounts_member USING gin (upper(email) gin_trgm_ops)"),
     ("card_icoca_tail", "cards_card (reverse(icoca_number) text_pattern_ops)"),
+    ("member_last_name_upper", "accounts_member (upper(last_name) text_pattern_ops)"),
+    ("member_first_name_upper", "accounts_member (upper(first_name) text_pattern_ops)"),
 )
 
 
@@ -118,7 +129,8 @@ def _load_members(count: int) -> tuple[int, int]:
         _execute(
             f"{prefix}INSERT INTO accounts_member (password, is_superuser, username, first_name, last_name, email, "  # noqa: S608
             "is_staff, is_active, date_joined, wester_id, name, language, email_pass_reminders, email_monthly_statement) "
-            f"SELECT '!', false, {_concat(repr('bench-m-'), 's.g')}, 'HANAKO', 'YAMADA', "
+            f"SELECT '!', false, {_concat(repr('bench-m-'), 's.g')}, {_pick(GIVEN_ROMAJI, 's.g / 40')}, "
+            f"{_pick(FAMILY_ROMAJI, 's.g')}, "
             f"{_concat(repr('user'), 's.g', repr('@example'), '(s.g % 97)', repr('.jp'))}, false, true, '{now}', "
             f"{_concat(repr('W'), _pad('s.g', 9))}, {_concat(family, repr(' '), given)}, 'ja', true, false "
             f"FROM {source}"
@@ -251,6 +263,11 @@ def _heavy_member(first_card_number: int) -> Member:
     AuditEvent.objects.bulk_create(
         AuditEvent(actor=member, member=member, action="card.rename", detail={}) for _ in range(300)
     )
+    PointsEntry.objects.bulk_create(
+        PointsEntry(center_id=f"PT-SUP-{n}", member=member, occurred_at=now - timedelta(days=n), kind="earn",
+                    points=12, category="乗車ポイント", digest="0" * 64)
+        for n in range(300)
+    )
     return member
 
 
@@ -290,8 +307,9 @@ def support_search_and_member_page(*, samples: int, warmup: int):
     usage rows (PostgreSQL; `BENCH_SUPPORT_MEMBERS`, `BENCH_SUPPORT_USAGE`): the member list answering
     one search of each kind (WESTER ID, a part of a name (3+ characters, kanji and kana), a 2-character
     family or given name, a part of an e-mail address, a whole ICOCA number, its last 4 and last 6
-    characters, a name nobody has), then the member page of a member with 3 cards, 12 passes, 5,000 usage
-    rows, 40 documents and 300 audit entries, and its second usage page (keyset)."""
+    characters, a name nobody has, romaji HANAKO, Yamada, yamada hanako; each member listed is audited), then the member page of a member with 3 cards, 12 passes, 5,000 usage
+    rows, 40 documents, 300 points entries and 300 audit entries, its second usage page (keyset) and its
+    usage of one card in one month; every search result and page view writes its audit entries."""
     data = load()
     heavy = data["heavy"]
     client = Client()
@@ -309,7 +327,14 @@ def support_search_and_member_page(*, samples: int, warmup: int):
         ("ICOCA number, last 6", number[-6:], f"W{sample:09d}"),
         ("ICOCA number, last 4", number[-4:], "result_list"),
         ("name nobody has", "存在しない名前", "0 会員"),
+        ("romaji, given name (HANAKO)", "HANAKO", "result_list"),
+        ("romaji, family name (Yamada)", "Yamada", "result_list"),
+        ("romaji, both (yamada hanako)", "yamada hanako", "result_list"),
     ]
+
+    heavy_card = Card.objects.filter(member=heavy).order_by("pk").values_list("pk", flat=True).first()
+    last_month = japan_today().replace(day=1) - timedelta(days=1)
+    month = f"{last_month.year:04d}-{last_month.month:02d}"
 
     def iteration(timer):
         for label, term, shown in searches:
@@ -326,8 +351,13 @@ def support_search_and_member_page(*, samples: int, warmup: int):
         with timer("member page (usage page 2)"):
             response = client.get(page + found.group(1).replace("&amp;", "&"))
         expect(response, 200, contains="最新に戻る")
+        with timer("member page (usage of one card, one month)"):
+            response = client.get(page, {"card": heavy_card, "month": month})
+        expect(response, 200, contains="絞り込みをやめる")
 
     results = measure(iteration, samples=samples, warmup=warmup)
     if not AuditEvent.objects.filter(member=heavy, action="support.member_view").exists():
         raise BenchmarkFailed("the member page views were not audited")
+    if not AuditEvent.objects.filter(action="support.member_view", detail__page="search").exists():
+        raise BenchmarkFailed("the search results were not audited")
     return results

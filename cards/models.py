@@ -15,6 +15,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.fields import ShownDateTimeField
+
 
 class Device(models.TextChoices):
     ANDROID = "android", "Android"
@@ -93,15 +95,15 @@ class Card(models.Model):
     nickname = models.CharField(_("ICOCAの名前"), max_length=20, blank=True)
     device = models.CharField(_("端末"), max_length=16, choices=Device.choices)
     status = models.CharField(_("状態"), max_length=16, choices=CardStatus.choices)
-    issued_at = models.DateTimeField(_("発行日時"))
+    issued_at = ShownDateTimeField(_("発行日時"))
     replaces = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by",
         verbose_name=_("再発行前のカード"),
     )
     # The latest stored value the center reported (from the newest usage record).
     balance = models.IntegerField(_("残額"), null=True, blank=True)
-    balance_at = models.DateTimeField(_("残額の時点"), null=True, blank=True)
-    suspended_at = models.DateTimeField(_("利用停止日時"), null=True, blank=True)
+    balance_at = ShownDateTimeField(_("残額の時点"), null=True, blank=True)
+    suspended_at = ShownDateTimeField(_("利用停止日時"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,7 +146,7 @@ class CommuterPass(models.Model):
     fare_1_month = models.PositiveIntegerField()
     fare_3_months = models.PositiveIntegerField()
     fare_6_months = models.PositiveIntegerField()
-    paid_at = models.DateTimeField(_("購入日時"))
+    paid_at = ShownDateTimeField(_("購入日時"))
     payment_method = models.CharField(max_length=8, choices=PaymentMethodKind.choices)
     payment_brand = models.CharField(max_length=16, choices=Brand.choices, blank=True)
     payment_last4 = models.CharField(max_length=4, blank=True)
@@ -179,7 +181,7 @@ class UsageRecord(models.Model):
     card = models.ForeignKey(
         Card, on_delete=models.PROTECT, related_name="usage_records", db_constraint=False, db_index=False
     )
-    occurred_at = models.DateTimeField(_("日時"))
+    occurred_at = ShownDateTimeField(_("日時"))
     kind = models.CharField(_("種別"), max_length=16, choices=UsageKind.choices)
     amount = models.IntegerField(_("金額"))
     balance = models.IntegerField(_("残額"))
@@ -219,7 +221,7 @@ class Refund(models.Model):
 
     center_id = models.CharField(max_length=64, unique=True)
     card = models.ForeignKey(Card, on_delete=models.PROTECT, related_name="refunds")
-    refunded_at = models.DateTimeField(_("払いもどし日時"))
+    refunded_at = ShownDateTimeField(_("払いもどし日時"))
     balance = models.PositiveIntegerField(_("残額"))
     commuter_pass = models.ForeignKey(
         CommuterPass, null=True, blank=True, on_delete=models.PROTECT, related_name="refunds"
@@ -248,7 +250,7 @@ class PointsEntry(models.Model):
 
     center_id = models.CharField(max_length=64, unique=True)
     member = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="points_entries")
-    occurred_at = models.DateTimeField(_("日時"))
+    occurred_at = ShownDateTimeField(_("日時"))
     kind = models.CharField(_("種別"), max_length=8, choices=PointsKind.choices)
     points = models.IntegerField(_("ポイント"))
     category = models.CharField(max_length=100, blank=True)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.exceptions import lazy_message
 from accounts.links import portal_url
-from accounts.services import audit_record
+from accounts.services import audit_record, security_notice_queue
 from cards import partitions, passes, selectors
 from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.models import Card, CardStatus, CommuterPass, Device
@@ -92,6 +92,15 @@ def lost_device_report(*, member, device: str, actor=None, reason: str = "") -> 
             ],
         },
         reason=reason,
+    )
+    security_notice_queue(
+        member=member,
+        kind="lost_device",
+        detail={
+            "device": device,
+            "cards": [{"nickname": card.nickname, "last4": card.icoca_number[-4:]} for card in cards],
+            "by_support": bool(actor and actor.is_staff),
+        },
     )
     logger.info(
         "lost device reported: cards suspended",

@@ -21,12 +21,12 @@ from django.utils.html import format_html
 from accounts.admin import AuditEventAdmin, MemberAdmin, ReadOnlyAdmin
 from accounts.exceptions import PortalError
 from accounts.models import AuditEvent, Member
-from billing.models import Document, DocumentStatus
+from billing.models import Document, DocumentStatus, ExpiryReminder, PaymentMethod, PaymentRegistration
 from cards.masking import mask_icoca_number
-from cards.models import Card, FeedImport, FeedReject
+from cards.models import Card, FeedImport, FeedReject, PointsEntry, UsageRecord
 from cards.selectors import SUSPENDABLE_STATUSES
 from support import roles, selectors, services
-from support.forms import DocumentActionForm, LostDeviceForm, ReasonForm
+from support.forms import DocumentActionForm, LostDeviceForm, ReadsForm, ReasonForm
 
 
 @dataclass(frozen=True)
@@ -64,8 +64,25 @@ class SupportMemberAdmin(MemberAdmin):
 
     def get_list_display(self, request):
         if request.user.is_superuser:
-            return super().get_list_display(request)
+            return ("member_name", "wester_id", "email", "is_staff", "last_signed_in_at")
         return ("member_name", "wester_id", "email", "is_active", "last_signed_in_at")
+
+    def get_fieldsets(self, request, obj=None):
+        """A staff account's form: one 「最終ログイン」 (the password sign-in),
+        not also the WESTER ID one a staff account never has."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.wester_id:
+            return fieldsets
+        return [
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in ("last_signed_in_at", "wester_id"))})
+            for title, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and field is not None:
+            field.label_from_instance = lambda group: roles.group_label(group.name)  # サポート担当, not support_agent
+        return field
 
     @admin.display(description="氏名")
     def member_name(self, member):
@@ -88,6 +105,19 @@ class SupportMemberAdmin(MemberAdmin):
         if request.user.is_superuser:
             ids += list(queryset.filter(username=search_term.strip()).values_list("pk", flat=True)[:1])
         return queryset.filter(pk__in=ids), False
+
+    def changelist_view(self, request, extra_context=None):
+        """Search results show names and e-mail addresses: each member listed
+        gets an audit entry (one INSERT for the page)."""
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None and cl.query:
+            shown = [member.pk for member in cl.result_list if member.wester_id and not member.is_staff]
+            kinds = selectors.search_kinds(cl.query)
+            services.member_reads_record(
+                staff=request.user, member_ids=shown, what="search", search=",".join(kind.code for kind in kinds)
+            )
+        return response
 
     def get_urls(self):
         urls = [
@@ -118,10 +148,11 @@ class SupportMemberAdmin(MemberAdmin):
         if request.method != "GET":
             return HttpResponseRedirect(request.path)
         before = selectors.UsageCursor.decode(request.GET.get("before"))
+        filtered = bool(request.GET.get("card") or request.GET.get("month"))
         services.member_view_record(
-            staff=request.user, member=member, what="usage_page" if before else "member_page"
+            staff=request.user, member=member, what="usage_page" if before or filtered else "member_page"
         )
-        page = selectors.member_page(member, user=request.user, usage_before=before)
+        page = selectors.member_page(member, user=request.user, usage_before=before, usage_query=request.GET)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -193,7 +224,7 @@ class SupportMemberAdmin(MemberAdmin):
             document = services.support_document_resend(
                 staff=staff, member=member, document_id=data["document"], reason=reason
             )
-            return f"書類 {document.number} を {member.email} に送りました。"
+            return f"書類 {document.number} を {member.email} に送ります（メールの送信を依頼しました）。"
         if action.slug == "document-rerun":
             document = services.support_document_rerun(
                 staff=staff, member=member, document_id=data["document"], reason=reason
@@ -222,12 +253,48 @@ class SupportAuditEventAdmin(AuditEventAdmin):
     add, change or delete an entry here, superusers included."""
 
     actions = None
+    list_display = ("at", "words", "member", "actor", "reason")
+    fields = ("at", "words", "action", "member", "actor", "reason", "detail")
+    readonly_fields = fields
+
+    @admin.display(description="操作")
+    def words(self, event):
+        from support.audit_words import audit_words
+
+        return audit_words(event.action, event.detail, event.reason)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return roles.sees_staff_audit(request.user)
 
     def has_module_permission(self, request) -> bool:
         return roles.sees_staff_audit(request.user)
+
+    def get_urls(self):
+        return [
+            path("reads/", self.admin_site.admin_view(self.reads_view), name="accounts_auditevent_reads"),
+            *super().get_urls(),
+        ]
+
+    def reads_view(self, request):
+        """閲覧の記録: every staff read of one member (by WESTER ID), or every
+        read by one staff account (by user name) over a period ("who looked at
+        my data?"). Supervisors and operators."""
+        if not roles.sees_staff_audit(request.user):
+            raise PermissionDenied
+        form = ReadsForm(request.GET or None)
+        reads, subject = None, None
+        if form.is_bound and form.is_valid():
+            reads, subject = selectors.staff_reads(**form.cleaned_data)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "閲覧の記録",
+            "form": form,
+            "reads": reads,
+            "subject": subject,
+            "limit": selectors.READS_SHOWN,
+        }
+        return TemplateResponse(request, "support/staff_reads.html", context)
 
 
 ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
@@ -348,6 +415,219 @@ class FeedRejectAdmin(ReadOnlyAdmin):
     def line_full(self, reject):
         return format_html("<code class='feed-line'>{}</code>", reject.line)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """A rejected line shows an ICOCA number: the card's holder gets an
+        audit entry (the number itself is never written into it)."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        reject = (getattr(response, "context_data", None) or {}).get("original")
+        if reject is not None and response.status_code == 200:
+            numbers = set(ICOCA_NUMBER_IN_TEXT.findall(reject.line))
+            holders = Card.objects.filter(icoca_number__in=numbers).values_list("member_id", flat=True) if numbers else []
+            services.member_reads_record(
+                staff=request.user, member_ids=list(holders), what="feed_reject", reject=str(reject.pk)
+            )
+        return response
+
     def get_fields(self, request, obj=None):
         line = "line_full" if roles.sees_full_icoca_number(request.user) else "line_masked"
         return ("feed_file", "imported_at", "line_no", "kind", "key", "why", line)
+
+
+# --- Member data outside the member page: audited, and within one member for agents ---------
+
+
+class MemberDataAdmin:
+    """Mixed into the admin of every model that holds one member's data
+    (documents, payment cards, payment registrations, usage, points).
+
+    - An agent or a supervisor opens a list only within one member
+      (``?member=<id>``, or ``?card__member=<id>`` for usage: the links on the
+      member page); the unfiltered list (every member at once) is for
+      operators (``support.browse_member_data``), and only they see the list
+      in the menu.
+    - Every list, detail page and PDF download writes ``support.member_view``
+      for the member (each member shown, for an operator's unfiltered list):
+      one INSERT per page.
+    """
+
+    member_path = "member"
+    audit_page = ""
+
+    def _member_id(self, obj) -> int | None:
+        for part in self.member_path.split("__")[:-1]:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return getattr(obj, f"{self.member_path.split('__')[-1]}_id", None)
+
+    def has_module_permission(self, request) -> bool:
+        return super().has_module_permission(request) and roles.may_browse_member_data(request.user)
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup == self.member_path or super().lookup_allowed(lookup, value, request)
+
+    def _filtered_member(self, request) -> Member | None:
+        value = request.GET.get(self.member_path)
+        if value is None:
+            return None
+        member = selectors.members_visible().filter(pk=int(value)).first() if value.isdigit() else None
+        if member is None:
+            raise Http404
+        return member
+
+    def changelist_view(self, request, extra_context=None):
+        member = self._filtered_member(request)
+        if member is None and not roles.may_browse_member_data(request.user):
+            if not self.has_view_permission(request):
+                raise PermissionDenied
+            # Agents and supervisors reach these lists from a member's page only.
+            messages.info(request, "この一覧は会員ページから開いてください（会員を探してから）。")
+            return HttpResponseRedirect(reverse("admin:index"))
+        response = super().changelist_view(request, extra_context)
+        cl = (getattr(response, "context_data", None) or {}).get("cl")
+        if cl is not None and response.status_code == 200:
+            if member is not None:
+                services.member_view_record(staff=request.user, member=member, what=f"{self.audit_page}_list")
+            else:
+                services.member_reads_record(
+                    staff=request.user, member_ids=[self._member_id(obj) for obj in cl.result_list],
+                    what=f"{self.audit_page}_list",
+                )
+        return response
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            obj = (getattr(response, "context_data", None) or {}).get("original")
+            member_id = self._member_id(obj) if obj is not None else None
+            if member_id is not None:
+                services.member_reads_record(
+                    staff=request.user, member_ids=[member_id], what=self.audit_page, object=str(obj.pk)
+                )
+        return response
+
+
+class DocumentPdfAudit:
+    def pdf_view(self, request, pk: int):
+        response = super().pdf_view(request, pk)
+        document = Document.objects.filter(pk=pk).only("member_id", "number").first()
+        services.member_reads_record(
+            staff=request.user, member_ids=[document.member_id], what="document_pdf", document_number=document.number
+        )
+        return response
+
+
+def _audited(model, *, page: str, member_path: str = "member", extra=()):
+    """Register ``model``'s admin again with the audit and the one-member rule."""
+    current = type(admin.site._registry[model])
+    admin.site.unregister(model)
+    audited = type(
+        current.__name__, (*extra, MemberDataAdmin, current), {"member_path": member_path, "audit_page": page,
+                                                                "__module__": __name__}
+    )
+    admin.site.register(model, audited)
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    """A member's usage (from their page); every member's, for operators."""
+
+    list_display = ("occurred_at", "card", "kind", "route", "amount", "balance")
+    list_select_related = ("card",)
+    fields = ("occurred_at", "card", "kind", "route", "amount", "balance", "payment_brand", "payment_last4")
+    readonly_fields = fields
+    actions = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-occurred_at", "-id")
+
+    @admin.display(description="内容")
+    def route(self, record):
+        stations = f"{record.from_station}→{record.to_station}" if record.from_station or record.to_station else ""
+        return f"{stations}{record.merchant}" or "—"
+
+
+@admin.register(PointsEntry)
+class PointsEntryAdmin(ReadOnlyAdmin):
+    """A member's WESTER points ledger (from their page); every member's, for operators."""
+
+    list_display = ("occurred_at", "member", "kind", "points", "category")
+    list_select_related = ("member",)
+    fields = ("occurred_at", "member", "kind", "points", "category")
+    readonly_fields = fields
+    actions = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).order_by("-occurred_at", "-id")
+
+
+_audited(Document, page="documents", extra=(DocumentPdfAudit,))
+_audited(PaymentMethod, page="payment_methods")
+_audited(PaymentRegistration, page="payment_registrations")
+_audited(UsageRecord, page="usage", member_path="card__member")
+_audited(PointsEntry, page="points")
+_audited(ExpiryReminder, page="expiry_reminders", member_path="payment_method__member")
+
+
+# --- Group names in Japanese, other apps' screens in Japanese ----------------------------------
+
+from allauth.mfa.admin import AuthenticatorAdmin  # noqa: E402
+from allauth.mfa.models import Authenticator  # noqa: E402
+from allauth.usersessions.admin import UserSessionAdmin  # noqa: E402
+from allauth.usersessions.models import UserSession  # noqa: E402
+from django.contrib.auth.admin import GroupAdmin  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+
+admin.site.unregister(Group)
+admin.site.unregister(Authenticator)
+admin.site.unregister(UserSession)
+
+
+@admin.register(Group)
+class SupportGroupAdmin(GroupAdmin):
+    """Groups by their Japanese names (the name stays the identifier)."""
+
+    list_display = ("label", "name")
+
+    @admin.display(description="役割", ordering="name")
+    def label(self, group):
+        return roles.group_label(group.name)
+
+
+@admin.register(Authenticator)
+class StaffAuthenticatorAdmin(AuthenticatorAdmin):
+    list_display = ("owner", "kind", "created", "last_used")
+    list_filter = ("type",)
+
+    @admin.display(description="スタッフ", ordering="user__username")
+    def owner(self, authenticator):
+        return authenticator.user.username
+
+    @admin.display(description="種類", ordering="type")
+    def kind(self, authenticator):
+        return {"totp": "認証アプリ（TOTP）", "recovery_codes": "リカバリーコード"}.get(authenticator.type, authenticator.type)
+
+    @admin.display(description="登録日時", ordering="created_at")
+    def created(self, authenticator):
+        return _when(authenticator.created_at)
+
+    @admin.display(description="最終使用", ordering="last_used_at")
+    def last_used(self, authenticator):
+        return _when(authenticator.last_used_at) if authenticator.last_used_at else "—"
+
+
+@admin.register(UserSession)
+class StaffUserSessionAdmin(UserSessionAdmin):
+    list_display = ("owner", "started", "last_seen", "ip", "user_agent")
+
+    @admin.display(description="アカウント", ordering="user__username")
+    def owner(self, session):
+        return session.user.username
+
+    @admin.display(description="開始", ordering="created_at")
+    def started(self, session):
+        return _when(session.created_at)
+
+    @admin.display(description="最終アクセス", ordering="last_seen_at")
+    def last_seen(self, session):
+        return _when(session.last_seen_at)

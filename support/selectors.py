@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.usersessions.models import UserSession
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Reverse
 
 from accounts.models import AuditEvent, Member
 from billing.models import Document, PaymentMethod
-from cards.models import Card, CardStatus, CommuterPass, FeedImport, FeedReject, Refund, UsageRecord
+from cards.models import Card, CardStatus, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageRecord
 from cards.window import earliest_date, japan_today
 from support import roles
+from support.audit_words import audit_words
 
 SEARCH_LIMIT = 50  # members a search may return: a caller is one person
 USAGE_PAGE = 20
@@ -26,6 +27,7 @@ AUDIT_SHOWN = 50
 
 FULL_NUMBER = re.compile(r"^JW[0-9A-Z]{15}$")
 NUMBER_TAIL = re.compile(r"^[0-9A-Z]{4,6}$")
+ROMAJI_TERM = re.compile(r"^[A-Za-z]{2,}( [A-Za-z]{2,})?$")
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ ICOCA_NUMBER = SearchKind("icoca_number", "ICOCA番号")
 ICOCA_TAIL = SearchKind("icoca_tail", "ICOCA番号の末尾")
 EMAIL = SearchKind("email", "メールアドレス")
 NAME = SearchKind("name", "氏名")
+ROMAJI = SearchKind("romaji", "氏名（ローマ字）")
 
 
 def _clean(term: str) -> str:
@@ -62,6 +65,8 @@ def search_kinds(term: str) -> list[SearchKind]:
         return [*kinds, EMAIL]
     if NUMBER_TAIL.match(upper):
         kinds.append(ICOCA_TAIL)
+    if ROMAJI_TERM.match(term):
+        kinds.append(ROMAJI)
     kinds.append(NAME)
     return kinds
 
@@ -83,6 +88,26 @@ def _name_ids(term: str, base: QuerySet[Member]) -> list[int]:
     return list(matches.order_by().values_list("pk", flat=True)[:SEARCH_LIMIT])
 
 
+def _romaji_ids(term: str, base: QuerySet[Member]) -> list[int]:
+    """HANAKO, Yamada, yamada hanako, HANAKO YAMADA, YAMA: the romaji family
+    and given names WESTER ID gives, by prefix of each word, case aside
+    (``member_last_name_upper`` / ``member_first_name_upper`` on PostgreSQL)."""
+    words = [word.upper() for word in term.split()]
+
+    def starts(field: str, word: str) -> RawSQL:
+        # upper(field) LIKE 'WORD%': the expression the indexes are built on.
+        return RawSQL(f'upper("accounts_member"."{field}") LIKE %s', [word + "%"], output_field=BooleanField())  # noqa: S611 (field: one of two names)
+
+    if len(words) == 1:
+        condition = Q(starts("last_name", words[0])) | Q(starts("first_name", words[0]))
+    else:
+        first, second = words
+        condition = (Q(starts("last_name", first)) & Q(starts("first_name", second))) | (
+            Q(starts("first_name", first)) & Q(starts("last_name", second))
+        )
+    return list(base.filter(condition).order_by().values_list("pk", flat=True)[:SEARCH_LIMIT])
+
+
 def member_search_ids(term: str, *, base: QuerySet[Member] | None = None) -> tuple[list[int], list[SearchKind]]:
     """The ids of the members a term finds (at most ``SEARCH_LIMIT``), and
     what the term was taken for. ``base`` is the members the caller may see."""
@@ -102,6 +127,8 @@ def member_search_ids(term: str, *, base: QuerySet[Member] | None = None) -> tup
                     reversed_number__startswith=upper[::-1]
                 )
             )
+        elif kind is ROMAJI:
+            found = _romaji_ids(term, base)
         elif kind is EMAIL:
             found = list(base.filter(email__icontains=term).order_by().values_list("pk", flat=True)[:SEARCH_LIMIT])
         else:
@@ -143,15 +170,76 @@ class UsageCursor:
             return None
 
 
-def member_usage(card_ids: list[int], *, before: UsageCursor | None, today=None) -> tuple[list[UsageRecord], UsageCursor | None]:
-    """One page of the member's latest usage over all their cards, newest
-    first, keyset-paged on (occurred_at, id) inside the document window."""
+@dataclass(frozen=True)
+class UsageFilter:
+    """The member page's usage filter: one of the member's cards (its id) and
+    one month (``YYYY-MM``) inside the window, either or both; anything else
+    in the query string is ignored."""
+
+    card_id: int | None = None
+    month: tuple[int, int] | None = None
+
+    @classmethod
+    def parse(cls, query, *, card_ids: list[int], months: list[tuple[int, int]]) -> UsageFilter:
+        card_id = None
+        try:
+            wanted = int(query.get("card") or 0)
+        except (TypeError, ValueError):
+            wanted = 0
+        if wanted in card_ids:
+            card_id = wanted
+        month = None
+        found = re.fullmatch(r"(\d{4})-(\d{2})", (query.get("month") or "").strip())
+        if found and (int(found[1]), int(found[2])) in months:
+            month = (int(found[1]), int(found[2]))
+        return cls(card_id, month)
+
+    @property
+    def month_value(self) -> str:
+        return f"{self.month[0]:04d}-{self.month[1]:02d}" if self.month else ""
+
+    @property
+    def active(self) -> bool:
+        return self.card_id is not None or self.month is not None
+
+    def query(self) -> str:
+        parts = []
+        if self.card_id is not None:
+            parts.append(f"card={self.card_id}")
+        if self.month is not None:
+            parts.append(f"month={self.month[0]:04d}-{self.month[1]:02d}")
+        return "&".join(parts)
+
+
+def usage_months(today=None) -> list[tuple[int, int]]:
+    """The months of the document window, newest first (the filter's choices)."""
+    today = today or japan_today()
+    first = earliest_date(today)
+    year, month = today.year, today.month
+    months = []
+    while (year, month) >= (first.year, first.month):
+        months.append((year, month))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months
+
+
+def member_usage(
+    card_ids: list[int], *, before: UsageCursor | None, today=None, usage_filter: UsageFilter | None = None
+) -> tuple[list[UsageRecord], UsageCursor | None]:
+    """One page of the member's latest usage over all their cards (or one
+    card, one month), newest first, keyset-paged on (occurred_at, id) inside
+    the document window."""
+    from cards.window import JAPAN, japan_month_bounds
+
+    if usage_filter is not None and usage_filter.card_id is not None:
+        card_ids = [pk for pk in card_ids if pk == usage_filter.card_id]
     if not card_ids:
         return [], None
-    from cards.window import JAPAN
-
     start = datetime.combine(earliest_date(today or japan_today()), datetime.min.time(), tzinfo=JAPAN)
     rows = UsageRecord.objects.filter(card_id__in=card_ids, occurred_at__gte=start)
+    if usage_filter is not None and usage_filter.month is not None:
+        month_start, month_end = japan_month_bounds(*usage_filter.month)
+        rows = rows.filter(occurred_at__gte=max(start, month_start), occurred_at__lt=month_end)
     if before is not None:
         rows = rows.filter(
             Q(occurred_at__lt=before.occurred_at) | Q(occurred_at=before.occurred_at, id__lt=before.id)
@@ -164,8 +252,14 @@ def member_usage(card_ids: list[int], *, before: UsageCursor | None, today=None)
     return page, following
 
 
-def member_page(member: Member, *, user, usage_before: UsageCursor | None = None) -> dict[str, object]:
-    """Everything the member page shows, each part only when ``user`` may see it."""
+POINTS_SHOWN = 10
+
+
+def member_page(
+    member: Member, *, user, usage_before: UsageCursor | None = None, usage_query=None
+) -> dict[str, object]:
+    """Everything the member page shows, each part only when ``user`` may see
+    it. ``usage_query``: the request's query string (the usage filter)."""
     cards = list(Card.objects.filter(member=member).order_by("issued_at", "id"))
     card_ids = [card.pk for card in cards]
     by_id = {card.pk: card for card in cards}
@@ -184,10 +278,16 @@ def member_page(member: Member, *, user, usage_before: UsageCursor | None = None
             commuter_pass.card_shown = by_id[commuter_pass.card_id]
         page["passes"] = passes
     if user.has_perm("cards.view_usagerecord"):
-        usage, following = member_usage(card_ids, before=usage_before)
+        months = usage_months()
+        usage_filter = UsageFilter.parse(usage_query or {}, card_ids=card_ids, months=months)
+        usage, following = member_usage(card_ids, before=usage_before, usage_filter=usage_filter)
         for record in usage:
             record.card_shown = by_id[record.card_id]
         page["usage"], page["usage_next"] = usage, following
+        page["usage_filter"], page["usage_months"] = usage_filter, [f"{y:04d}-{m:02d}" for y, m in months]
+    if user.has_perm("cards.view_pointsentry"):
+        page["points_balance"] = PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+        page["points"] = list(PointsEntry.objects.filter(member=member).order_by("-occurred_at", "-id")[:POINTS_SHOWN])
     if user.has_perm("billing.view_paymentmethod"):
         page["payment_methods"] = list(
             PaymentMethod.objects.filter(member=member).order_by("removed_at", "-is_default", "-created_at")[:20]
@@ -206,18 +306,12 @@ def member_page(member: Member, *, user, usage_before: UsageCursor | None = None
     if user.has_perm("accounts.view_auditevent"):
         page["audit"] = list(member_audit(member, user=user)[:AUDIT_SHOWN])
         for event in page["audit"]:
-            event.label = ACTION_LABELS.get(event.action, "")
+            event.words = audit_words(event.action, event.detail, event.reason)
+            # A registration's reason is a code, already in the words; a person's reason is shown.
+            event.reason_shown = "" if event.action.startswith("payment_registration.") else event.reason
     return page
 
 
-ACTION_LABELS = {
-    "support.member_view": "会員ページを表示",
-    "support.document_resend": "書類をメールで再送",
-    "support.document_rerun": "書類を作り直し",
-    "support.sessions_end": "すべてのログインを終了",
-    "support.member_unlock": "ロックを解除",
-    "card.lost_device_report": "紛失・故障の再発行登録",
-}
 
 
 def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
@@ -228,6 +322,33 @@ def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
     if not roles.sees_staff_audit(user):
         events = events.filter(Q(actor__isnull=True) | Q(actor=member) | Q(actor=user) | Q(actor__is_staff=False))
     return events
+
+
+READS_SHOWN = 500
+
+
+def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditEvent] | None, Member | None]:
+    """Staff reads (``support.member_view``) of one member, or by one staff
+    account, between two Japan dates (both included), newest first, at most
+    ``READS_SHOWN``: (reads, whose) or (None, None) when nobody has that key.
+    Indexes: ``audit_member_at`` for a member, ``audit_actor_at`` for staff."""
+    from cards.window import JAPAN
+
+    start = datetime.combine(since, datetime.min.time(), tzinfo=JAPAN)
+    end = datetime.combine(until, datetime.min.time(), tzinfo=JAPAN) + timedelta(days=1)
+    reads = AuditEvent.objects.filter(action="support.member_view", at__gte=start, at__lt=end)
+    if wester_id:
+        subject = members_visible().filter(wester_id=wester_id).first()
+        reads = reads.filter(member=subject, actor__is_staff=True)
+    else:
+        subject = Member.objects.filter(username=staff, is_staff=True).first()
+        reads = reads.filter(actor=subject)
+    if subject is None:
+        return None, None
+    shown = list(reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN])
+    for event in shown:
+        event.words = audit_words(event.action, event.detail, event.reason)
+    return shown, subject
 
 
 RECENT_IMPORTS = 50

@@ -18,9 +18,9 @@ from allauth.usersessions.models import UserSession
 from django.db import transaction
 
 from accounts.models import Member
-from accounts.services import audit_record
-from billing.documents import emailing as document_mail
-from billing.documents import services as document_services
+from accounts.services import audit_record, security_notice_queue
+from billing.documents.emailing import document_email_resend
+from billing.documents.services import document_retry
 from billing.models import Document, DocumentStatus
 from cards.services import lost_device_report
 from support.exceptions import SupportActionRefused
@@ -39,9 +39,35 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def member_view_record(*, staff: Member, member: Member, what: str = "member_page", reason: str = "") -> None:
-    """A staff member looked at a member's page (each view, each usage page)."""
-    audit_record(actor=staff, member=member, action="support.member_view", detail={"page": what}, reason=reason[:REASON_MAX])
+MEMBER_VIEW = "support.member_view"
+
+
+def member_view_record(
+    *, staff: Member, member: Member, what: str = "member_page", reason: str = "", **detail: object
+) -> None:
+    """A staff member looked at a member's data: the member page (each view,
+    each usage page), a list within the member, a document, a PDF... One INSERT."""
+    audit_record(
+        actor=staff, member=member, action=MEMBER_VIEW, detail={"page": what, **detail}, reason=reason[:REASON_MAX]
+    )
+
+
+def member_reads_record(*, staff: Member, member_ids, what: str, **detail: object) -> int:
+    """A staff member saw several members' data on one screen (search results,
+    an operator's unfiltered list): one entry per member, in one INSERT."""
+    from django.utils import timezone
+
+    from accounts.models import AuditEvent
+
+    ids = list(dict.fromkeys(pk for pk in member_ids if pk is not None))
+    if not ids:
+        return 0
+    now = timezone.now()
+    entry = {"page": what, **detail}
+    AuditEvent.objects.bulk_create(
+        [AuditEvent(actor=staff, member_id=pk, action=MEMBER_VIEW, detail=entry, at=now) for pk in ids]
+    )
+    return len(ids)
 
 
 @transaction.atomic
@@ -59,12 +85,9 @@ def _member_document(member: Member, document_id) -> Document:
 
 
 def support_document_resend(*, staff: Member, member: Member, document_id, reason: str) -> Document:
-    """Send a document to the member's e-mail address again.
-
-    An e-mail that failed goes back through the mail task (billing's
-    ``document_email_retry``, the member's own 「メールを再送する」); a document
-    already e-mailed is sent once more now, with its stored PDF (billing has
-    no service for a second e-mail: its mail task sends each original once)."""
+    """Send a document to the member's e-mail address again, through the mail
+    queue and its retries (billing's ``document_email_resend``): an e-mail that
+    failed is tried again, one already sent (or a reprint) goes once more."""
     reason = _reason(reason)
     document = _member_document(member, document_id)
     if document.status != DocumentStatus.READY:
@@ -72,19 +95,19 @@ def support_document_resend(*, staff: Member, member: Member, document_id, reaso
     if not member.email:
         raise SupportActionRefused("この会員にはメールアドレスがありません。")
     if document.emailed_at is None and document.email_failed_reason:
-        document_services.document_email_retry(member=member, document=document)
         how = "retry"
     elif document.emailed_at is None and not document.is_reprint:
         raise SupportActionRefused("この書類のメールはまだ送信中です。しばらくしてから確認してください。")
     else:
-        document_mail.document_email_send(document)
         how = "sent_again"
-    audit_record(
-        actor=staff, member=member, action="support.document_resend",
-        detail={"document": str(document.public_id), "document_number": document.number, "how": how},
-        reason=reason,
-    )
-    logger.info("document e-mailed again by support", extra={"document": document.pk, "how": how})
+    with transaction.atomic():
+        document = document_email_resend(member=member, document=document)
+        audit_record(
+            actor=staff, member=member, action="support.document_resend",
+            detail={"document": str(document.public_id), "document_number": document.number, "how": how},
+            reason=reason,
+        )
+    logger.info("document e-mail queued again by support", extra={"document": document.pk, "how": how})
     return document
 
 
@@ -101,7 +124,7 @@ def support_document_rerun(*, staff: Member, member: Member, document_id, reason
                     "failure_reason": document.failure_reason[:200]},
             reason=reason,
         )
-        document = document_services.document_retry(member=member, document=document)
+        document = document_retry(member=member, document=document).document
     return document
 
 
@@ -112,6 +135,7 @@ def support_sessions_end(*, staff: Member, member: Member, reason: str) -> int:
     sessions = list(UserSession.objects.filter(user=member))
     usersessions_adapter().end_sessions(sessions)
     audit_record(actor=staff, member=member, action="support.sessions_end", detail={"sessions": len(sessions)}, reason=reason)
+    security_notice_queue(member=member, kind="sessions_ended", detail={"sessions": len(sessions), "by_support": True})
     return len(sessions)
 
 

@@ -8,18 +8,20 @@ for the task to retry). When the retries run out the e-mail is marked failed
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from kombu.exceptions import OperationalError
+from django.utils.translation import gettext_lazy as _
 
 from accounts.links import portal_url
 from billing.documents import composing as documents
+from billing.documents.exceptions import DocumentNotReady
 from billing.documents.models import Document, DocumentStatus
 from billing.documents.receipts import JAPAN, yen
 from billing.documents.rendering import TITLES, long_date
-from portal import mail
+from portal import mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +56,25 @@ def document_email_send(document: Document) -> None:
     )
 
 
-def send_email(document: Document) -> bool:
-    from billing.documents import tasks
+EMAIL_TASK = "billing.documents.tasks.document_email"
 
-    try:
-        tasks.document_email.apply_async((document.pk,), queue="mail")
-    except (OperationalError, OSError) as error:
-        logger.warning("document e-mail not queued: %s", type(error).__name__, extra={"document": document.pk})
-        return False
-    Document.objects.filter(pk=document.pk).update(email_queued_at=timezone.now())
-    return True
+
+def _email_queued(document: Document, sent: bool) -> bool:
+    if sent:
+        Document.objects.filter(pk=document.pk).update(email_queued_at=timezone.now())
+    else:
+        logger.warning("document e-mail not queued", extra={"document": document.pk})
+    return sent
+
+
+def send_email(document: Document) -> bool:
+    """Send the e-mail task now; ``False`` when the broker cannot be reached."""
+    return _email_queued(document, queue.task_send(EMAIL_TASK, document.pk))
+
+
+def send_email_on_commit(document: Document) -> None:
+    """Send the e-mail task once the transaction commits (beat sends again what was not queued)."""
+    queue.task_send_on_commit(EMAIL_TASK, document.pk, then=partial(_email_queued, document))
 
 
 # --- Sending (the mail task) ------------------------------------------------------------------
@@ -76,10 +87,11 @@ def wants_email(document: Document) -> bool:
 
 def document_email(*, document_id: int) -> bool:
     """E-mail the PDF once (see the module's docstring); ``False`` when there is
-    nothing to send (sent already, not ready, failed, a reprint, no address)."""
-    due = Document.objects.filter(
-        pk=document_id, status=DocumentStatus.READY, email_failed_reason="", reissue_of__isnull=True
-    ).exclude(member__email="")
+    nothing to send (sent already, not ready, failed, no address). Reprints are
+    sent only when support asks (:func:`document_email_resend`)."""
+    due = Document.objects.filter(pk=document_id, status=DocumentStatus.READY, email_failed_reason="").exclude(
+        member__email=""
+    )
 
     def send() -> None:
         document_email_send(Document.objects.select_related("member").get(pk=document_id))
@@ -102,5 +114,21 @@ def document_email_retry(*, member, document: Document) -> Document:
     if document.status == DocumentStatus.READY and document.emailed_at is None and document.email_failed_reason:
         document.email_failed_reason = ""
         document.save(update_fields=["email_failed_reason"])
-        transaction.on_commit(lambda: send_email(document))
+        send_email_on_commit(document)
+    return document
+
+
+@transaction.atomic
+def document_email_resend(*, member, document: Document) -> Document:
+    """Send a ready document to the member again through the mail queue
+    (support's 「書類をメールで再送」): an e-mail that failed is tried again, one
+    already sent (or a reprint) goes once more. The row is claimed again like
+    the first time, so a replayed message still sends once."""
+    document = Document.objects.select_for_update().get(pk=document.pk, member=member)
+    if document.status != DocumentStatus.READY:
+        raise DocumentNotReady(_("作成が済んでいない書類は送れません。"))
+    document.emailed_at = None
+    document.email_failed_reason = ""
+    document.save(update_fields=["emailed_at", "email_failed_reason"])
+    send_email_on_commit(document)
     return document

@@ -9,7 +9,11 @@ summary (DOMAIN.md "Charges and receipts").
   ``tax = floor(total × rate / (100 + rate))``.
 
 The lines are plain data, so a document keeps them as a snapshot (``to_json``) taken
-when it is issued and renders them again unchanged. Pure Python: no Django imports.
+when it is issued and renders them again unchanged. The snapshot holds every figure the
+receipt prints (content format ``"v": 2``: each line with its tax rate, the tax groups
+with their totals and tax, the total), so a reprint reads them and never applies today's
+tax rate; ``ReceiptContent.from_json`` reads every format ever stored (v1 held the lines
+and the total only, all printed at 10 %). Pure Python: no Django imports.
 """
 
 from __future__ import annotations
@@ -17,18 +21,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from cards.masking import PAYMENT_CARD_MASK, payment_card_label
-
-JAPAN = ZoneInfo("Asia/Tokyo")
+from cards.window import JAPAN
 
 CHARGE = "charge"
 COMMUTER_PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
 KINDS = (CHARGE, COMMUTER_PASS)
 
-#: Commuter passes: consumption tax 10 %, included in the price.
+#: Commuter passes: consumption tax 10 %, included in the price (for documents composed now).
 PASS_TAX_RATE = 10
+#: The rate every content v1 receipt printed for its passes (v1 did not store it).
+V1_PASS_TAX_RATE = 10
+CONTENT_VERSION = 2
+_RATE_FROM_KIND = -1  # ReceiptLine.tax_rate not given: the rate of the line's kind today
 
 BRAND_NAMES = {"JCB": "JCB", "VISA": "VISA", "MASTERCARD": "Mastercard", "AMEX": "American Express"}
 PASS_KIND_NAMES = {
@@ -68,10 +74,15 @@ class ReceiptLine:
     months: int | None = None
     valid_from: date | None = None
     valid_until: date | None = None
+    #: 10 for a pass (as composed today); ``None`` for a charge (不課税, outside consumption
+    #: tax). Stored with the line, so a document keeps the rate it was issued with.
+    tax_rate: int | None = _RATE_FROM_KIND
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
+        if self.tax_rate == _RATE_FROM_KIND:
+            object.__setattr__(self, "tax_rate", PASS_TAX_RATE if self.kind == COMMUTER_PASS else None)
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("at must be an aware datetime")
         if _check_money("amount", self.amount) <= 0:
@@ -80,11 +91,6 @@ class ReceiptLine:
             self.from_station and self.to_station and self.months and self.valid_from and self.valid_until
         ):
             raise ValueError("a pass line needs its section, months and valid range")
-
-    @property
-    def tax_rate(self) -> int | None:
-        """10 for a pass; ``None`` for a charge (不課税, outside consumption tax)."""
-        return PASS_TAX_RATE if self.kind == COMMUTER_PASS else None
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {
@@ -95,6 +101,7 @@ class ReceiptLine:
             "payment_brand": self.payment_brand,
             "payment_last4": self.payment_last4,
             "amount": self.amount,
+            "tax_rate": self.tax_rate,
         }
         if self.kind == COMMUTER_PASS:
             data |= {
@@ -108,8 +115,10 @@ class ReceiptLine:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> ReceiptLine:
+    def from_json(cls, data: Mapping[str, object], *, version: int = CONTENT_VERSION) -> ReceiptLine:
         values = dict(data)
+        if version == 1:  # v1 lines held no rate: a pass was printed at 10 %, a charge 不課税
+            values["tax_rate"] = V1_PASS_TAX_RATE if values["kind"] == COMMUTER_PASS else None
         values["at"] = datetime.fromisoformat(values["at"])
         for key in ("valid_from", "valid_until"):
             if values.get(key):
@@ -176,14 +185,40 @@ class ReceiptContent:
         return any(group.taxable for group in self.tax_groups)
 
     def to_json(self) -> dict[str, object]:
-        return {"lines": [line.to_json() for line in self.lines], "total": self.total}
+        return {
+            "v": CONTENT_VERSION,
+            "lines": [line.to_json() for line in self.lines],
+            "tax_groups": [{"rate": g.rate, "total": g.total, "tax": g.tax} for g in self.tax_groups],
+            "total": self.total,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> ReceiptContent:
-        content = compose(ReceiptLine.from_json(item) for item in data["lines"])
-        if content.total != data["total"]:
-            raise ValueError(f"the stored total {data['total']} does not match its lines ({content.total})")
+        """The content a document stored, in any format ever stored: read, never recomputed
+        with today's rules (v1's tax groups are worked out with the rate v1 printed)."""
+        version = data.get("v", 1)
+        if version == 1:
+            return upgrade_v1(data)
+        if version != CONTENT_VERSION:
+            raise ValueError(f"unknown receipt content version {version!r}")
+        content = cls(
+            lines=tuple(ReceiptLine.from_json(item) for item in data["lines"]),
+            tax_groups=tuple(TaxGroup(rate=g["rate"], total=g["total"], tax=g["tax"]) for g in data["tax_groups"]),
+            total=data["total"],
+        )
+        sums = {sum(line.amount for line in content.lines), sum(group.total for group in content.tax_groups)}
+        if sums != {content.total}:  # a damaged snapshot, not a rule: the stored figures must agree
+            raise ValueError(f"the stored total {content.total} does not match its lines and tax groups ({sums})")
         return content
+
+
+def upgrade_v1(data: Mapping[str, object]) -> ReceiptContent:
+    """A content v1 receipt (lines and total) with the figures it printed: its passes at
+    10 %, the tax per rate rounded down once (the rule v1 documents were printed by)."""
+    content = compose(ReceiptLine.from_json(item, version=1) for item in data["lines"])
+    if content.total != data["total"]:
+        raise ValueError(f"the stored total {data['total']} does not match its lines ({content.total})")
+    return content
 
 
 def compose(lines: Iterable[ReceiptLine]) -> ReceiptContent:

@@ -4,8 +4,13 @@
 The figures come from the refund as the card center reported it and are
 computed again here with the same rules (cards/refunds.py); a refund whose
 stored figures do not match the rules is refused rather than printed, so a
-statement never contradicts its own arithmetic. The content is plain data, kept
-on the document as a snapshot (``to_json``). Pure Python: no Django imports.
+statement never contradicts its own arithmetic. That check runs once, when the
+document is composed. The content is plain data, kept on the document as a snapshot
+(``to_json``, content format ``"v": 2``) holding every figure the statement prints (the
+months used, each fare line, the fare deducted, the pass part, whether the pass was
+refundable), so a reprint reads them and a later change of the refund rules neither
+changes nor refuses an old statement. ``RefundStatementContent.from_json`` reads every
+format ever stored. Pure Python: no Django imports.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from datetime import date, datetime
 
 from billing.documents.receipts import JAPAN, payment_label
 from cards.refunds import PassTerms, compute_refund, used_fare_lines
+
+CONTENT_VERSION = 2
 
 
 class InconsistentRefund(ValueError):
@@ -105,6 +112,14 @@ class RefundStatementContent:
             "fare_deducted": self.fare_deducted,
             "pass_part": self.pass_part,
             "commuter_pass": None,
+            "v": CONTENT_VERSION,
+            "before_fee": self.before_fee,
+            "pass_refundable": self.pass_refundable,
+            "pass_reason": self.pass_reason_code or None,
+            "fare_lines": [
+                {"pass_months": line.pass_months, "count": line.count, "fare": line.fare, "amount": line.amount}
+                for line in self.fare_lines
+            ],
         }
         if self.commuter_pass is not None:
             p = self.commuter_pass
@@ -123,7 +138,10 @@ class RefundStatementContent:
 
     @classmethod
     def from_json(cls, data: Mapping[str, object]) -> RefundStatementContent:
-        """Read a snapshot back (and check it again)."""
+        """Read a snapshot back, in any format ever stored, without the refund rules."""
+        version = data.get("v", 1)
+        if version not in (1, CONTENT_VERSION):
+            raise ValueError(f"unknown refund statement content version {version!r}")
         stored = data.get("commuter_pass")
         commuter_pass = None
         if stored:
@@ -135,7 +153,12 @@ class RefundStatementContent:
                     "fares": {int(k): v for k, v in stored["fares"].items()},
                 }
             )
-        return refund_statement(
+        if version == 1:
+            refundable, fare_lines = _v1_pass_figures(data, commuter_pass)
+        else:
+            refundable = data["pass_refundable"]
+            fare_lines = tuple(FareLine(line["pass_months"], line["count"], line["fare"]) for line in data["fare_lines"])
+        content = cls(
             refunded_at=datetime.fromisoformat(data["refunded_at"]),
             card_nickname=data["card_nickname"],
             card_number=data["card_number"],
@@ -149,7 +172,33 @@ class RefundStatementContent:
             months_used=data["months_used"],
             fare_deducted=data["fare_deducted"],
             pass_part=data["pass_part"],
+            pass_refundable=refundable,
+            fare_lines=fare_lines,
         )
+        if version == CONTENT_VERSION and content.before_fee != data["before_fee"]:
+            raise ValueError("the stored statement does not add up: balance + pass part != before fee")
+        return content
+
+
+def _v1_pass_figures(
+    data: Mapping[str, object], commuter_pass: RefundPass | None
+) -> tuple[bool | None, tuple[FareLine, ...]]:
+    """What a content v1 statement (which stored the months used, the fare deducted and
+    the pass part, not the steps) printed: the pass was refundable when something was
+    refunded or deducted for it, and the months used were priced as v1 printed them
+    (3-month fare for each full three, 1-month fare for the rest)."""
+    if commuter_pass is None:
+        return None, ()
+    refundable = bool(data["pass_part"] or data["fare_deducted"])
+    if not (refundable and data["fare_deducted"]):
+        return refundable, ()
+    threes, ones = divmod(data["months_used"], 3)
+    lines = []
+    if threes:
+        lines.append(FareLine(3, threes, commuter_pass.fares[3]))
+    if ones:
+        lines.append(FareLine(1, ones, commuter_pass.fares[1]))
+    return refundable, tuple(lines)
 
 
 def refund_statement(

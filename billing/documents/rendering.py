@@ -176,6 +176,7 @@ def receipt_html(*, header: Header, content: ReceiptContent, period: Period) -> 
             for group in content.tax_groups
         ],
         "has_taxable": content.has_taxable,
+        "pass_rate": next((group.rate for group in content.tax_groups if group.taxable), None),
         "has_charges": any(not group.taxable for group in content.tax_groups),
         "total": yen(content.total, language),
         "empty": content.is_empty,

@@ -14,9 +14,9 @@ The e-mail itself is billing/documents/emailing.py.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import logging
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import partial
 
@@ -25,18 +25,17 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
-from accounts.exceptions import PortalError
 from billing.documents import composing as documents
-from billing.documents.emailing import send_email, wants_email
+from billing.documents.emailing import send_email, send_email_on_commit, wants_email
+from billing.documents.exceptions import DocumentNotReady, DocumentRequestInvalid
 from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
 from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
 from cards import payments
-from cards.window import check_in_window, japan_today
-from portal import mail
+from cards.window import check_in_window, japan_today, month_last_day
+from portal import document_limits, mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +45,6 @@ logger = logging.getLogger(__name__)
 PENDING_RESEND_AFTER = timedelta(minutes=10)
 RENDERING_RESEND_AFTER = timedelta(minutes=15)
 EMAIL_RESEND_AFTER = timedelta(hours=6)
-
-
-class DocumentRequestInvalid(PortalError):
-    """The request cannot be made as asked; the message says why."""
-
-
-class DocumentNotReady(PortalError):
-    pass
 
 
 # --- Creating -------------------------------------------------------------------------------
@@ -78,20 +69,41 @@ def addressee(member) -> str:
     return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
 
 
-def send_render(document: Document) -> bool:
-    """Send the render task; ``False`` (and the row stays ``pending``) when the
-    broker cannot be reached. Sets ``document.queued`` for the caller."""
-    from billing.documents import tasks
+RENDER_TASK = "billing.documents.tasks.document_render"
 
-    try:
-        tasks.document_render.apply_async((document.pk,), queue="documents")
-    except (OperationalError, OSError) as error:
-        logger.warning("document render not queued: %s", type(error).__name__, extra={"document": document.pk})
-        document.queued = False
-        return False
-    Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
-    document.queued = True
-    return True
+
+@dataclass
+class DocumentRequested:
+    """What a request (or a retry) did: ``created`` when a new document was
+    made (``False``: the same one was made before), ``queued`` whether its
+    render task reached the broker, known once the transaction has committed
+    (``None`` before, or when there was nothing to render; ``False``: the row
+    stays ``pending`` and beat sends it later)."""
+
+    document: Document
+    created: bool
+    queued: bool | None = None
+
+
+def _render_queued(document: Document, sent: bool, result: DocumentRequested | None = None) -> bool:
+    if sent:
+        Document.objects.filter(pk=document.pk).update(queued_at=timezone.now())
+    else:
+        logger.warning("document render not queued", extra={"document": document.pk})
+    if result is not None:
+        result.queued = sent
+    return sent
+
+
+def send_render(document: Document) -> bool:
+    """Send the render task now; ``False`` (and the row stays ``pending``) when
+    the broker cannot be reached."""
+    return _render_queued(document, queue.task_send(RENDER_TASK, document.pk))
+
+
+def send_render_on_commit(document: Document, result: DocumentRequested | None = None) -> None:
+    """Send the render task once the transaction commits (beat sends again what was not queued)."""
+    queue.task_send_on_commit(RENDER_TASK, document.pk, then=partial(_render_queued, document, result=result))
 
 
 def _same_scope(member, *, kind: str, period_start=None, period_end=None, payment_ref="", refund=None):
@@ -104,7 +116,11 @@ def _same_scope(member, *, kind: str, period_start=None, period_end=None, paymen
     return found.filter(period_start=period_start, period_end=period_end, payment_ref=payment_ref).first()
 
 
-def _create(*, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope) -> Document:
+def _create(
+    *, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope
+) -> DocumentRequested:
+    if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
+        document_limits.document_request_check(member)
     language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
@@ -119,18 +135,19 @@ def _create(*, member, kind: str, content, total: int, origin: str = DocumentOri
         addressee_name=addressee(member),
         **scope,
     )
-    document.created = True
-    transaction.on_commit(partial(send_render, document))
-    return document
+    result = DocumentRequested(document, created=True)
+    send_render_on_commit(document, result)
+    return result
 
 
-def _existing(document: Document) -> Document:
-    document.created = False
-    return document
+def _existing(document: Document) -> DocumentRequested:
+    return DocumentRequested(document, created=False)
 
 
 @transaction.atomic
-def receipt_request(*, member, start: date, end: date, today: date | None = None, payment_ref: str = "") -> Document:
+def receipt_request(
+    *, member, start: date, end: date, today: date | None = None, payment_ref: str = ""
+) -> DocumentRequested:
     """A receipt of the member's card payments from ``start`` to ``end`` (Japan
     dates, both included). Asking again for exactly the same period gives the
     document already made (print it again with 再発行) rather than a second original."""
@@ -155,17 +172,17 @@ def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
     start = date(year, month, 1)
     if start > today:
         raise DocumentRequestInvalid("これからの月の明細書は作成できません。")
-    return start, min(date(year, month, calendar.monthrange(year, month)[1]), today)
+    return start, min(month_last_day(year, month), today)
 
 
-def receipt_request_month(*, member, year: int, month: int, today: date | None = None) -> Document:
+def receipt_request_month(*, member, year: int, month: int, today: date | None = None) -> DocumentRequested:
     today = today or japan_today()
     start, end = month_bounds(year, month, today)
     return receipt_request(member=member, start=start, end=end, today=today)
 
 
 @transaction.atomic
-def receipt_request_payment(*, member, payment_ref: str, today: date | None = None) -> Document:
+def receipt_request_payment(*, member, payment_ref: str, today: date | None = None) -> DocumentRequested:
     """A receipt for one card payment (``charge:<id>`` or ``pass:<id>``) of the member's."""
     today = today or japan_today()
     payment = payments.member_card_payment(member, payment_ref)
@@ -182,7 +199,7 @@ def receipt_request_payment(*, member, payment_ref: str, today: date | None = No
 
 
 @transaction.atomic
-def refund_statement_request(*, member, refund, today: date | None = None) -> Document:
+def refund_statement_request(*, member, refund, today: date | None = None) -> DocumentRequested:
     """The 払いもどし計算書 of one of the member's refunds (one original per refund)."""
     today = today or japan_today()
     if refund.card.member_id != member.pk:
@@ -222,23 +239,24 @@ def document_reprint(*, member, document: Document) -> Document:
             issuer_registration_number=original.issuer_registration_number,
             addressee_name=original.addressee_name, first_issued_at=original.first_issued_at,
         )
-        transaction.on_commit(partial(send_render, reprint))
+        send_render_on_commit(reprint)
     elif reprint.status == DocumentStatus.FAILED:
-        return document_retry(member=member, document=reprint)
+        return document_retry(member=member, document=reprint).document
     return reprint
 
 
 @transaction.atomic
-def document_retry(*, member, document: Document) -> Document:
+def document_retry(*, member, document: Document) -> DocumentRequested:
     """Try a failed document again (the member's 「もう一度作成する」)."""
     document = Document.objects.select_for_update().get(pk=document.pk, member=member)
+    result = DocumentRequested(document, created=False)
     if document.status != DocumentStatus.FAILED:
-        return document
+        return result
     document.status = DocumentStatus.PENDING
     document.failure_reason = ""
     document.save(update_fields=["status", "failure_reason"])
-    transaction.on_commit(partial(send_render, document))
-    return document
+    send_render_on_commit(document, result)
+    return result
 
 
 # --- Rendering (the render task) ------------------------------------------------------------
@@ -274,7 +292,7 @@ def document_render(*, document_id: int) -> bool:
         current.failure_reason = ""
         current.save(update_fields=["file", "sha256", "status", "rendered_at", "failure_reason"])
         if wants_email(current):
-            transaction.on_commit(partial(send_email, current))
+            send_email_on_commit(current)
     logger.info("document ready", extra={"document": document_id, "kind": current.kind})
     return True
 
@@ -323,10 +341,6 @@ def documents_requeue_stuck(*, now=None) -> int:
     return sent
 
 
-def last_month(today: date) -> tuple[int, int]:
-    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-
-
 def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> list[int]:
     """Members who asked for the monthly statement by e-mail, by id: the next ``limit`` of
     them after the id ``after`` (all of them without a limit)."""
@@ -350,12 +364,12 @@ def monthly_statement_create(*, member_id: int, year: int, month: int) -> Docume
     if member is None:
         return None
     start = date(year, month, 1)
-    end = date(year, month, calendar.monthrange(year, month)[1])
+    end = month_last_day(year, month)
     try:
         with transaction.atomic():
             content = documents.period_receipt(member, start=start, end=end)
             return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
-                           origin=DocumentOrigin.MONTHLY, period_start=start, period_end=end)
+                           origin=DocumentOrigin.MONTHLY, period_start=start, period_end=end).document
     except IntegrityError:
         if Document.objects.filter(member=member, origin=DocumentOrigin.MONTHLY, period_start=start,
                                    period_end=end).exists():

@@ -1,4 +1,5 @@
-"""Celery tasks of documents: take ids, call one service."""
+"""Celery tasks of documents: take ids, call one service. The services are
+imported inside each task (they name the tasks, never import them: portal/queue.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from billing.documents import emailing as document_mail
-from billing.documents import services as document_services
-from cards.window import japan_today
+from cards.window import japan_today, last_month
 from portal import mail
 
 logger = logging.getLogger(__name__)
@@ -33,6 +32,8 @@ def document_render(self, document_id: int) -> bool:
     """Render one document (queue ``documents``). Storage errors are retried
     with backoff; when the retries run out, or the document cannot be made at
     all, it is marked ``failed`` with the reason. Running twice is harmless."""
+    from billing.documents import services as document_services
+
     try:
         return document_services.document_render(document_id=document_id)
     except TEMPORARY_STORAGE_ERRORS as error:
@@ -68,6 +69,8 @@ class DocumentEmailTask(mail.EmailTask):
         return settings.DOCUMENT_RETRY_BACKOFF_SECONDS
 
     def give_up(self, error: BaseException, document_id: int) -> bool:
+        from billing.documents import emailing as document_mail
+
         document_mail.document_email_failed(document_id=document_id, reason=f"{type(error).__name__}: {error}")
         return False
 
@@ -75,12 +78,16 @@ class DocumentEmailTask(mail.EmailTask):
 @shared_task(base=DocumentEmailTask)
 def document_email(document_id: int) -> bool:
     """E-mail one ready document with its PDF attached (queue ``mail``), once."""
+    from billing.documents import emailing as document_mail
+
     return document_mail.document_email(document_id=document_id)
 
 
 @shared_task(time_limit=600, soft_time_limit=540)
 def documents_requeue_stuck() -> int:
     """Every few minutes (Celery beat): send again what the broker never got."""
+    from billing.documents import services as document_services
+
     return document_services.documents_requeue_stuck()
 
 
@@ -107,15 +114,17 @@ def monthly_statements_queue(year: int | None = None, month: int | None = None, 
     and in the broker stays bounded whatever the number of members. Running twice, or a chunk
     sent again (a worker lost: ``acks_late``), is harmless: each member's statement is made
     once. Returns the members sent by this run."""
+    from billing.documents import services as document_services
+
     if year is None or month is None:
-        year, month = document_services.last_month(japan_today())
+        year, month = last_month(japan_today())
     waiting = documents_waiting()
     if waiting is not None and waiting >= settings.DOCUMENT_MONTHLY_QUEUE_LIMIT:
         monthly_statements_queue.apply_async((year, month, after), countdown=settings.DOCUMENT_MONTHLY_PAUSE_SECONDS)
         return 0
     members = document_services.monthly_statement_members(after=after, limit=settings.DOCUMENT_MONTHLY_CHUNK)
     for member_id in members:
-        monthly_statement_create.apply_async((member_id, year, month), queue="documents")
+        monthly_statement_create.delay(member_id, year, month)
     if len(members) == settings.DOCUMENT_MONTHLY_CHUNK:
         monthly_statements_queue.apply_async((year, month, members[-1]))
     else:
@@ -126,4 +135,6 @@ def monthly_statements_queue(year: int | None = None, month: int | None = None, 
 @shared_task(acks_late=True, reject_on_worker_lost=True, time_limit=300, soft_time_limit=240)
 def monthly_statement_create(member_id: int, year: int, month: int) -> bool:
     """Make one member's monthly statement (rendered and e-mailed like any other)."""
+    from billing.documents import services as document_services
+
     return document_services.monthly_statement_create(member_id=member_id, year=year, month=month) is not None

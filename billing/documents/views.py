@@ -96,11 +96,12 @@ def document_list(request: HttpRequest) -> HttpResponse:
     return _list_page(request)
 
 
-def _requested(request: HttpRequest, document: Document) -> HttpResponse:
-    if getattr(document, "created", True) is False:
+def _requested(request: HttpRequest, requested: document_services.DocumentRequested) -> HttpResponse:
+    document = requested.document
+    if not requested.created:
         messages.info(request, _("同じ内容の書類はすでに発行しています（%(number)s）。もう一度印刷するときは「再発行」をお使いください。")
                       % {"number": document.number})
-    elif getattr(document, "queued", None) is False:
+    elif requested.queued is False:
         messages.warning(request, _("ご依頼を受け付けました。ただいま作成の処理が混み合っているため、準備ができしだい作成し、"
                                     "できあがったらメールでもお知らせします。このページはそのままで構いません。"))
     else:
@@ -126,19 +127,19 @@ def document_request(request: HttpRequest) -> HttpResponse:
         try:
             if mode == "month":
                 year, month = form.year_month()
-                document = document_services.receipt_request_month(member=member, year=year, month=month, today=today)
+                requested = document_services.receipt_request_month(member=member, year=year, month=month, today=today)
             elif mode == "period":
-                document = document_services.receipt_request(
+                requested = document_services.receipt_request(
                     member=member, start=form.cleaned_data["start"], end=form.cleaned_data["end"], today=today
                 )
             else:
-                document = document_services.receipt_request_payment(
+                requested = document_services.receipt_request_payment(
                     member=member, payment_ref=form.cleaned_data["payment"], today=today
                 )
         except PortalError as error:
             form.add_error(None, str(error))
         else:
-            return _requested(request, document)
+            return _requested(request, requested)
     return _list_page(request, forms={mode: form, "mode": mode}, status=400)
 
 
@@ -206,8 +207,9 @@ def document_reprint(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse
 @login_required
 @require_POST
 def document_retry(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
-    document = document_services.document_retry(member=request.user, document=_document(request, public_id))
-    if getattr(document, "queued", None) is False:
+    retried = document_services.document_retry(member=request.user, document=_document(request, public_id))
+    document = retried.document
+    if retried.queued is False:
         messages.warning(request, _("ご依頼を受け付けました。準備ができしだい作成します。"))
     else:
         messages.success(request, _("もう一度作成しています。"))
@@ -254,9 +256,9 @@ def refund_statement_request(request: HttpRequest, center_id: str) -> HttpRespon
     if refund is None:
         raise Http404("no such refund")
     try:
-        document = document_services.refund_statement_request(member=request.user, refund=refund)
+        requested = document_services.refund_statement_request(member=request.user, refund=refund)
     except PortalError as error:
         messages.error(request, str(error))
         return redirect("documents:refund-list")
-    return _requested(request, document)
+    return _requested(request, requested)
 

@@ -50,18 +50,21 @@ def registration_failure_message(registration: PaymentRegistration) -> str:
             "クレジットカード、デビットカード、プリペイドカードを登録してください。"
         )
     if code == RegistrationFailure.HOLDER_NAME_MISMATCH:
-        member = registration.member
-        name = payment_cards.romaji_name(
-            given_name=member.first_name, family_name=member.last_name, full_name=member.name
-        )
+        name, source = payment_cards.member_romaji_name(registration.member)
+        if source == payment_cards.MEMBER:
+            return _(
+                "カードの名義が、登録されたお名前（%(name)s）と一致しないため、登録できませんでした。"
+                "登録できるのは、ご本人名義のカードだけです。"
+                "お名前がカードの印字と違うときは、設定で直してから、もう一度登録してください。"
+            ) % {"name": name}
         return _(
             "カードの名義がWESTER IDに登録されたお名前（%(name)s）と一致しないため、登録できませんでした。"
             "登録できるのは、WESTER IDに登録したご本人名義のカードだけです。"
         ) % {"name": name}
     if code == RegistrationFailure.HOLDER_NAME_UNKNOWN:
         return _(
-            "WESTER IDにローマ字のお名前が登録されていないため、カードの名義を確かめられませんでした。"
-            "WESTER IDの会員情報でローマ字のお名前を登録してから、もう一度ログインして登録してください。"
+            "ローマ字のお名前がわからないため、カードの名義を確かめられませんでした。"
+            "カードに書かれているお名前（ローマ字）を入力してから、もう一度登録してください。"
         )
     if code == RegistrationFailure.CARD_EXPIRED:
         return _("有効期限が過ぎたカードは登録できません。新しいカードを登録してください。")
@@ -135,6 +138,14 @@ def japan_time(moment: datetime) -> str:
     if local.second or local.microsecond:
         local = local.replace(second=0, microsecond=0) + timedelta(minutes=1)
     return dateformat.format(local, _("n月j日 H:i"))
+
+
+class CardNameRequired(PortalError):
+    """Neither WESTER ID nor the member has given a romaji name to compare a
+    card's holder name with: the member is asked for it first."""
+
+    def __init__(self):
+        super().__init__(_("カードに書かれているお名前（ローマ字）を入力してから、カードを登録してください。"))
 
 
 class PaymentProviderUnavailable(PortalError):

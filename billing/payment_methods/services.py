@@ -25,9 +25,10 @@ from django.utils import timezone, translation
 
 from accounts.exceptions import PortalError
 from accounts.links import portal_url
-from accounts.services import audit_record
+from accounts.services import audit_record, security_notice_queue
 from billing.payment_methods import payment_cards, selectors
 from billing.payment_methods.exceptions import (
+    CardNameRequired,
     LastPaymentMethodInUse,
     PaymentMethodExpired,
     PaymentMethodNotFound,
@@ -56,7 +57,7 @@ from billing.payment_methods.providers.base import (
 )
 from cards.payments import member_payment_cards_used
 from cards.selectors import member_has_active_card
-from portal import mail
+from portal import mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,8 @@ def payment_registration_start(*, member, return_url: str) -> str:
     """Open a registration and return the provider's page to send the member
     to. An older attempt still open is ended (one at a time per member)."""
     now = timezone.now()
+    if not payment_cards.member_romaji_name(member)[0]:
+        raise CardNameRequired()
     _check_registration_limits(member=member, now=now)
     for older in PaymentRegistration.objects.select_for_update().filter(
         member=member, status=RegistrationStatus.STARTED
@@ -218,6 +221,9 @@ def _registration_complete(
         is_default=not any(m.is_default for m in existing),
     )
     _registration_end(registration, RegistrationStatus.SUCCEEDED, payment_method=method, actor=member)
+    security_notice_queue(
+        member=member, kind="card_registered", detail={"card": method.label, "default": method.is_default}
+    )
     return method
 
 
@@ -241,7 +247,10 @@ def _refusal(
         return RegistrationFailure.PROVIDER_ERROR
     if payment_cards.is_expired(result.exp_month, result.exp_year, today=timezone.localdate()):
         return RegistrationFailure.CARD_EXPIRED
-    names = {"given_name": member.first_name, "family_name": member.last_name, "full_name": member.name}
+    names = {
+        "given_name": member.first_name, "family_name": member.last_name, "full_name": member.name,
+        "card_name": member.card_name,
+    }
     if not payment_cards.romaji_name(**names):
         return RegistrationFailure.HOLDER_NAME_UNKNOWN
     if not payment_cards.holder_name_matches(result.holder_name, **names):
@@ -351,6 +360,7 @@ def payment_method_set_default(*, member, payment_method: PaymentMethod) -> Paym
         action="payment_method.default_set",
         detail={"payment_method": str(target.public_id), "brand": target.brand, "last4": target.last4},
     )
+    security_notice_queue(member=member, kind="card_default", detail={"card": target.label})
     return target
 
 
@@ -388,6 +398,15 @@ def payment_method_remove(*, member, payment_method: PaymentMethod, actor=None) 
             "new_default": str(new_default.public_id) if new_default else None,
         },
     )
+    security_notice_queue(
+        member=member,
+        kind="card_removed",
+        detail={
+            "card": target.label,
+            "new_default": new_default.label if new_default else "",
+            "by_support": bool(actor and actor.pk != member.pk and actor.is_staff),
+        },
+    )
     return new_default
 
 
@@ -399,17 +418,13 @@ def expiry_reminders_queue(*, today: date) -> list[int]:
     """Create the reminder row for each payment method expiring within 30
     days and enqueue its e-mail after commit. A row already there and not
     sent (a broker that was down) is enqueued again: sending is idempotent."""
-    from billing.payment_methods.tasks import payment_card_expiry_reminder_send
-
     reminder_ids = []
     for method in selectors.payment_methods_due_for_expiry_reminder(today=today):
         reminder, _ = ExpiryReminder.objects.get_or_create(payment_method=method, expires_on=method.expires_on)
         if reminder.sent_at is None:
             reminder_ids.append(reminder.pk)
     for reminder_id in reminder_ids:
-        transaction.on_commit(
-            lambda rid=reminder_id: payment_card_expiry_reminder_send.apply_async(args=[rid], queue="mail")
-        )
+        queue.task_send_on_commit("billing.payment_methods.tasks.payment_card_expiry_reminder_send", reminder_id)
     return reminder_ids
 
 

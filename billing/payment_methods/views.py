@@ -16,7 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.exceptions import PortalError
-from billing.payment_methods import selectors, services
+from accounts.forms import CardNameForm
+from accounts.services import member_card_name_set
+from billing.payment_methods import payment_cards, selectors, services
 from billing.payment_methods.exceptions import (
     PaymentMethodNotFound,
     PaymentRegistrationFailed,
@@ -35,21 +37,42 @@ def _member_method(request, public_id: uuid.UUID) -> PaymentMethod:
     return method
 
 
-@login_required
-@require_GET
-def payment_method_list(request):
+def _list_page(request, *, card_name_form: CardNameForm | None = None, status: int = 200):
     today = timezone.localdate()
     methods = [
         {"method": m, "expired": m.is_expired(today), "expires_soon": m.expires_soon(today)}
         for m in selectors.payment_method_list(member=request.user)
     ]
-    return render(request, "billing/payment_method_list.html", {"methods": methods})
+    romaji_name, source = payment_cards.member_romaji_name(request.user)
+    context = {
+        "methods": methods,
+        "romaji_name": romaji_name,
+        "romaji_from_wester_id": source == payment_cards.WESTER_ID,
+        "card_name_form": card_name_form or (None if romaji_name else CardNameForm()),
+    }
+    return render(request, "billing/payment_method_list.html", context, status=status)
+
+
+@login_required
+@require_GET
+def payment_method_list(request):
+    return _list_page(request)
 
 
 @login_required
 @require_POST
 def payment_method_register(request):
-    """Start a registration and send the member to the provider's page."""
+    """Start a registration and send the member to the provider's page. A
+    member with no romaji name known (WESTER ID sent none) gives the name as
+    printed on their cards in the same form, once: it is stored (audited)
+    before the registration starts."""
+    if not payment_cards.member_romaji_name(request.user)[0]:
+        form = CardNameForm(request.POST)
+        if "card_name" not in request.POST:  # 「もう一度カードを登録する」 before any name: ask for it
+            return redirect(LIST)
+        if not form.is_valid():
+            return _list_page(request, card_name_form=form, status=400)
+        member_card_name_set(member=request.user, card_name=form.cleaned_data["card_name"])
     return_url = request.build_absolute_uri(reverse("payment_methods:payment-method-return"))
     try:
         redirect_url = services.payment_registration_start(member=request.user, return_url=return_url)

@@ -88,7 +88,7 @@ def member():
 
 def test_receipt_in_japanese_carries_every_figure(member, tmp_path):
     month_of_payments(member, charges=4)
-    document = document_services.receipt_request_month(member=member, year=2026, month=10)
+    document = document_services.receipt_request_month(member=member, year=2026, month=10).document
     path = pdf_path(document, tmp_path)
     text = text_of(path)
 
@@ -131,7 +131,7 @@ def test_receipt_in_english(member, tmp_path):
     member.language = "en"
     member.save()
     month_of_payments(member, charges=2)
-    document = document_services.receipt_request_month(member=member, year=2026, month=10)
+    document = document_services.receipt_request_month(member=member, year=2026, month=10).document
     text = text_of(path := pdf_path(document, tmp_path))
     assert "Usage statement (receipt)" in text
     assert "Period: 2026-10-01 to 2026-10-31" in text
@@ -147,7 +147,7 @@ def test_receipt_in_english(member, tmp_path):
 
 
 def test_an_empty_month_says_there_were_no_card_payments(member, tmp_path):
-    document = document_services.receipt_request_month(member=member, year=2026, month=6)
+    document = document_services.receipt_request_month(member=member, year=2026, month=6).document
     text = text_of(path := pdf_path(document, tmp_path))
     assert "この期間に登録カードでのお支払いはありませんでした。" in text
     assert "0円" in text
@@ -156,7 +156,7 @@ def test_an_empty_month_says_there_were_no_card_payments(member, tmp_path):
 
 def test_a_reprint_is_marked_with_its_number_and_first_issue_date(member, tmp_path):
     month_of_payments(member, charges=2)
-    original = document_services.receipt_request_month(member=member, year=2026, month=10)
+    original = document_services.receipt_request_month(member=member, year=2026, month=10).document
     original.refresh_from_db()
     with time_machine.travel(datetime(2026, 12, 3, 9, 0, tzinfo=JAPAN), tick=False):
         reprint = document_services.document_reprint(member=member, document=original)
@@ -173,7 +173,7 @@ def test_a_reprint_is_marked_with_its_number_and_first_issue_date(member, tmp_pa
 
 def test_refund_statement_shows_each_step_of_the_domain_example(member, tmp_path):
     refund = domain_example_refund(member)
-    document = document_services.refund_statement_request(member=member, refund=refund)
+    document = document_services.refund_statement_request(member=member, refund=refund).document
     text = text_of(path := pdf_path(document, tmp_path))
     assert "払いもどし計算書" in text
     assert "S-202611-000001" in text
@@ -199,7 +199,7 @@ def test_refund_statement_shows_each_step_of_the_domain_example(member, tmp_path
 def test_refund_statement_in_english(member, tmp_path):
     member.language = "en"
     member.save()
-    document = document_services.refund_statement_request(member=member, refund=domain_example_refund(member))
+    document = document_services.refund_statement_request(member=member, refund=domain_example_refund(member)).document
     text = text_of(pdf_path(document, tmp_path))
     assert "Refund statement" in text
     assert "3-month pass fare ¥36,960 × 1 = ¥36,960" in text

@@ -38,7 +38,7 @@ def member():
 
 
 def request_october(member) -> Document:
-    return document_services.receipt_request_month(member=member, year=2026, month=10)
+    return document_services.receipt_request_month(member=member, year=2026, month=10).document
 
 
 def test_a_month_receipt_lists_card_payments_only_and_is_made_and_mailed(member):
@@ -77,7 +77,7 @@ def test_a_request_before_the_window_is_refused_with_the_earliest_date(member):
 
 
 def test_the_earliest_day_of_the_window_is_allowed(member):
-    document = document_services.receipt_request(member=member, start=date(2025, 11, 1), end=date(2025, 11, 1))
+    document = document_services.receipt_request(member=member, start=date(2025, 11, 1), end=date(2025, 11, 1)).document
     assert document.pk
 
 
@@ -91,12 +91,12 @@ def test_an_impossible_period_is_refused(member, start, end, message):
 
 
 def test_the_month_in_progress_ends_today(member):
-    document = document_services.receipt_request_month(member=member, year=2026, month=11)
+    document = document_services.receipt_request_month(member=member, year=2026, month=11).document
     assert (document.period_start, document.period_end) == (date(2026, 11, 1), date(2026, 11, 25))
 
 
 def test_an_empty_period_makes_a_document_not_an_error(member):
-    document = document_services.receipt_request_month(member=member, year=2026, month=3)
+    document = document_services.receipt_request_month(member=member, year=2026, month=3).document
     document.refresh_from_db()
     assert document.status == DocumentStatus.READY
     assert document.content["lines"] == []
@@ -105,16 +105,18 @@ def test_an_empty_period_makes_a_document_not_an_error(member):
 
 def test_asking_again_for_the_same_period_gives_the_same_document(member):
     month_of_payments(member)
-    first = request_october(member)
-    again = request_october(member)
-    assert again.pk == first.pk and again.created is False
+    first = document_services.receipt_request_month(member=member, year=2026, month=10)
+    again = document_services.receipt_request_month(member=member, year=2026, month=10)
+    assert first.created is True and first.queued is True
+    assert again.document.pk == first.document.pk and again.created is False and again.queued is None
+    assert not hasattr(again.document, "created")  # told by the result, not by the model instance
     assert Document.objects.count() == 1
 
 
 def test_numbers_count_up_per_kind_and_month(member):
-    numbers = [document_services.receipt_request_month(member=member, year=2026, month=m).number for m in (7, 8, 9)]
+    numbers = [document_services.receipt_request_month(member=member, year=2026, month=m).document.number for m in (7, 8, 9)]
     refund = domain_example_refund(member)
-    statement = document_services.refund_statement_request(member=member, refund=refund)
+    statement = document_services.refund_statement_request(member=member, refund=refund).document
     assert numbers == ["R-202611-000001", "R-202611-000002", "R-202611-000003"]
     assert statement.number == "S-202611-000001"
 
@@ -122,7 +124,7 @@ def test_numbers_count_up_per_kind_and_month(member):
 def test_one_payment(member):
     data = month_of_payments(member)
     bought = data.passes[0]
-    document = document_services.receipt_request_payment(member=member, payment_ref=f"pass:{bought.center_id}")
+    document = document_services.receipt_request_payment(member=member, payment_ref=f"pass:{bought.center_id}").document
     document.refresh_from_db()
     assert document.payment_ref == f"pass:{bought.center_id}"
     assert [line["amount"] for line in document.content["lines"]] == [36960]
@@ -139,7 +141,7 @@ def test_another_members_payment_or_a_cash_charge_is_not_found(member):
 
 def test_refund_statement(member):
     refund = domain_example_refund(member)
-    document = document_services.refund_statement_request(member=member, refund=refund)
+    document = document_services.refund_statement_request(member=member, refund=refund).document
     document.refresh_from_db()
     assert document.status == DocumentStatus.READY
     assert document.total_amount == 7920
@@ -212,8 +214,9 @@ def test_broker_down_keeps_the_request_and_the_beat_sends_it_later(member, monke
 
     with monkeypatch.context() as patched:
         patched.setattr(tasks.document_render, "apply_async", broker_down)
-        document = request_october(member)
-        assert document.queued is False
+        requested = document_services.receipt_request_month(member=member, year=2026, month=10)
+        assert requested.created is True and requested.queued is False
+        document = requested.document
         document.refresh_from_db()
         assert (document.status, document.queued_at) == (DocumentStatus.PENDING, None)
         assert document_services.documents_requeue_stuck() == 0  # still down: nothing lost, nothing sent

@@ -132,7 +132,7 @@ def test_one_payment_from_the_list_of_card_payments(signed_in, hanako):
 def test_someone_elses_document_is_not_found_anywhere(signed_in, hanako):
     other = MemberFactory()
     month_of_payments(other)
-    theirs = document_services.receipt_request_month(member=other, year=2026, month=10)
+    theirs = document_services.receipt_request_month(member=other, year=2026, month=10).document
     base = f"/documents/{theirs.public_id}"
     for url in (f"{base}/", f"{base}/status/", f"{base}/download/"):
         assert signed_in.get(url).status_code == 404, url
@@ -224,8 +224,8 @@ def test_search_by_issue_date_amount_and_kind(signed_in, hanako):
     month_of_payments(hanako)
     with time_machine.travel(datetime(2026, 11, 2, 10, 0, tzinfo=JAPAN), tick=False):
         document_services.receipt_request_month(member=hanako, year=2026, month=9)  # ¥2,000 (Sep 30 23:59)
-    october = document_services.receipt_request_month(member=hanako, year=2026, month=10)  # ¥65,930
-    statement = document_services.refund_statement_request(member=hanako, refund=domain_example_refund(hanako))
+    october = document_services.receipt_request_month(member=hanako, year=2026, month=10).document  # ¥65,930
+    statement = document_services.refund_statement_request(member=hanako, refund=domain_example_refund(hanako)).document
 
     def found(**query) -> set[str]:
         page = page_of(signed_in.get(LIST, query))

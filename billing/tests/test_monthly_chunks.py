@@ -1,4 +1,4 @@
-"""The monthly statements are sent in chunks (billing.tasks.monthly_statements_queue): memory in
+"""The monthly statements are sent in chunks (billing.documents.tasks.monthly_statements_queue): memory in
 the task and messages in the broker stay bounded whatever the number of members."""
 
 from __future__ import annotations

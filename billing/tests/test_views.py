@@ -260,7 +260,7 @@ def test_a_removed_payment_method_is_a_404(signed_in, hanako, method, path):
 
 
 def test_another_members_registration_is_a_404(signed_in):
-    theirs, _ = registration_start(MemberFactory())
+    theirs, _ = registration_start(MemberFactory(**HANAKO))
     assert signed_in.get(f"/payment-methods/registrations/{theirs.public_id}/").status_code == 404
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from . import content, native
 from .fastpath import usage_line
+from .limits import FeedLimits
 from .parsing import FeedLineError, parse_line
 from .records import TYPES, Record
 from .source import Span, one_line
@@ -87,19 +88,19 @@ def type_and_key(text: str) -> tuple[str, str]:
     return record_type, (key if isinstance(key, str) else "")[:64]
 
 
-def parse_span(span: Span) -> Block:
-    """Split a span into lines and parse them: natively where the library is built (the plain
-    usage lines in C, the others here), else all here."""
+def parse_span(span: Span, limits: FeedLimits) -> Block:
+    """Split a span into lines and parse them, with the import's ``limits``: natively where
+    the library is built (the plain usage lines in C, the others here), else all here."""
     if span.error is None:
-        found = native.read(span.data, span.first)
+        found = native.read(span.data, span.first, limits)
         if found is not None:
-            block = _native_block(span, found)
+            block = _native_block(span, found, limits)
             if block is not None:
                 return block
-    return _python_block(span)
+    return _python_block(span, limits)
 
 
-def _native_block(span: Span, found: native.NativeSpan) -> Block | None:
+def _native_block(span: Span, found: native.NativeSpan, limits: FeedLimits) -> Block | None:
     """The block of a span the native reader has read; ``None`` when a line it left is a usage
     line after all (one it does not read: an unknown field, an escape, an unusual time...):
     then the span is read in Python, to keep the usage lines in file order."""
@@ -113,12 +114,12 @@ def _native_block(span: Span, found: native.NativeSpan) -> Block | None:
             block.read += 1
             if error is not None:
                 block.rejects.append((line, error, "", ""))
-            elif usage_line(text) is not None or _slow(block, line, text) is not None:
+            elif usage_line(text, limits) is not None or _slow(block, line, text, limits) is not None:
                 return None
     return block
 
 
-def _python_block(span: Span) -> Block:
+def _python_block(span: Span, limits: FeedLimits) -> Block:
     block = Block()
     lines, numbers, key_copy, record_copy = block.lines, block.numbers, [], []
     latest: dict[str, tuple[str, int, int]] = {}  # card number -> (at, index, balance)
@@ -129,9 +130,9 @@ def _python_block(span: Span) -> Block:
         if error is not None:  # not UTF-8, or too long
             block.rejects.append((line, error, "", ""))
             continue
-        found = usage_line(text)
+        found = usage_line(text, limits)
         if found is None:
-            found = _slow(block, line, text)
+            found = _slow(block, line, text, limits)
             if found is None:
                 continue
         values, written = found
@@ -155,9 +156,9 @@ def _python_block(span: Span) -> Block:
     return block
 
 
-def _slow(block: Block, line: int, text: str):
+def _slow(block: Block, line: int, text: str, limits: FeedLimits):
     try:
-        record = parse_line(text)
+        record = parse_line(text, limits)
     except FeedLineError as problem:
         block.rejects.append((line, problem.reason, *type_and_key(text)))
         return None
@@ -192,8 +193,8 @@ class SpanParser:
     pool cannot run (a daemonic process such as a Celery worker) or breaks, the spans are
     parsed here instead."""
 
-    def __init__(self, processes: int) -> None:
-        self.pool = None
+    def __init__(self, processes: int, limits: FeedLimits) -> None:
+        self.pool, self.limits = None, limits
         if processes > 0 and not multiprocessing.current_process().daemon:
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(processes, mp_context=context)
@@ -207,7 +208,7 @@ class SpanParser:
         future = None
         if self.pool is not None:
             try:
-                future = self.pool.submit(parse_span, span)
+                future = self.pool.submit(parse_span, span, self.limits)
             except (BrokenProcessPool, RuntimeError):
                 self.close()
         self.pending.append((future, span))
@@ -226,7 +227,7 @@ class SpanParser:
                 return future.result()
             except (BrokenProcessPool, CancelledError):
                 self.close()
-        return parse_span(span)
+        return parse_span(span, self.limits)
 
     def __enter__(self) -> SpanParser:
         return self

@@ -1,10 +1,10 @@
 """A fast reading of the common ``usage`` line, for million-line files. Django-free.
 
-``usage_line(text)`` returns ``(values, text)`` for a plainly valid ``usage`` line: its stored
+``usage_line(text, limits)`` returns ``(values, text)`` for a plainly valid ``usage`` line: its stored
 content (``content.values`` of what ``parsing.parse_line`` builds) and that content's text
 (``content.content_text``), and ``None`` for anything else: another type, a line with
 anything unusual (leading blanks, a fractional second, an offset like +05:30, a duplicate
-key, NaN, a value out of range), or an invalid line. The caller then calls ``parse_line``,
+key, NaN, a value out of range, a time outside the import's ``limits``), or an invalid line. The caller then calls ``parse_line``,
 which builds the record or says why the line is rejected. So this module only ever
 accepts, never rejects, and ``parse_line`` stays the one definition of FEED.md:
 ``cards/tests/test_feed_fastpath.py`` checks on valid and mutated lines that every answer
@@ -35,6 +35,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from .content import Values, content_text
+from .limits import FeedLimits
 from .records import BRANDS, MAX_BALANCE, MAX_CHARS, USAGE_KINDS
 from .validators import INT_MAX, INT_MIN, MAX_LINE_BYTES
 
@@ -98,12 +99,12 @@ def _utc(at: str) -> str | None:
     return None if hour is None else hour + at[13:19] + "+00:00"
 
 
-def usage_line(text: str) -> tuple[Values, str] | None:
-    """``(values, content text)`` of a plainly valid usage line, else ``None``."""
+def usage_line(text: str, limits: FeedLimits) -> tuple[Values, str] | None:
+    """``(values, content text)`` of a plainly valid usage line inside ``limits``, else ``None``."""
     if text[:1] != "{" or len(text) > MAX_LINE_BYTES // 4:
         return None
-    found = _typed(text)
-    return _general(text) if found is None else found
+    found = _typed(text, limits)
+    return _general(text, limits) if found is None else found
 
 
 # -- the typed stage ------------------------------------------------------------------------
@@ -242,7 +243,7 @@ _decode_typed = msgspec.json.Decoder(_Ride | _Bus | _Purchase | _Charge | _Point
 _ESCAPE = re.compile(r"\\.")
 
 
-def _typed(text: str) -> tuple[Values, str] | None:
+def _typed(text: str, limits: FeedLimits) -> tuple[Values, str] | None:
     try:
         usage = _decode_typed(text)
     except (msgspec.DecodeError, UnicodeError, RecursionError):
@@ -261,7 +262,7 @@ def _typed(text: str) -> tuple[Values, str] | None:
             _NUMBERS.clear()
         _NUMBERS.add(number)
     utc = _utc(at) if _TIME.fullmatch(at) else None
-    if utc is None:
+    if utc is None or not limits.earliest_text <= utc[:19] <= limits.latest_text:
         return None
     values = (usage.id, number, utc, _KIND[type(usage)], usage.amount, usage.balance, *rest)
     return values, _written(values, rest, escaped)
@@ -273,7 +274,7 @@ _KIND = {kind: kind.__struct_config__.tag for kind in (_Ride, _Bus, _Purchase, _
 # -- the general stage ------------------------------------------------------------------------
 
 
-def _general(text: str) -> tuple[Values, str] | None:
+def _general(text: str, limits: FeedLimits) -> tuple[Values, str] | None:
     try:
         data, end = _decode(text)
     except (_Unusual, ValueError, RecursionError):
@@ -295,7 +296,9 @@ def _general(text: str) -> tuple[Values, str] | None:
     if type(at) is not str or _TIME.fullmatch(at) is None:
         return None
     utc = _utc(at)
-    if utc is None or type(kind) is not str or kind not in _KINDS:
+    if utc is None or not limits.earliest_text <= utc[:19] <= limits.latest_text:
+        return None
+    if type(kind) is not str or kind not in _KINDS:
         return None
     if type(amount) is not int or not INT_MIN <= amount <= INT_MAX:
         return None

@@ -45,6 +45,7 @@ from . import blocks, native
 from .apply_cards import CardApplier, inherit_balances
 from .apply_records import PassApplier, PointsApplier, RefundApplier, unknown_card_reason
 from .blocks import SpanParser
+from .limits import FeedLimits
 from .parsing import FeedLineError, parse_line
 from .records import CardRecord
 from .scratch import Scratch
@@ -95,9 +96,11 @@ def feed_import(
     big = (size_of(stream) or 0) >= blocks.POOL_MIN_BYTES
     if big and not native.available():
         logger.warning("feed import %s: the native reader is not built (make setup): every line is read in Python", record.pk)
+    # One moment for the whole file: FEED.md's limits are counted from it.
+    limits = FeedLimits(record.started_at)
     # The parsing processes start while the card lines are found and applied.
-    with Scratch() as scratch, SpanParser(blocks.processes() if big else 0) as parser:
-        run = _Run(stream, scratch, progress)
+    with Scratch() as scratch, SpanParser(blocks.processes() if big else 0, limits) as parser:
+        run = _Run(stream, scratch, progress, limits)
         run.cards()
         run.all_lines(parser, big=big)
         run.others()
@@ -125,8 +128,8 @@ def feed_import(
 
 
 class _Run:
-    def __init__(self, stream: BinaryIO, scratch: Scratch, progress: Progress | None) -> None:
-        self.stream, self.scratch, self.progress = stream, scratch, progress
+    def __init__(self, stream: BinaryIO, scratch: Scratch, progress: Progress | None, limits: FeedLimits) -> None:
+        self.stream, self.scratch, self.progress, self.limits = stream, scratch, progress, limits
         self.read = self.imported = self.unchanged = self.cards_seen = 0
         self.card_applier = CardApplier(scratch)
 
@@ -138,7 +141,7 @@ class _Run:
         self._show("finding card lines")
         for number, text in card_line_candidates(self.stream):
             try:
-                record = parse_line(text)
+                record = parse_line(text, self.limits)
             except FeedLineError:  # the full read rejects it
                 self._note_unreadable_card(number, text)
                 continue

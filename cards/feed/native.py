@@ -1,8 +1,9 @@
 """The native reader of plain usage lines (``usage_span.c``), loaded with ctypes. Django-free.
 
-``read(data, first)`` reads a span of whole lines (``source.Span``) and returns, for the
-lines it accepts, what ``blocks.parse_span`` would write for them, and the place of every
-other line ("declined") for Python to read; ``None`` when the library is not built or the
+``read(data, first, limits)`` reads a span of whole lines (``source.Span``) and returns, for
+the lines it accepts (plain usage lines whose time is inside the import's ``limits``), what
+``blocks.parse_span`` would write for them, and the place of every other line ("declined")
+for Python to read; ``None`` when the library is not built or the
 span does not fit its buffers. ``make setup`` builds the library (``cc``, no other
 dependency: see docs/feed-import.md); without it the import reads every line in Python, the
 same way, about seven times slower.
@@ -16,7 +17,11 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
+from .limits import FeedLimits
+
 LIBRARY = Path(__file__).with_name("_usage_span.so")
+#: USAGE_SPAN_VERSION in usage_span.c: a library of another version is not used.
+VERSION = 2
 _INT32 = "i"
 _INT64 = "q"
 
@@ -32,17 +37,18 @@ class _Out(ctypes.Structure):
         ("newest_balance", ctypes.c_void_p), ("declined", ctypes.c_void_p),
         ("line_cap", ctypes.c_int64), ("accepted", ctypes.c_int64), ("newest_count", ctypes.c_int64),
         ("declined_count", ctypes.c_int64),
+        ("at_earliest", ctypes.c_char * 20), ("at_latest", ctypes.c_char * 20),
     ]
 
 
 def _load():
     try:
         library = ctypes.CDLL(str(LIBRARY))
-        size = library.usage_span_out_size
+        size, version = library.usage_span_out_size, library.usage_span_version
     except (OSError, AttributeError):  # not built, or built from an older source
         return None
-    size.restype = ctypes.c_size_t
-    if size() != ctypes.sizeof(_Out):  # a library built from another version of the source
+    size.restype, version.restype = ctypes.c_size_t, ctypes.c_int
+    if version() != VERSION or size() != ctypes.sizeof(_Out):  # built from another version of the source
         return None
     function = library.usage_span
     function.argtypes = [ctypes.c_char_p, ctypes.c_int64, ctypes.c_int64, ctypes.POINTER(_Out)]
@@ -99,14 +105,16 @@ class _Buffers:
 _local = threading.local()  # one set of buffers per thread
 
 
-def read(data: bytes, first: int) -> NativeSpan | None:
-    """The span ``data`` (whole lines; the first is line ``first`` of the file), read natively."""
+def read(data: bytes, first: int, limits: FeedLimits) -> NativeSpan | None:
+    """The span ``data`` (whole lines; the first is line ``first`` of the file), read natively
+    with the import's ``limits``."""
     if _usage_span is None:
         return None
     buffers = getattr(_local, "buffers", None)
     if buffers is None:
         buffers = _local.buffers = _Buffers()
     out = buffers.fit(data, data.count(b"\n") + 1)
+    out.at_earliest, out.at_latest = limits.earliest_text.encode("ascii"), limits.latest_text.encode("ascii")
     if _usage_span(data, len(data), first, ctypes.byref(out)) != 0:
         return None
     accepted, newest = out.accepted, out.newest_count

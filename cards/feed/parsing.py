@@ -9,8 +9,11 @@ total against its pass, are the importer's). Where FEED.md is silent:
   be present, null allowed. An optional field may be absent or null.
 - fields that do not belong to a usage kind (``merchant`` on a ride) are ignored like
   unknown fields, and so are ``brand`` and ``last4`` when the method is not ``card``.
-- ``price`` need not equal ``fares[months]``, ``months`` need not match the validity dates,
-  ``fee`` need not be 220: none is stated. ``valid_from`` must not be after ``valid_until``.
+- ``price`` need not equal ``fares[months]`` and ``fee`` need not be 220: neither is stated.
+- the limits of FEED.md's common rules (``limits.FeedLimits``, for the moment of the import):
+  event times from 2000-01-01 (Japan) to 24 hours after the import, a pass starting from
+  2000-01-01 to 31 days after the import's Japan date, its ``valid_until`` from
+  ``valid_from`` to the last day of a ``months``-month pass. Each reason names the limit.
 - ``adjustment`` amounts and ``adjust`` points may be any integer, 0 included.
 - obviously malformed values are rejected: a duplicate key in one object, NaN or Infinity,
   an integer outside -2**31..2**31-1, a string with a NUL or an unpaired surrogate.
@@ -20,7 +23,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date, datetime
 
+from .limits import FeedLimits
 from .records import (
     BRANDS,
     CARD_STATUSES,
@@ -53,8 +58,10 @@ _NEGATIVE_AMOUNT = ("ride", "bus", "purchase")
 _POSITIVE_AMOUNT = ("charge", "point_charge")
 
 
-def parse_line(text: str) -> Record:
-    """The record on one feed line (without its line break), or FeedLineError(reason)."""
+def parse_line(text: str, limits: FeedLimits | None = None) -> Record:
+    """The record on one feed line (without its line break), or FeedLineError(reason).
+
+    ``limits``: those of the import (its moment); by default those of the present moment."""
     data = _load(text)
     if "type" not in data:
         raise FeedLineError("missing required field 'type'")
@@ -64,7 +71,7 @@ def parse_line(text: str) -> Record:
     build = _BUILDERS.get(record_type)
     if build is None:
         raise FeedLineError(f"unknown type {show(record_type)} (expected {one_of(TYPES)})")
-    return build(Fields(data, record_type))
+    return build(Fields(data, record_type), limits or FeedLimits.now())
 
 
 def _load(text: str) -> dict[str, object]:
@@ -107,11 +114,20 @@ def _constant(name: str) -> object:
     raise FeedLineError(f"line is not valid JSON: {name} is not a JSON number")
 
 
-def _card(f: Fields) -> CardRecord:
+def _time(f: Fields, name: str, limits: FeedLimits) -> datetime:
+    """An event time inside the limits."""
+    moment = f.iso_time(name)
+    problem = limits.time_problem(moment)
+    if problem:
+        raise f.error(name, f"{show(f.data[name])} {problem}")
+    return moment
+
+
+def _card(f: Fields, limits: FeedLimits) -> CardRecord:
     record = CardRecord(
         icoca_number=f.icoca_number(),
         wester_id=f.wester_id(),
-        issued_at=f.iso_time("issued_at"),
+        issued_at=_time(f, "issued_at", limits),
         device=f.choice("device", DEVICES),
         status=f.choice("status", CARD_STATUSES),
         replaces=f.nullable_icoca_number("replaces"),
@@ -121,7 +137,7 @@ def _card(f: Fields) -> CardRecord:
     return record
 
 
-def _pass(f: Fields) -> PassRecord:
+def _pass(f: Fields, limits: FeedLimits) -> PassRecord:
     record = PassRecord(
         id=f.id(),
         icoca_number=f.icoca_number(),
@@ -129,21 +145,26 @@ def _pass(f: Fields) -> PassRecord:
         from_station=f.text("from"),
         to_station=f.text("to"),
         via=f.optional_text("via"),
-        valid_from=f.iso_date("valid_from"),
+        valid_from=_valid_from(f, limits),
         valid_until=f.iso_date("valid_until"),
         months=_months(f),
         price=f.integer("price", at_least=1),
         fares=_fares(f.nested("fares")),
-        paid_at=f.iso_time("paid_at"),
+        paid_at=_time(f, "paid_at", limits),
         payment=_payment(f.nested("payment"), PAYMENT_METHODS),
     )
-    if record.valid_until < record.valid_from:
-        raise f.error(
-            "valid_until",
-            f"{show(record.valid_until.isoformat())} is before pass.valid_from "
-            f"{show(record.valid_from.isoformat())}",
-        )
+    problem = limits.valid_until_problem(record.valid_from, record.valid_until, record.months)
+    if problem:
+        raise f.error("valid_until", f"{show(record.valid_until.isoformat())} {problem}")
     return record
+
+
+def _valid_from(f: Fields, limits: FeedLimits) -> date:
+    day = f.iso_date("valid_from")
+    problem = limits.valid_from_problem(day)
+    if problem:
+        raise f.error("valid_from", f"{show(day.isoformat())} {problem}")
+    return day
 
 
 def _months(f: Fields) -> int:
@@ -182,8 +203,8 @@ def _card_details(f: Fields) -> tuple[str, str]:
     return f.choice("brand", BRANDS, context=context), f.last4(context=context)
 
 
-def _usage(f: Fields) -> UsageRecord:
-    id_, icoca_number, at = f.id(), f.icoca_number(), f.iso_time("at")
+def _usage(f: Fields, limits: FeedLimits) -> UsageRecord:
+    id_, icoca_number, at = f.id(), f.icoca_number(), _time(f, "at", limits)
     kind = f.choice("kind", USAGE_KINDS)
     amount = f.integer("amount")
     _check_sign(f, "amount", amount, kind, negative=_NEGATIVE_AMOUNT, positive=_POSITIVE_AMOUNT)
@@ -212,11 +233,11 @@ def _charge_payment(f: Fields) -> Payment:
     return _payment(payment, CHARGE_PAYMENT_METHODS, hint=hint)
 
 
-def _refund(f: Fields) -> RefundRecord:
+def _refund(f: Fields, limits: FeedLimits) -> RefundRecord:
     return RefundRecord(
         id=f.id(),
         icoca_number=f.icoca_number(),
-        at=f.iso_time("at"),
+        at=_time(f, "at", limits),
         balance=f.integer("balance", at_least=0),
         pass_id=f.nullable_id("pass_id"),
         fee=f.integer("fee", at_least=0),
@@ -225,8 +246,8 @@ def _refund(f: Fields) -> RefundRecord:
     )
 
 
-def _points(f: Fields) -> PointsRecord:
-    id_, wester_id, at = f.id(), f.wester_id(), f.iso_time("at")
+def _points(f: Fields, limits: FeedLimits) -> PointsRecord:
+    id_, wester_id, at = f.id(), f.wester_id(), _time(f, "at", limits)
     kind = f.choice("kind", POINTS_KINDS)
     points = f.integer("points")
     _check_sign(f, "points", points, kind, negative=("charge", "expire"), positive=("earn",))
@@ -244,7 +265,7 @@ def _check_sign(
         raise f.invalid(name, f"must be > 0 for kind {kind!r}", value)
 
 
-_BUILDERS: dict[str, Callable[[Fields], Record]] = {
+_BUILDERS: dict[str, Callable[[Fields, FeedLimits], Record]] = {
     "card": _card,
     "pass": _pass,
     "usage": _usage,

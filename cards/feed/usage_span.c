@@ -7,7 +7,9 @@
  * a JSON object starting the line and ending it, with the fields of its kind (others, and
  * unknown fields with a plain value, ignored as FEED.md says), no escape in a key, integers
  * without fraction or exponent, the time in the usual form (whole seconds, an offset of whole hours
- * or Z), valid UTF-8. Every other line is "declined": its number
+ * or Z) inside the import's limits (FEED.md: from 2000-01-01 Japan time to 24 hours after the
+ * import, given by the caller as UTC text, cards/feed/limits.py), valid UTF-8. Every other
+ * line, a time outside the limits included, is "declined": its number
  * and place are reported and Python reads it (fastpath, parsing.parse_line), so this file
  * never rejects a line and parse_line stays the one definition of FEED.md
  * (cards/tests/test_feed_native.py compares both on valid, mutated and random lines).
@@ -25,6 +27,8 @@
 #define MAX_TEXT_BYTES 16384 /* fastpath.usage_line leaves longer lines to parse_line */
 #define MAX_BALANCE 20000
 #define AT_UTC_LEN 25 /* 2026-11-19T23:12:33+00:00 */
+#define AT_KEY_LEN 19 /* 2026-11-19T23:12:33: what the limits compare */
+#define USAGE_SPAN_VERSION 2 /* native.py refuses a library of another version */
 
 typedef struct {
     char *keys;
@@ -40,10 +44,15 @@ typedef struct {
     int64_t *declined; /* number, start, end (the line feed excluded), ended: four per line */
     int64_t line_cap; /* capacity of the per-line arrays, in lines */
     int64_t accepted, newest_count, declined_count;
+    /* Input: the import's limits (limits.FeedLimits.earliest_text and latest_text), UTC times
+     * to the second; a line whose time sorts outside them is declined. */
+    char at_earliest[AT_KEY_LEN + 1], at_latest[AT_KEY_LEN + 1];
 } span_out;
 
-/* The size of span_out, which native.py checks against its own layout before the first call. */
+/* The size of span_out and the version of this interface, which native.py checks against its
+ * own before the first call. */
 size_t usage_span_out_size(void) { return sizeof(span_out); }
+int usage_span_version(void) { return USAGE_SPAN_VERSION; }
 
 /* -- SHA-256 (FIPS 180-4) -------------------------------------------------------------- */
 
@@ -667,7 +676,10 @@ int usage_span(const uint8_t *data, int64_t size, int64_t first, span_out *out) 
         }
         if (line_end - p <= MAX_TEXT_BYTES && line_end > p && *p == '{' && utf8(p, line_end)) {
             cursor c = {p, line_end, arena};
-            if (object(&c, &u) && (kind = check(&u)) >= 0 && !utc(&u.field[F_AT], at)) kind = -1;
+            if (object(&c, &u) && (kind = check(&u)) >= 0 &&
+                (!utc(&u.field[F_AT], at) || memcmp(at, out->at_earliest, AT_KEY_LEN) < 0 ||
+                 memcmp(at, out->at_latest, AT_KEY_LEN) > 0))
+                kind = -1; /* Python reads it, and says why it is rejected */
         }
         if (kind < 0) {
             int64_t *d = out->declined + 4 * out->declined_count++;

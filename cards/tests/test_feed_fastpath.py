@@ -7,12 +7,17 @@ from __future__ import annotations
 
 import json
 import random
+from datetime import UTC, datetime
 
 import pytest
 
 from cards.feed import content
 from cards.feed.fastpath import _general, _typed, usage_line
+from cards.feed.limits import FeedLimits
 from cards.feed.parsing import FeedLineError, parse_line
+
+#: The limits of an import a few days after the lines' times (FEED.md: at most 24 hours ahead).
+LIMITS = FeedLimits(datetime(2026, 11, 26, 3, 0, tzinfo=UTC))
 
 NUMBER = "JW7A0000000000001"
 
@@ -47,13 +52,13 @@ _DROP = object()
 
 def agree(text: str) -> tuple[str, ...] | None:
     """The fast answer, after checking it against parse_line and content."""
-    fast = usage_line(text)
+    fast = usage_line(text, LIMITS)
     try:
-        slow = content.values(parse_line(text))
+        slow = content.values(parse_line(text, LIMITS))
     except FeedLineError:
         slow = None
     for stage in (_typed, _general):
-        found = stage(text) if text[:1] == "{" else None
+        found = stage(text, LIMITS) if text[:1] == "{" else None
         if found is not None:
             assert found == (slow, content.content_text(slow)), (stage.__name__, text)
     if fast is None:
@@ -69,7 +74,7 @@ def test_usual_lines_take_the_fast_path(kind):
     for ascii_only in (False, True):  # raw UTF-8, and every Japanese character escaped
         text = json.dumps(usage(kind), ensure_ascii=ascii_only)
         assert agree(text) is not None
-        assert _typed(text) is not None  # the quicker stage
+        assert _typed(text, LIMITS) is not None  # the quicker stage
 
 
 @pytest.mark.parametrize("text", [
@@ -89,13 +94,13 @@ def test_usual_lines_take_the_fast_path(kind):
     json.dumps(usage("ride", {"from": 'say "hi"'})).replace('"kind"', '"kind": "bus", "kind"', 1),
 ])
 def test_the_typed_stage_leaves_duplicate_and_unknown_keys(text):
-    assert _typed(text) is None
+    assert _typed(text, LIMITS) is None
     agree(text)
 
 
 def test_the_typed_stage_reads_escaped_quotes_and_backslashes():
     text = json.dumps(usage("purchase", merchant='売店 "駅ナカ" \\ 大阪'), ensure_ascii=False)
-    assert _typed(text) is not None
+    assert _typed(text, LIMITS) is not None
     agree(text)
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
 
 import pytest
 
 from cards.feed import blocks, native
 from cards.feed.source import Span
-from cards.tests.test_feed_fastpath import _DROP, BASE, FIELDS, ODD_VALUES, usage
+from cards.tests.test_feed_fastpath import _DROP, BASE, FIELDS, LIMITS, ODD_VALUES, usage
 
 
 def span_of(*lines: str | bytes, first: int = 1, end: bytes = b"\n") -> Span:
@@ -22,8 +23,8 @@ def span_of(*lines: str | bytes, first: int = 1, end: bytes = b"\n") -> Span:
 
 
 def agree(span: Span) -> blocks.Block:
-    block = blocks.parse_span(span)
-    assert block == blocks._python_block(span), span.data[:500]
+    block = blocks.parse_span(span, LIMITS)
+    assert block == blocks._python_block(span, LIMITS), span.data[:500]
     return block
 
 
@@ -46,12 +47,32 @@ def test_a_library_of_another_layout_is_not_used(monkeypatch):
     assert native._load() is None
 
 
+def test_a_library_of_another_version_is_not_used(monkeypatch):
+    """A library built before the limits (version 1, no usage_span_version) would accept any
+    time: it is left unused, as one of a later version would be."""
+    monkeypatch.setattr(native, "VERSION", native.VERSION + 1)
+    assert native._load() is None
+
+
+def test_a_library_built_before_the_limits_is_not_used(tmp_path, monkeypatch):
+    """The source of version 1 had no usage_span_version (and the same layout but for the
+    limits): a library built from it is refused, though it loads."""
+    source = (native.LIBRARY.parent / "usage_span.c").read_text()
+    old = source.replace("int usage_span_version(void) { return USAGE_SPAN_VERSION; }", "")
+    assert old != source
+    (tmp_path / "old.c").write_text(old)
+    library = tmp_path / "old.so"
+    subprocess.run(["cc", "-O0", "-fPIC", "-shared", "-o", str(library), str(tmp_path / "old.c")], check=True)
+    monkeypatch.setattr(native, "LIBRARY", library)
+    assert native._load() is None
+
+
 @pytest.mark.parametrize("kind", sorted(BASE))
 def test_usual_lines_are_read_natively(kind):
     lines = [text(kind), json.dumps(usage(kind), ensure_ascii=False, separators=(",", ":")),
              json.dumps(usage(kind), ensure_ascii=False, indent=None).replace(": ", ":   ")]
     span = span_of(*lines)
-    found = native.read(span.data, span.first)
+    found = native.read(span.data, span.first, LIMITS)
     assert found is not None and found.declined == [] and len(found.lines) == 3
     assert agree(span).read == 3
 
@@ -61,7 +82,7 @@ def test_lines_with_escapes_are_read_natively(kind):
     """``json.dumps``'s default escapes every non-ASCII character: such a feed keeps the
     native speed."""
     span = span_of(text(kind, ascii_only=True), text(kind, ascii_only=True, id='U-\\"%\t/x'))
-    found = native.read(span.data, span.first)
+    found = native.read(span.data, span.first, LIMITS)
     assert found is not None and found.declined == []
     agree(span)
 
@@ -99,7 +120,7 @@ def test_unknown_fields_and_fields_of_other_kinds_are_ignored_natively(kind):
         text(kind, **{name: value for name, value in others.items() if name not in own}),
     ]
     span = span_of(*lines)
-    found = native.read(span.data, span.first)
+    found = native.read(span.data, span.first, LIMITS)
     assert found is not None and found.declined == []
     block = agree(span)
     assert block.key_copy.split(b"\t")[1][:32] == agree(span_of(text(kind))).key_copy.split(b"\t")[1][:32]

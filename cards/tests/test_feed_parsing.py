@@ -306,8 +306,8 @@ def test_records_are_frozen():
         pytest.param(PASS, {"via": DROP}, "via", None, id="via-absent"),
         pytest.param(PASS, {"kind": "student"}, "kind", "student", id="student"),
         *[
-            pytest.param(PASS, {"months": months}, "months", months, id=f"months-{months}")
-            for months in (1, 3, 6)
+            pytest.param(PASS, {"months": months, "valid_until": until}, "months", months, id=f"months-{months}")
+            for months, until in ((1, "2026-10-31"), (3, "2026-12-31"), (6, "2027-03-31"))
         ],
         pytest.param(PASS, {"price": 1}, "price", 1, id="price-1"),
         pytest.param(PASS, {"price": 40000}, "price", 40000, id="price-not-the-fare"),

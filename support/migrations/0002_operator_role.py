@@ -4,18 +4,17 @@ period (the supervisor's 「閲覧の記録」) and for the romaji search.
 
 Indexes (built CONCURRENTLY: the tables are big and in use):
 - ``audit_actor_at``   btree on ``accounts_auditevent (actor_id, at DESC)``.
-- ``member_romaji_trgm`` GIN trigram on ``upper(last_name || ' ' || first_name)``:
-  HANAKO, Yamada, YAMADA HANAKO (WESTER ID gives the romaji names).
+- ``member_last_name_upper`` / ``member_first_name_upper``: btree pattern ops on
+  ``upper(last_name)`` / ``upper(first_name)``: romaji search (HANAKO, Yamada,
+  YAMADA HANAKO, a prefix such as YAMA; WESTER ID gives the romaji names).
 """
 
 from django.db import migrations
 
 INDEXES = (
     ("audit_actor_at", "accounts_auditevent (actor_id, at DESC)"),
-    (
-        "member_romaji_trgm",
-        "accounts_member USING gin (upper((last_name::text || ' ' || first_name::text)) gin_trgm_ops)",
-    ),
+    ("member_last_name_upper", "accounts_member (upper(last_name) text_pattern_ops)"),
+    ("member_first_name_upper", "accounts_member (upper(first_name) text_pattern_ops)"),
 )
 
 

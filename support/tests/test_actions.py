@@ -81,19 +81,57 @@ def test_actions_need_the_csrf_token():
     assert not AuditEvent.objects.filter(action="support.sessions_end").exists()
 
 
-def test_resend_a_receipt_by_email(client, setup):
+def test_resend_a_receipt_by_email(client, setup, django_capture_on_commit_callbacks):
     member, _, _, staff = setup
     doc = member.documents.get()
 
     confirm = client.get(action_url(member, "document-resend"), {"document": str(doc.public_id)})
     assert doc.number in confirm.content.decode()
-    response = client.post(action_url(member, "document-resend"), {"document": str(doc.public_id), "reason": "届いていない"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            action_url(member, "document-resend"), {"document": str(doc.public_id), "reason": "届いていない"}
+        )
 
     assert response.status_code == 302
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [member.email]
     assert mail.outbox[0].attachments[0][2] == "application/pdf"
     entry = AuditEvent.objects.get(action="support.document_resend")
     assert (entry.actor, entry.reason, entry.detail["document_number"]) == (staff, "届いていない", doc.number)
+    assert entry.detail["how"] == "sent_again"
+
+
+def test_resend_a_document_whose_email_failed_goes_through_the_mail_queue(
+    client, setup, monkeypatch, django_capture_on_commit_callbacks
+):
+    member, _, _, staff = setup
+    failed = document(member, number="R-MAILFAIL-1", emailed=False, email_failed_reason="SMTPServerDisconnected")
+    queued = []
+    monkeypatch.setattr("portal.queue.task_send", lambda name, *args: queued.append((name, args)) or True)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            action_url(member, "document-resend"), {"document": str(failed.public_id), "reason": "メールが届かない"}
+        )
+
+    assert response.status_code == 302
+    assert queued == [("billing.documents.tasks.document_email", (failed.pk,))]
+    assert mail.outbox == []  # sent by the mail task, not inside the request
+    failed.refresh_from_db()
+    assert failed.email_failed_reason == "" and failed.emailed_at is None and failed.email_queued_at is not None
+    entry = AuditEvent.objects.get(action="support.document_resend")
+    assert (entry.actor, entry.detail["how"]) == (staff, "retry")
+
+
+def test_resend_after_a_failed_email_sends_it_once_by_the_mail_task(client, setup, django_capture_on_commit_callbacks):
+    member, _, _, _ = setup
+    failed = document(member, number="R-MAILFAIL-2", emailed=False, email_failed_reason="SMTPServerDisconnected")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(action_url(member, "document-resend"), {"document": str(failed.public_id), "reason": "再送"})
+
+    assert [m.to for m in mail.outbox] == [[member.email]]
+    failed.refresh_from_db()
+    assert failed.emailed_at is not None and failed.email_attempts == 1
 
 
 def test_resend_refuses_another_members_document(client, setup):
@@ -109,7 +147,7 @@ def test_rerun_a_failed_document(client, setup, monkeypatch, django_capture_on_c
     member, _, _, _staff = setup
     failed = document(member, number="R-FAILED-1", status=DocumentStatus.FAILED, failure_reason="font missing")
     sent = []
-    monkeypatch.setattr("billing.documents.services.send_render", lambda d: sent.append(d.pk) or True)
+    monkeypatch.setattr("portal.queue.task_send", lambda name, *args: sent.append(args[0]) or True)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(

@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from accounts.services import audit_record
 from cards.models import FeedImport, FeedReject
+from cards.tests.factories import PointsEntryFactory
 from support import roles
-from support.admin import ACTIONS
+from support.admin import ACTIONS, MemberDataAdmin
 from support.tests.helpers import agent, member_with_everything, staff_in, supervisor
 
 pytestmark = pytest.mark.django_db
@@ -34,11 +35,15 @@ def test_the_migration_creates_both_groups_with_exactly_their_permissions():
 def _objects():
     """One object of every model the admin shows, so that each change,
     history and delete URL has something to point at."""
-    member, _phone, _watch = member_with_everything()
+    member, phone, _watch = member_with_everything()
     staff = staff_in(None, username="operator-x")
     audit_record(actor=member, member=member, action="test.entry")
+    PointsEntryFactory(member=member)
     feed = FeedImport.objects.create(file_name="feed-20261125.txt", finished_at=timezone.now(), read=2, rejected=1)
-    FeedReject.objects.create(feed_import=feed, line_number=2, record_type="usage", record_key="U-1", reason="unknown card")
+    FeedReject.objects.create(
+        feed_import=feed, line_number=2, record_type="usage", record_key="U-1", reason="unknown kind",
+        line=f'{{"type":"usage","id":"U-1","icoca_number":"{phone.icoca_number}"}}',
+    )
     UserSession.objects.create(user=member, ip="192.0.2.1", session_key="k" * 32, user_agent="test")
     return member, staff
 
@@ -76,7 +81,23 @@ def _admin_urls(member, staff) -> dict[str, str]:
                     urls[label] = reverse(f"admin:{name}", kwargs=kwargs)
                 except NoReverseMatch:
                     continue
+            if isinstance(model_admin, MemberDataAdmin) and name.endswith("_changelist"):
+                # The list within one member, as the member page links to it.
+                urls[f"{name}:member"] = reverse(f"admin:{name}") + f"?{model_admin.member_path}={member.pk}"
+    urls["accounts_member_changelist:search"] = reverse("admin:accounts_member_changelist") + "?q=sub-hanako"
     return urls
+
+
+def reads_member_data(name: str) -> bool:
+    """An admin URL (by its label in ``_admin_urls``) that shows the member's data."""
+    model = name.split(":")[0].rsplit("_", 1)[0]
+    member_data = {"billing_document", "billing_paymentmethod", "billing_paymentregistration", "cards_usagerecord",
+                   "cards_pointsentry", "billing_expiryreminder"}
+    return (
+        name in ("accounts_member_change", "accounts_member_changelist:search", "cards_feedreject_change",
+                 "billing_document_pdf")
+        or (model in member_data and (name.endswith(("_change", ":member"))))
+    )
 
 
 def _menu(client) -> set[str]:
@@ -88,30 +109,29 @@ def _menu(client) -> set[str]:
     }
 
 
-def _agent_menu() -> set[str]:
-    """What an agent's menu lists: members, payment cards, documents (when
-    billing registers its document list), feed imports and rejects."""
-    registered = {model._meta.label_lower for model in admin.site._registry}
-    return {"accounts.member", "billing.paymentmethod", "cards.feedimport", "cards.feedreject"} | (
-        {"billing.document"} & registered
-    )
+AGENT_MENU = {"accounts.member", "cards.feedimport", "cards.feedreject"}
+# Within one member (from the member page) for agents and supervisors; in the menu for operators.
+MEMBER_DATA_LISTS = {"billing.document", "billing.paymentmethod", "cards.usagerecord", "cards.pointsentry"}
 
 
 @pytest.mark.parametrize(
     ("role", "menu"),
-    [(None, "none"), (roles.AGENT, "agent"), (roles.SUPERVISOR, "supervisor")],
-    ids=["no-group", "agent", "supervisor"],
+    [(None, "none"), (roles.AGENT, "agent"), (roles.SUPERVISOR, "supervisor"), (roles.OPERATOR, "operator")],
+    ids=["no-group", "agent", "supervisor", "operator"],
 )
 def test_each_role_sees_its_menu_and_nothing_else_answers(client, role, menu):
     member, staff = _objects()
     user = staff_in(role)
     client.force_login(user)
-    menu = {"none": set(), "agent": _agent_menu(), "supervisor": _agent_menu() | {"accounts.auditevent"}}[menu]
+    supervisor_menu = AGENT_MENU | {"accounts.auditevent"}
+    menu = {"none": set(), "agent": AGENT_MENU, "supervisor": supervisor_menu,
+            "operator": supervisor_menu | MEMBER_DATA_LISTS}[menu]
 
     assert _menu(client) == menu
 
-    reachable = set()
+    reachable, unaudited = set(), []
     for name, url in _admin_urls(member, staff).items():
+        before = AuditEvent.objects.filter(actor=user, member=member, action="support.member_view").count()
         response = client.get(url)
         assert response.status_code in (200, 302, 403, 404), (name, url, response.status_code)
         if response.status_code == 302:
@@ -119,11 +139,22 @@ def test_each_role_sees_its_menu_and_nothing_else_answers(client, role, menu):
                 or response["Location"] in ("/admin/",), (name, response["Location"])
         if response.status_code == 200:
             reachable.add(name)
+            after = AuditEvent.objects.filter(actor=user, member=member, action="support.member_view").count()
+            if reads_member_data(name) and after != before + 1:
+                unaudited.append((name, after - before))
+    assert unaudited == []  # every read of the member's data left exactly one entry for them
     site_wide = {"index", "password_change", "jsi18n"}
     models_reached = {name.split("_")[0] + "." + name.split("_")[1] for name in reachable - site_wide
                       if not name.startswith(("app_list:", "autocomplete"))}
-    menu_names = {m.replace(".", ".") for m in menu}
+    menu_names = menu | (MEMBER_DATA_LISTS if role else set())
     assert models_reached <= menu_names, models_reached - menu_names
+    if role in (roles.AGENT, roles.SUPERVISOR):
+        # Never every member's documents, cards, usage or points at once.
+        assert not {f"{m.replace('.', '_')}_changelist" for m in MEMBER_DATA_LISTS} & reachable
+        assert {f"{m.replace('.', '_')}_changelist:member" for m in MEMBER_DATA_LISTS} <= reachable
+        assert {"billing_document_change", "billing_document_pdf", "cards_feedreject_change"} <= reachable
+    if role == roles.OPERATOR:
+        assert {f"{m.replace('.', '_')}_changelist" for m in MEMBER_DATA_LISTS} <= reachable
     assert {name for name in reachable if name.startswith("app_list:")} == {f"app_list:{m.split('.')[0]}" for m in menu}
     # Nobody in a support role adds, changes or deletes anything, nor sees a staff account.
     forbidden = [n for n in reachable if n.endswith(("_add", "_delete", "_password_change", ":staff"))]
@@ -135,7 +166,7 @@ def test_each_role_sees_its_menu_and_nothing_else_answers(client, role, menu):
         assert {"accounts_member_changelist", "accounts_member_change", "cards_feedimport_changelist",
                 "cards_feedreject_changelist"} <= reachable
         assert {f"accounts_member_support_action:{slug}" for slug in ("lost-device", "sessions-end", "unlock")} <= reachable
-        assert ("accounts_auditevent_changelist" in reachable) == (role == roles.SUPERVISOR)
+        assert ("accounts_auditevent_changelist" in reachable) == (role in (roles.SUPERVISOR, roles.OPERATOR))
 
 
 def test_a_staff_account_in_no_group_sees_nothing_of_members(client):

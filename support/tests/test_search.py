@@ -95,3 +95,44 @@ def test_a_search_with_many_results_reads_a_fixed_number_of_queries(client, djan
     with django_assert_max_num_queries(16):
         response = client.get(url, {"q": "4321"})
     assert len(response.context["cl"].result_list) == 50
+
+
+@pytest.mark.parametrize(
+    ("term", "who"),
+    [
+        ("HANAKO", {"hanako"}),
+        ("hanako", {"hanako"}),
+        ("Yamada", {"hanako"}),
+        ("yamada hanako", {"hanako"}),
+        ("HANAKO YAMADA", {"hanako"}),
+        ("YAMA", {"hanako"}),
+        ("TANAKA", {"taro"}),
+        ("TANAKA HANAKO", set()),
+        ("ＨＡＮＡＫＯ", {"hanako"}),
+        ("SUZUKI", set()),
+    ],
+)
+def test_search_finds_members_by_romaji(term, who):
+    hanako = MemberFactory(wester_id="W-2001", name="山田 花子", last_name="YAMADA", first_name="HANAKO")
+    taro = MemberFactory(wester_id="W-2002", name="田中 太郎", last_name="Tanaka", first_name="Taro")
+    names = {hanako.pk: "hanako", taro.pk: "taro"}
+    assert {names[pk] for pk in found(term)} == who
+
+
+def test_each_member_a_search_lists_gets_an_audit_entry(client):
+    from accounts.models import AuditEvent
+
+    hanako = MemberFactory(wester_id="W-3001", name="山田 花子", last_name="YAMADA", first_name="HANAKO")
+    other = MemberFactory(wester_id="W-3002", name="山田 太郎", last_name="YAMADA", first_name="TARO")
+    MemberFactory(wester_id="W-3003", name="田中 一郎", last_name="TANAKA", first_name="ICHIRO")
+    staff = agent()
+    client.force_login(staff)
+
+    response = client.get(reverse("admin:accounts_member_changelist"), {"q": "YAMADA"})
+
+    assert response.status_code == 200
+    entries = AuditEvent.objects.filter(actor=staff, action="support.member_view")
+    assert {entry.member_id for entry in entries} == {hanako.pk, other.pk}
+    assert all(entry.detail["page"] == "search" for entry in entries)
+    client.get(reverse("admin:accounts_member_changelist"))  # no term: nothing listed, nothing written
+    assert entries.count() == 2

@@ -1,5 +1,5 @@
 """Runs the local WESTER ID stand-in (oidc-provider-mock) on 127.0.0.1 with
-the demo members, for `make run` and the browser tests."""
+the demo members (and one that sends only ``name``), for `make run` and the browser tests."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.demo import DEMO_MEMBERS
+from accounts.demo import DEMO_MEMBERS, NAME_ONLY_MEMBERS
 
 
-def identity_provider_command(port: int, members=DEMO_MEMBERS, *, require_nonce: bool = True) -> list[str]:
+def identity_provider_command(port: int, members=DEMO_MEMBERS + NAME_ONLY_MEMBERS, *, require_nonce: bool = True) -> list[str]:
     """``require_nonce``: like a strict provider, refuse a sign-in request without a nonce."""
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
     if require_nonce:

@@ -114,9 +114,9 @@ class Command(BaseCommand):
                     process.kill()
 
     def _print_welcome(self, port: int, issuer: str) -> None:
-        from accounts.demo import DEMO_MEMBERS
+        from accounts.demo import DEMO_MEMBERS, NAME_ONLY_MEMBERS
 
-        members = "\n".join(f"      {m['sub']:<14} {m['name']}" for m in DEMO_MEMBERS)
+        members = "\n".join(f"      {m['sub']:<14} {m['name']}" for m in DEMO_MEMBERS + NAME_ONLY_MEMBERS)
         self.stdout.write(
             self.style.SUCCESS(
                 f"""
