@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from accounts.devices import device_label
 from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdProvider
 from accounts.services import member_sign_in
+from portal import limits
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,17 @@ class AccountAdapter(DefaultAccountAdapter):
         """Where ``next`` may send someone after signing in (the staff form, and
         through WESTER ID and back): a path on this site, never another host."""
         return is_same_site_path(url)
+
+    def get_client_ip(self, request) -> str:
+        """The real client behind the load balancer, for allauth's limits and the portal's
+        (portal.limits.client_ip: the trusted proxy header or hop count)."""
+        return limits.client_ip(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials) -> str:
+        """The key of the staff sign-in failure limit (``login_failed``'s ``key`` rate): the
+        account *and* the client address, so one client's wrong passwords lock that client
+        out of that account and nobody else out of it."""
+        return f"{super()._get_login_attempts_cache_key(request, **credentials)}:{limits.client_address(request)}"
 
     def pre_login(self, request, user, **kwargs):
         """A staff password just checked counts as a recent re-authentication,

@@ -39,6 +39,22 @@ class StaffAdminSite(admin.AdminSite):
             model_admin.paginator = BoundedCountPaginator
             model_admin.show_full_result_count = False
 
+    # Models of other apps whose English names would show on these Japanese screens.
+    MODEL_NAMES = {
+        ("mfa", "authenticator"): gettext_lazy("二要素認証（認証アプリ・リカバリーコード）"),
+        ("usersessions", "usersession"): gettext_lazy("ログイン中の端末"),
+    }
+
+    def _build_app_dict(self, request, label=None):
+        app_dict = super()._build_app_dict(request, label)
+        apps = {label: app_dict} if label and app_dict else (app_dict or {})
+        for app in apps.values():
+            for model in app.get("models", []):
+                name = self.MODEL_NAMES.get((app["app_label"], model["object_name"].lower()))
+                if name:
+                    model["name"] = name
+        return app_dict
+
     def autocomplete_view(self, request):
         """No screen here uses autocomplete fields: the JSON endpoint would be
         a member search outside the menu, so only operators keep it."""

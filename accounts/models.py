@@ -58,7 +58,14 @@ class Member(AbstractUser):
     @property
     def display_name(self) -> str:
         full = self.name or " ".join(p for p in (self.last_name, self.first_name) if p)
-        return full or self.username
+        if full:
+            return full
+        if self.wester_id:
+            # Known only from the card center's feed (never signed in): never the internal user name.
+            from django.utils.translation import gettext
+
+            return gettext("未ログインの会員（WESTER ID %(wester_id)s）") % {"wester_id": self.wester_id}
+        return self.username
 
     def get_full_name(self) -> str:
         return self.display_name

@@ -22,9 +22,12 @@ from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.http import Http404, HttpRequest, HttpResponse
+
+from portal import limits
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,15 @@ class WesterIdProvider(OpenIDConnectProvider):
             # The nonce rests on the PKCE verifier: WESTER ID is configured with PKCE on.
             raise OAuth2Error("WESTER ID sign-in needs PKCE (oauth_pkce_enabled)")
         return {**params, "nonce": id_token_nonce(verifier)}  # sent with the challenge; the verifier is popped
+
+
+@login_not_required
+@limits.limited(limits.SIGN_IN_START, limits.client_address)
+def login(request: HttpRequest, provider_id: str) -> HttpResponse:
+    """``/accounts/oidc/<provider_id>/login/``: allauth's sign-in start (the form post that
+    stores the sign-in's state in a new session and sends the visitor to WESTER ID), limited
+    per client address (settings.PORTAL_LIMITS["sign_in_start"]): over it, a 429 page."""
+    return openid_connect_views.login(request, provider_id)
 
 
 @login_not_required

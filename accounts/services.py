@@ -223,11 +223,55 @@ def security_notice_queue(*, member: Member, kind: str, detail: Mapping[str, obj
     transaction commits (nothing is sent for a change rolled back). A member
     without an e-mail address gets no row."""
     from accounts.models import SecurityNotice, SecurityNoticeKind
-    from accounts.tasks import security_notice_send as task
-
     if not member.email:
         return
     detail = dict(detail or {})
     _check_audit_detail(detail)
     notice = SecurityNotice.objects.create(member=member, kind=SecurityNoticeKind(kind), detail=detail)
-    transaction.on_commit(lambda: task.apply_async(args=[notice.pk], queue="mail"))
+    from portal import queue
+
+    queue.task_send_on_commit("accounts.tasks.security_notice_send", notice.pk)
+
+
+def security_notice_send(*, notice_id: int) -> bool:
+    """Send one security notice once (``portal.mail.send_once`` on
+    ``sent_at``), in the member's language, with a link back to the portal and
+    what to do if it was not them."""
+    from django.conf import settings
+
+    from accounts.links import portal_url
+    from accounts.models import SecurityNotice
+    from portal import mail
+
+    due = SecurityNotice.objects.filter(pk=notice_id, member__is_active=True).exclude(member__email="")
+
+    def send() -> None:
+        notice = SecurityNotice.objects.select_related("member").get(pk=notice_id)
+        language = mail.member_language(notice.member)
+        device = ""
+        if notice.detail.get("device"):
+            from django.utils import translation
+
+            from cards.models import Device
+
+            with translation.override(language):
+                device = str(Device(notice.detail["device"]).label) if notice.detail["device"] in Device.values else ""
+        links = {
+            "lost_device": portal_url("home"),
+            "sessions_ended": portal_url("home"),
+        }
+        mail.member_email_send(
+            member=notice.member,
+            template="security_notice",
+            context={
+                "kind": notice.kind,
+                "detail": notice.detail,
+                "device": device,
+                "at": notice.created_at,
+                "link": links.get(notice.kind) or portal_url("payment_methods:payment-method-list"),
+                "support_phone": settings.SUPPORT_CENTER_PHONE,
+                "support_hours": settings.SUPPORT_CENTER_HOURS_EN if language == "en" else settings.SUPPORT_CENTER_HOURS,
+            },
+        )
+
+    return mail.send_once(due, "sent_at", send)

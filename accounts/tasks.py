@@ -7,6 +7,6 @@ from portal import mail
 
 @shared_task(base=mail.EmailTask)
 def security_notice_send(notice_id: int) -> bool:
-    from accounts import notices
+    from accounts import services
 
-    return notices.security_notice_send(notice_id=notice_id)
+    return services.security_notice_send(notice_id=notice_id)

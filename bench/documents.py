@@ -29,10 +29,9 @@ from billing.documents import composing as documents
 from billing.documents import rendering as pdf
 from billing.documents import services as document_services
 from billing.documents.receipts import JAPAN
-from billing.documents.services import last_month
 from billing.models import Document, DocumentStatus
 from cards.models import Card, CardStatus, CommuterPass, Device, PaymentMethodKind, UsageKind, UsageRecord
-from cards.window import japan_today
+from cards.window import japan_today, last_month
 
 YEAR_LINES = 2_000
 YEAR_PASSES = 12

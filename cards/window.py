@@ -10,7 +10,8 @@ Pure Python but for the translation of its one message, so it is tested without 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import calendar
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext
@@ -78,3 +79,36 @@ def japan_month_bounds(year: int, month: int) -> tuple[datetime, datetime]:
     start = datetime(year, month, 1, tzinfo=JAPAN).astimezone(UTC)
     end = datetime(next_year, next_month, 1, tzinfo=JAPAN).astimezone(UTC)
     return start, end
+
+
+def japan_midnight(day: date) -> datetime:
+    """The instant a Japan date starts: 2026-11-01 -> 2026-11-01T00:00+09:00."""
+    return datetime(day.year, day.month, day.day, tzinfo=JAPAN)
+
+
+def japan_days_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants from the start of ``start`` (Japan time) up to, not including,
+    the day after ``end``; filter with ``first <= at < after``."""
+    return japan_midnight(start), japan_midnight(end + timedelta(days=1))
+
+
+def month_last_day(year: int, month: int) -> date:
+    """2026-02 -> 2026-02-28; 2024-02 -> 2024-02-29; 2026-11 -> 2026-11-30."""
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def last_month(today: date) -> tuple[int, int]:
+    """The month before ``today``'s: 2026-11-25 -> (2026, 10); 2026-01-05 -> (2025, 12)."""
+    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+
+
+def window_months(today: date) -> list[tuple[int, int]]:
+    """The (year, month) of each month of the window, newest first:
+    2026-11-25 -> (2026, 11), (2026, 10), … (2025, 11): thirteen months."""
+    first = earliest_date(today)
+    months = []
+    year, month = today.year, today.month
+    while (year, month) >= (first.year, first.month):
+        months.append((year, month))
+        year, month = last_month(date(year, month, 1))
+    return months

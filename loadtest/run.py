@@ -614,6 +614,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
 
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    # `kill` (SIGTERM) stops the run like Ctrl-C: everything it started is stopped too.
+    signal.signal(signal.SIGTERM, interrupted)
     stack = Stack(args)
     report = [f"# make load, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n"]
     results: dict = {}

@@ -118,6 +118,7 @@ MIDDLEWARE = [
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionLifetimeMiddleware",
+    "portal.limits.LimitMiddleware",  # a limit reached (portal.limits.LimitReached): 429
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -254,6 +255,16 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "5/m/ip",
     "reauthenticate": "10/m/user",
 }
+# The client's address behind the load balancer (portal.limits.client_ip), for allauth's
+# limits and the portal's: the number of proxies of ours that append to X-Forwarded-For
+# (1 behind one load balancer), or the name of a header that a proxy of ours sets to the
+# client's address (e.g. X-Real-IP), which then wins. Neither: the connection's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER")
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+if ALLAUTH_TRUSTED_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", ALLAUTH_TRUSTED_CLIENT_IP_HEADER):
+    raise ImproperlyConfigured(f"TRUSTED_CLIENT_IP_HEADER must be a header name, not {ALLAUTH_TRUSTED_CLIENT_IP_HEADER!r}")
 SOCIALACCOUNT_ONLY = False
 SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
@@ -425,6 +436,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "billing.payment_methods.tasks.payment_card_expiry_reminders_queue",
         "schedule": crontab(hour=9, minute=0),
     },
+    "sessions-clear": {  # expired sessions out of the database (django's clearsessions)
+        "task": "portal.tasks.sessions_clear",
+        "schedule": crontab(hour=4, minute=20),
+    },
     "payment-registrations-expire": {
         "task": "billing.payment_methods.tasks.payment_registrations_expire",
         "schedule": crontab(minute="*/10"),
@@ -436,6 +451,7 @@ CELERY_TASK_ROUTES = {
     "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
     "billing.documents.tasks.document_email": {"queue": "mail"},
     "billing.payment_methods.tasks.payment_card_expiry_reminder_send": {"queue": "mail"},
+    "accounts.tasks.security_notice_send": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {
@@ -535,6 +551,18 @@ PERMISSIONS_POLICY: dict[str, list[str]] = {
         "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
         "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
     )
+}
+
+# --- Limits on what one member or one address can make the portal do ----------------------
+# (portal/limits.py, portal/document_limits.py; docs/decisions.md). (amount, seconds).
+PORTAL_LIMITS = {
+    "document_requests_hour": (10, 3600),  # new document requests of a member, rolling
+    "document_requests_day": (30, 24 * 3600),
+    "documents_in_progress": 3,  # a member's documents pending or rendering at once
+    "history_csv": (30, 3600),  # history CSV exports of a member, per clock hour
+    # Sign-in starts (the form post that sends a visitor to WESTER ID) per client address and
+    # clock minute: generous, as a mobile carrier's NAT puts many members behind one address.
+    "sign_in_start": (int(env("SIGN_IN_START_PER_MINUTE", "60")), 60),
 }
 
 # --- The operator -------------------------------------------------------------

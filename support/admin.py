@@ -64,8 +64,25 @@ class SupportMemberAdmin(MemberAdmin):
 
     def get_list_display(self, request):
         if request.user.is_superuser:
-            return super().get_list_display(request)
+            return ("member_name", "wester_id", "email", "is_staff", "last_signed_in_at")
         return ("member_name", "wester_id", "email", "is_active", "last_signed_in_at")
+
+    def get_fieldsets(self, request, obj=None):
+        """A staff account's form: one 「最終ログイン」 (the password sign-in),
+        not also the WESTER ID one a staff account never has."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or obj.wester_id:
+            return fieldsets
+        return [
+            (title, {**options, "fields": tuple(f for f in options["fields"] if f not in ("last_signed_in_at", "wester_id"))})
+            for title, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and field is not None:
+            field.label_from_instance = lambda group: roles.group_label(group.name)  # サポート担当, not support_agent
+        return field
 
     @admin.display(description="氏名")
     def member_name(self, member):
@@ -550,3 +567,67 @@ _audited(PaymentRegistration, page="payment_registrations")
 _audited(UsageRecord, page="usage", member_path="card__member")
 _audited(PointsEntry, page="points")
 _audited(ExpiryReminder, page="expiry_reminders", member_path="payment_method__member")
+
+
+# --- Group names in Japanese, other apps' screens in Japanese ----------------------------------
+
+from allauth.mfa.admin import AuthenticatorAdmin  # noqa: E402
+from allauth.mfa.models import Authenticator  # noqa: E402
+from allauth.usersessions.admin import UserSessionAdmin  # noqa: E402
+from allauth.usersessions.models import UserSession  # noqa: E402
+from django.contrib.auth.admin import GroupAdmin  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+
+admin.site.unregister(Group)
+admin.site.unregister(Authenticator)
+admin.site.unregister(UserSession)
+
+
+@admin.register(Group)
+class SupportGroupAdmin(GroupAdmin):
+    """Groups by their Japanese names (the name stays the identifier)."""
+
+    list_display = ("label", "name")
+
+    @admin.display(description="役割", ordering="name")
+    def label(self, group):
+        return roles.group_label(group.name)
+
+
+@admin.register(Authenticator)
+class StaffAuthenticatorAdmin(AuthenticatorAdmin):
+    list_display = ("owner", "kind", "created", "last_used")
+    list_filter = ("type",)
+
+    @admin.display(description="スタッフ", ordering="user__username")
+    def owner(self, authenticator):
+        return authenticator.user.username
+
+    @admin.display(description="種類", ordering="type")
+    def kind(self, authenticator):
+        return {"totp": "認証アプリ（TOTP）", "recovery_codes": "リカバリーコード"}.get(authenticator.type, authenticator.type)
+
+    @admin.display(description="登録日時", ordering="created_at")
+    def created(self, authenticator):
+        return _when(authenticator.created_at)
+
+    @admin.display(description="最終使用", ordering="last_used_at")
+    def last_used(self, authenticator):
+        return _when(authenticator.last_used_at) if authenticator.last_used_at else "—"
+
+
+@admin.register(UserSession)
+class StaffUserSessionAdmin(UserSessionAdmin):
+    list_display = ("owner", "started", "last_seen", "ip", "user_agent")
+
+    @admin.display(description="アカウント", ordering="user__username")
+    def owner(self, session):
+        return session.user.username
+
+    @admin.display(description="開始", ordering="created_at")
+    def started(self, session):
+        return _when(session.created_at)
+
+    @admin.display(description="最終アクセス", ordering="last_seen_at")
+    def last_seen(self, session):
+        return _when(session.last_seen_at)

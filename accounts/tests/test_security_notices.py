@@ -7,7 +7,7 @@ import pytest
 from django.core import mail as outbox
 
 from accounts.models import SecurityNotice
-from accounts.notices import security_notice_send
+from accounts.services import security_notice_send
 from accounts.tests.factories import MemberFactory
 from billing.payment_methods import services as payment_services
 from billing.payment_methods.exceptions import PaymentRegistrationFailed

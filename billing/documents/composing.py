@@ -10,25 +10,18 @@ billing/documents/rendering.py.
 from __future__ import annotations
 
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from django.conf import settings
 
 from billing.documents import rendering as pdf
 from billing.documents.models import Document, DocumentKind
-from billing.documents.receipts import JAPAN, ReceiptContent, ReceiptLine, compose
+from billing.documents.receipts import ReceiptContent, ReceiptLine, compose
 from billing.documents.refund_statements import RefundPass, RefundStatementContent, refund_statement
 from cards import payments
 from cards.masking import mask_icoca_number
 from cards.models import CommuterPass, Refund, UsageRecord
-
-
-def japan_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The instants from the start of ``start`` (Japan time) up to, not
-    including, the day after ``end``."""
-    first = datetime(start.year, start.month, start.day, tzinfo=JAPAN)
-    after = datetime(end.year, end.month, end.day, tzinfo=JAPAN) + timedelta(days=1)
-    return first, after
+from cards.window import japan_days_bounds
 
 
 def charge_line(record: UsageRecord) -> ReceiptLine:
@@ -63,7 +56,7 @@ def pass_line(bought: CommuterPass) -> ReceiptLine:
 
 def period_receipt(member, *, start: date, end: date) -> ReceiptContent:
     """Every card payment of the member from ``start`` to ``end`` (Japan dates, both included)."""
-    first, after = japan_bounds(start, end)
+    first, after = japan_days_bounds(start, end)
     charges = payments.member_card_charges(member, start=first, end=after)
     passes = payments.member_card_pass_purchases(member, start=first, end=after)
     return compose([*(charge_line(c) for c in charges.iterator(chunk_size=2000)), *(pass_line(p) for p in passes)])

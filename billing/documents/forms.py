@@ -9,18 +9,16 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing.documents.models import DocumentKind
+from cards import window
 from cards.window import OutsideWindow, earliest_date
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
     """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``."""
-    first = earliest_date(today)
-    months = []
-    year, month = today.year, today.month
-    while (year, month) >= (first.year, first.month):
-        months.append((f"{year:04d}-{month:02d}", _("%(year)d年%(month)d月") % {"year": year, "month": month}))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months
+    return [
+        (f"{year:04d}-{month:02d}", _("%(year)d年%(month)d月") % {"year": year, "month": month})
+        for year, month in window.window_months(today)
+    ]
 
 
 class WindowMonthField(forms.ChoiceField):

@@ -21,11 +21,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from cards.masking import PAYMENT_CARD_MASK, payment_card_label
-
-JAPAN = ZoneInfo("Asia/Tokyo")
+from cards.window import JAPAN
 
 CHARGE = "charge"
 COMMUTER_PASS = "pass"  # noqa: S105 (a commuter pass, not a password)

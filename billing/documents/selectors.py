@@ -4,12 +4,12 @@ signed-in member: another member's document is simply not found (404)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from django.db.models import QuerySet
 
 from billing.documents.models import Document, DocumentKind
-from billing.documents.receipts import JAPAN
+from cards.window import japan_midnight
 
 
 def member_documents(member) -> QuerySet[Document]:
@@ -47,9 +47,9 @@ class DocumentSearch:
 def search_documents(member, search: DocumentSearch) -> QuerySet[Document]:
     documents = member_documents(member)
     if search.issued_from is not None:
-        documents = documents.filter(first_issued_at__gte=_japan_midnight(search.issued_from))
+        documents = documents.filter(first_issued_at__gte=japan_midnight(search.issued_from))
     if search.issued_to is not None:
-        documents = documents.filter(first_issued_at__lt=_japan_midnight(search.issued_to + timedelta(days=1)))
+        documents = documents.filter(first_issued_at__lt=japan_midnight(search.issued_to + timedelta(days=1)))
     if search.amount_min is not None:
         documents = documents.filter(total_amount__gte=search.amount_min)
     if search.amount_max is not None:
@@ -57,10 +57,6 @@ def search_documents(member, search: DocumentSearch) -> QuerySet[Document]:
     if search.kind in DocumentKind.values:
         documents = documents.filter(kind=search.kind)
     return documents
-
-
-def _japan_midnight(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=JAPAN)
 
 
 def refund_statements(member, refunds) -> dict[int, Document]:

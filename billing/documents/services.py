@@ -14,7 +14,6 @@ The e-mail itself is billing/documents/emailing.py.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -35,8 +34,8 @@ from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
 from cards import payments
-from cards.window import check_in_window, japan_today
-from portal import mail, queue
+from cards.window import check_in_window, japan_today, month_last_day
+from portal import document_limits, mail, queue
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +119,8 @@ def _same_scope(member, *, kind: str, period_start=None, period_end=None, paymen
 def _create(
     *, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope
 ) -> DocumentRequested:
+    if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
+        document_limits.document_request_check(member)
     language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
@@ -171,7 +172,7 @@ def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
     start = date(year, month, 1)
     if start > today:
         raise DocumentRequestInvalid("これからの月の明細書は作成できません。")
-    return start, min(date(year, month, calendar.monthrange(year, month)[1]), today)
+    return start, min(month_last_day(year, month), today)
 
 
 def receipt_request_month(*, member, year: int, month: int, today: date | None = None) -> DocumentRequested:
@@ -340,10 +341,6 @@ def documents_requeue_stuck(*, now=None) -> int:
     return sent
 
 
-def last_month(today: date) -> tuple[int, int]:
-    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-
-
 def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> list[int]:
     """Members who asked for the monthly statement by e-mail, by id: the next ``limit`` of
     them after the id ``after`` (all of them without a limit)."""
@@ -367,7 +364,7 @@ def monthly_statement_create(*, member_id: int, year: int, month: int) -> Docume
     if member is None:
         return None
     start = date(year, month, 1)
-    end = date(year, month, calendar.monthrange(year, month)[1])
+    end = month_last_day(year, month)
     try:
         with transaction.atomic():
             content = documents.period_receipt(member, start=start, end=end)

@@ -9,7 +9,7 @@ from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
-from cards.window import japan_today
+from cards.window import japan_today, last_month
 from portal import mail
 
 logger = logging.getLogger(__name__)
@@ -117,7 +117,7 @@ def monthly_statements_queue(year: int | None = None, month: int | None = None, 
     from billing.documents import services as document_services
 
     if year is None or month is None:
-        year, month = document_services.last_month(japan_today())
+        year, month = last_month(japan_today())
     waiting = documents_waiting()
     if waiting is not None and waiting >= settings.DOCUMENT_MONTHLY_QUEUE_LIMIT:
         monthly_statements_queue.apply_async((year, month, after), countdown=settings.DOCUMENT_MONTHLY_PAUSE_SECONDS)

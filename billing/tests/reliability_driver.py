@@ -30,10 +30,9 @@ def _setup() -> None:
 
 def seed() -> dict:
     from accounts.tests.factories import MemberFactory
-    from billing.documents.services import last_month
     from billing.tests.document_data import month_of_payments
     from cards.tests.factories import CardFactory, CommuterPassFactory, UsageRecordFactory
-    from cards.window import japan_today
+    from cards.window import japan_today, last_month
 
     key = uuid.uuid4().hex[:12]  # every seed runs in a new process: factory sequences start again
     member = MemberFactory(name="山田 花子", email="hanako@example.jp", wester_id=f"sub-{key}", username=f"member-{key}")
@@ -51,9 +50,8 @@ def ask(member_id: int) -> dict:
     from django.test import Client
 
     from accounts.models import Member
-    from billing.documents.services import last_month
     from billing.models import Document
-    from cards.window import japan_today
+    from cards.window import japan_today, last_month
 
     member = Member.objects.get(pk=member_id)
     year, month = last_month(japan_today())

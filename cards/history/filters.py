@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from cards import window
 from cards.history.selectors import HISTORY_KINDS, MemberCards, Position
 from cards.window import OutsideWindow, check_in_window, earliest_date
 
@@ -74,13 +75,7 @@ def window_message(earliest: date) -> str:
 
 def window_months(today: date) -> list[tuple[str, str]]:
     """The months of the window, newest first, as ``(YYYY-MM, label)``."""
-    first = earliest_date(today)
-    months = []
-    year, month = today.year, today.month
-    while (year, month) >= (first.year, first.month):
-        months.append((f"{year:04d}-{month:02d}", month_label(year, month)))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return months
+    return [(f"{year:04d}-{month:02d}", month_label(year, month)) for year, month in window.window_months(today)]
 
 
 class JapanDateInput(forms.DateInput):

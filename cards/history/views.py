@@ -26,6 +26,7 @@ from cards.history.selectors import (
     query_for,
 )
 from cards.window import japan_today
+from portal import limits
 
 TEMPLATE = "cards/history/history_list.html"
 
@@ -115,6 +116,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@limits.limited(limits.HISTORY_CSV, limits.member)  # over it: 429 (portal/limits.py)
 def history_export(request: HttpRequest) -> HttpResponse:
     """The filtered history as CSV, streamed: a year of records in constant memory."""
     cards = member_cards(request.user)

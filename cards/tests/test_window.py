@@ -107,3 +107,30 @@ def test_japan_month_bounds_contain_exactly_the_japan_month():
 def test_japan_month_bounds_refuses_a_month_out_of_range(month):
     with pytest.raises(ValueError, match="month"):
         japan_month_bounds(2026, month)
+
+
+def test_japan_midnight_and_the_bounds_of_days():
+    from cards.window import JAPAN, japan_days_bounds, japan_midnight
+
+    assert japan_midnight(date(2026, 11, 1)) == datetime(2026, 10, 31, 15, 0, tzinfo=UTC)
+    assert japan_midnight(date(2026, 11, 1)).tzinfo is JAPAN
+    first, after = japan_days_bounds(date(2026, 10, 1), date(2026, 10, 31))
+    assert (first, after) == (datetime(2026, 9, 30, 15, tzinfo=UTC), datetime(2026, 10, 31, 15, tzinfo=UTC))
+
+
+def test_month_last_day_and_last_month():
+    from cards.window import last_month, month_last_day
+
+    assert month_last_day(2026, 2) == date(2026, 2, 28)
+    assert month_last_day(2024, 2) == date(2024, 2, 29)
+    assert month_last_day(2026, 12) == date(2026, 12, 31)
+    assert last_month(date(2026, 11, 25)) == (2026, 10)
+    assert last_month(date(2026, 1, 5)) == (2025, 12)
+
+
+def test_the_windows_months_are_thirteen_newest_first():
+    from cards.window import window_months
+
+    months = window_months(date(2026, 11, 25))
+    assert len(months) == 13 and months[0] == (2026, 11) and months[-1] == (2025, 11)
+    assert window_months(date(2026, 1, 1))[:2] == [(2026, 1), (2025, 12)]

@@ -41,9 +41,8 @@ def session(member_id: int) -> dict:
 def monthly() -> dict:
     from django.db.models import Count
 
-    from billing.documents.services import last_month
     from billing.models import Document
-    from cards.window import japan_today
+    from cards.window import japan_today, last_month
 
     year, month = last_month(japan_today())
     found = Document.objects.filter(origin="monthly", period_start__year=year, period_start__month=month)

@@ -104,3 +104,12 @@ def test_the_member_page_shows_the_trail_in_words(client):
     html = client.get(reverse("admin:accounts_member_change", args=[member.pk])).content.decode()
     assert "カード登録失敗：名義が会員と不一致（VISA ••••4242）" in html
     assert "payment_registration.failed" not in html and "holder_name_mismatch" not in html
+
+
+def test_audit_words_follow_the_staff_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert audit_words("payment_method.removed", {"brand": "VISA", "last4": "4242"}) == \
+            "Payment card removed（VISA ••••4242）"
+        assert audit_words("support.member_view", {"page": "member_page"}) == "Viewed the member page"

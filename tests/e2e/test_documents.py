@@ -16,10 +16,9 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import MemberFactory
 from billing import tasks
-from billing.documents.services import last_month
 from billing.models import Document
 from billing.tests.document_data import domain_example_refund, month_of_payments
-from cards.window import earliest_date, japan_today
+from cards.window import earliest_date, japan_today, last_month
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -175,3 +175,38 @@ def test_an_agent_follows_a_feed_import_to_its_rejected_lines(desk, live_server)
     desk.locator("#result_list tbody th a").first.click()
     expect(desk.locator("body")).to_contain_text("JW•••••••••••3456")
     expect(desk.locator("body")).not_to_contain_text("JW7A0000000123456")
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_staff_screens_meet_wcag_2_2_aa(browser, live_server, axe_check, width):
+    """The staff sign-in, the TOTP step, the home with the search, search results, the member
+    page, an action's confirmation, 閲覧の記録 and the audit log: no WCAG 2.2 A/AA violation,
+    on a phone and on a desk."""
+    member, _phone, _watch = member_with_everything()
+    secret = generate_totp_secret()
+    supervisor(username="sv-axe", secret=secret)
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="ja-JP")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(live_server.url + "/admin/")
+    page.locator("input[name=login]").fill("sv-axe")
+    axe_check(page, where=f"staff sign-in {width}")
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("input[name=password]").press("Enter")
+    page.locator("input[name=code]").wait_for()
+    axe_check(page, where=f"TOTP step {width}")
+    page.locator("input[name=code]").fill(fresh_code(secret))
+    page.locator("input[name=code]").press("Enter")
+    expect(page.get_by_role("heading", name="サポートセンター")).to_be_visible()
+    axe_check(page, where=f"home {width}")
+    for where, path in [
+        ("search", "/admin/accounts/member/?q=sub-hanako"),
+        ("member page", f"/admin/accounts/member/{member.pk}/change/"),
+        ("action", f"/admin/accounts/member/{member.pk}/support/sessions-end/"),
+        ("documents of the member", f"/admin/billing/document/?member={member.pk}"),
+        ("reads", "/admin/accounts/auditevent/reads/?wester_id=sub-hanako"),
+        ("audit log", "/admin/accounts/auditevent/"),
+    ]:
+        page.goto(live_server.url + path)
+        axe_check(page, where=f"{where} {width}")
+    context.close()
