@@ -128,11 +128,12 @@ def _load_members(count: int) -> tuple[int, int]:
         prefix, source = _series(first, last)
         _execute(
             f"{prefix}INSERT INTO accounts_member (password, is_superuser, username, first_name, last_name, email, "  # noqa: S608
-            "is_staff, is_active, date_joined, wester_id, name, language, email_pass_reminders, email_monthly_statement) "
+            "is_staff, is_active, date_joined, wester_id, name, language, email_pass_reminders, email_monthly_statement, "
+            "last_sign_in_device, previous_sign_in_device, card_name) "
             f"SELECT '!', false, {_concat(repr('bench-m-'), 's.g')}, {_pick(GIVEN_ROMAJI, 's.g / 40')}, "
             f"{_pick(FAMILY_ROMAJI, 's.g')}, "
             f"{_concat(repr('user'), 's.g', repr('@example'), '(s.g % 97)', repr('.jp'))}, false, true, '{now}', "
-            f"{_concat(repr('W'), _pad('s.g', 9))}, {_concat(family, repr(' '), given)}, 'ja', true, false "
+            f"{_concat(repr('W'), _pad('s.g', 9))}, {_concat(family, repr(' '), given)}, 'ja', true, false, '', '', '' "
             f"FROM {source}"
         )
     ids = Member.objects.filter(pk__gt=before, username__startswith="bench-m-")
