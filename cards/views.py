@@ -52,13 +52,13 @@ def _member_card(request, public_id):
 
 
 def _card_page(request, card, form, status=200):
-    commuter_passes = selectors.card_pass_history(card, today=japan_today())
+    pass_lines = selectors.card_pass_history(card, today=japan_today())
     refund = selectors.card_latest_refund(card)
     statement = refund_statements(request.user, [refund]).get(refund.pk) if refund else None
     return render(
         request,
         "cards/card_detail.html",
-        {"card": card, "form": form, "commuter_passes": commuter_passes, "refund": refund, "statement": statement},
+        {"card": card, "form": form, "pass_lines": pass_lines, "refund": refund, "statement": statement},
         status=status,
     )
 

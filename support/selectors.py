@@ -255,6 +255,43 @@ def member_usage(
 POINTS_SHOWN = 10
 
 
+@dataclass(frozen=True)
+class CardRow:
+    """A card as the member page shows it: its number as this staff member may
+    see it, and a refunded card's latest refund (shown instead of a balance)."""
+
+    card: Card
+    shown_number: str
+    last_refund: Refund | None = None
+
+    @property
+    def label(self) -> str:
+        return self.card.nickname or self.shown_number
+
+
+@dataclass(frozen=True)
+class OnCard:
+    """A pass, a usage line or a refund, with the card it belongs to."""
+
+    item: CommuterPass | UsageRecord | Refund
+    card: CardRow
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """An audit entry in words; ``reason_shown``: a person's reason (a
+    registration's reason is a code, already in the words)."""
+
+    event: AuditEvent
+    words: str
+    reason_shown: str = ""
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditLine:
+        reason = "" if event.action.startswith("payment_registration.") else event.reason
+        return cls(event, audit_words(event.action, event.detail, event.reason), reason)
+
+
 def member_page(
     member: Member, *, user, usage_before: UsageCursor | None = None, usage_query=None
 ) -> dict[str, object]:
@@ -262,28 +299,25 @@ def member_page(
     it. ``usage_query``: the request's query string (the usage filter)."""
     cards = list(Card.objects.filter(member=member).order_by("issued_at", "id"))
     card_ids = [card.pk for card in cards]
-    by_id = {card.pk: card for card in cards}
     full_number = roles.sees_full_icoca_number(user)
     refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
     last_refund = {r.card_id: r for r in Refund.objects.filter(card_id__in=refunded).order_by("refunded_at", "id")}
-    for card in cards:
-        card.shown_number = card.icoca_number if full_number else card.masked_number
-        card.last_refund = last_refund.get(card.pk)  # a refunded card shows it, not a balance
+    rows = [
+        CardRow(card, card.icoca_number if full_number else card.masked_number, last_refund.get(card.pk))
+        for card in cards
+    ]
+    by_id = {row.card.pk: row for row in rows}
     page: dict[str, object] = {"full_number": full_number, "sees_staff_audit": roles.sees_staff_audit(user)}
     if user.has_perm("cards.view_card"):
-        page["cards"] = cards
+        page["cards"] = rows
     if user.has_perm("cards.view_commuterpass"):
-        passes = list(CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20])
-        for commuter_pass in passes:
-            commuter_pass.card_shown = by_id[commuter_pass.card_id]
-        page["passes"] = passes
+        passes = CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20]
+        page["passes"] = [OnCard(p, by_id[p.card_id]) for p in passes]
     if user.has_perm("cards.view_usagerecord"):
         months = usage_months()
         usage_filter = UsageFilter.parse(usage_query or {}, card_ids=card_ids, months=months)
         usage, following = member_usage(card_ids, before=usage_before, usage_filter=usage_filter)
-        for record in usage:
-            record.card_shown = by_id[record.card_id]
-        page["usage"], page["usage_next"] = usage, following
+        page["usage"], page["usage_next"] = [OnCard(r, by_id[r.card_id]) for r in usage], following
         page["usage_filter"], page["usage_months"] = usage_filter, [f"{y:04d}-{m:02d}" for y, m in months]
     if user.has_perm("cards.view_pointsentry"):
         page["points_balance"] = PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
@@ -297,21 +331,13 @@ def member_page(
             Document.objects.filter(member=member).order_by("-requested_at", "-id")[:DOCUMENTS_SHOWN]
         )
     if user.has_perm("cards.view_refund"):
-        refunds = list(Refund.objects.filter(card_id__in=card_ids).order_by("-refunded_at", "-id")[:20])
-        for refund in refunds:
-            refund.card_shown = by_id[refund.card_id]
-        page["refunds"] = refunds
+        refunds = Refund.objects.filter(card_id__in=card_ids).order_by("-refunded_at", "-id")[:20]
+        page["refunds"] = [OnCard(f, by_id[f.card_id]) for f in refunds]
     if user.has_perm("accounts.view_member"):
         page["sessions"] = list(UserSession.objects.filter(user=member).order_by("-last_seen_at")[:20])
     if user.has_perm("accounts.view_auditevent"):
-        page["audit"] = list(member_audit(member, user=user)[:AUDIT_SHOWN])
-        for event in page["audit"]:
-            event.words = audit_words(event.action, event.detail, event.reason)
-            # A registration's reason is a code, already in the words; a person's reason is shown.
-            event.reason_shown = "" if event.action.startswith("payment_registration.") else event.reason
+        page["audit"] = [AuditLine.of(event) for event in member_audit(member, user=user)[:AUDIT_SHOWN]]
     return page
-
-
 
 
 def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
@@ -327,7 +353,7 @@ def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
 READS_SHOWN = 500
 
 
-def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditEvent] | None, Member | None]:
+def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditLine] | None, Member | None]:
     """Staff reads (``support.member_view``) of one member, or by one staff
     account, between two Japan dates (both included), newest first, at most
     ``READS_SHOWN``: (reads, whose) or (None, None) when nobody has that key.
@@ -345,10 +371,8 @@ def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[Audit
         reads = reads.filter(actor=subject)
     if subject is None:
         return None, None
-    shown = list(reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN])
-    for event in shown:
-        event.words = audit_words(event.action, event.detail, event.reason)
-    return shown, subject
+    shown = reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN]
+    return [AuditLine.of(event) for event in shown], subject
 
 
 RECENT_IMPORTS = 50

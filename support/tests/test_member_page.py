@@ -60,8 +60,8 @@ def test_every_view_is_audited_with_who_and_which_member(client):
         (staff.pk, member.pk, "member_page"), (staff.pk, member.pk, "usage_page")
     ]
     # The next usage page continues where the first stopped (keyset), no overlap.
-    ids_first = {r.pk for r in first.context["page"]["usage"]}
-    ids_second = {r.pk for r in second.context["page"]["usage"]}
+    ids_first = {line.item.pk for line in first.context["page"]["usage"]}
+    ids_second = {line.item.pk for line in second.context["page"]["usage"]}
     assert ids_second and not ids_first & ids_second
 
 
@@ -95,12 +95,12 @@ def test_agents_see_the_members_own_trail_but_not_other_staffs_entries(client):
     staff = agent()
     client.force_login(staff)
 
-    trail = [e.action for e in page_of(client, member).context["page"]["audit"]]
+    trail = [line.event.action for line in page_of(client, member).context["page"]["audit"]]
     assert "payment_method.register" in trail and "support.member_view" in trail
     assert "card.lost_device_report" not in trail
 
     client.force_login(someone_else)
-    trail = [e.action for e in page_of(client, member).context["page"]["audit"]]
+    trail = [line.event.action for line in page_of(client, member).context["page"]["audit"]]
     assert "card.lost_device_report" in trail
 
 
