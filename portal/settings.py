@@ -452,6 +452,7 @@ CELERY_TASK_ROUTES = {
     "billing.documents.tasks.document_email": {"queue": "mail"},
     "billing.payment_methods.tasks.payment_card_expiry_reminder_send": {"queue": "mail"},
     "accounts.tasks.security_notice_send": {"queue": "mail"},
+    "cards.tasks.pass_reminder_send": {"queue": "mail"},
 }
 CELERY_BEAT_SCHEDULE |= {
     "documents-monthly-statements": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from allauth.usersessions.models import UserSession
 from django.db import connection
@@ -16,7 +16,14 @@ from django.db.models.functions import Reverse
 from accounts.models import AuditEvent, Member
 from billing.models import Document, PaymentMethod
 from cards.models import Card, CardStatus, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageRecord
-from cards.window import earliest_date, japan_today
+from cards.window import (
+    earliest_date,
+    japan_days_bounds,
+    japan_midnight,
+    japan_month_bounds,
+    japan_today,
+    window_months,
+)
 from support import roles
 from support.audit_words import audit_words
 
@@ -211,31 +218,17 @@ class UsageFilter:
         return "&".join(parts)
 
 
-def usage_months(today=None) -> list[tuple[int, int]]:
-    """The months of the document window, newest first (the filter's choices)."""
-    today = today or japan_today()
-    first = earliest_date(today)
-    year, month = today.year, today.month
-    months = []
-    while (year, month) >= (first.year, first.month):
-        months.append((year, month))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
-
-
 def member_usage(
     card_ids: list[int], *, before: UsageCursor | None, today=None, usage_filter: UsageFilter | None = None
 ) -> tuple[list[UsageRecord], UsageCursor | None]:
     """One page of the member's latest usage over all their cards (or one
     card, one month), newest first, keyset-paged on (occurred_at, id) inside
     the document window."""
-    from cards.window import JAPAN, japan_month_bounds
-
     if usage_filter is not None and usage_filter.card_id is not None:
         card_ids = [pk for pk in card_ids if pk == usage_filter.card_id]
     if not card_ids:
         return [], None
-    start = datetime.combine(earliest_date(today or japan_today()), datetime.min.time(), tzinfo=JAPAN)
+    start = japan_midnight(earliest_date(today or japan_today()))
     rows = UsageRecord.objects.filter(card_id__in=card_ids, occurred_at__gte=start)
     if usage_filter is not None and usage_filter.month is not None:
         month_start, month_end = japan_month_bounds(*usage_filter.month)
@@ -314,7 +307,7 @@ def member_page(
         passes = CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20]
         page["passes"] = [OnCard(p, by_id[p.card_id]) for p in passes]
     if user.has_perm("cards.view_usagerecord"):
-        months = usage_months()
+        months = window_months(japan_today())
         usage_filter = UsageFilter.parse(usage_query or {}, card_ids=card_ids, months=months)
         usage, following = member_usage(card_ids, before=usage_before, usage_filter=usage_filter)
         page["usage"], page["usage_next"] = [OnCard(r, by_id[r.card_id]) for r in usage], following
@@ -358,10 +351,7 @@ def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[Audit
     account, between two Japan dates (both included), newest first, at most
     ``READS_SHOWN``: (reads, whose) or (None, None) when nobody has that key.
     Indexes: ``audit_member_at`` for a member, ``audit_actor_at`` for staff."""
-    from cards.window import JAPAN
-
-    start = datetime.combine(since, datetime.min.time(), tzinfo=JAPAN)
-    end = datetime.combine(until, datetime.min.time(), tzinfo=JAPAN) + timedelta(days=1)
+    start, end = japan_days_bounds(since, until)
     reads = AuditEvent.objects.filter(action="support.member_view", at__gte=start, at__lt=end)
     if wester_id:
         subject = members_visible().filter(wester_id=wester_id).first()

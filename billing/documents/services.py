@@ -65,10 +65,6 @@ def _allocate_number(kind: str) -> str:
     return format_number(kind, today.year, today.month, DocumentCounter.objects.get(key=key).last)
 
 
-def addressee(member) -> str:
-    return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
-
-
 RENDER_TASK = "billing.documents.tasks.document_render"
 
 
@@ -132,7 +128,7 @@ def _create(
         total_amount=total,
         issuer_name=mail.operator_name(language),
         issuer_registration_number=settings.PORTAL_INVOICE_REGISTRATION_NUMBER,
-        addressee_name=addressee(member),
+        addressee_name=member.full_name,
         **scope,
     )
     result = DocumentRequested(document, created=True)

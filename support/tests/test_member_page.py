@@ -30,7 +30,7 @@ def test_an_agent_sees_the_whole_member_with_masked_numbers(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ("山田 花子", "sub-hanako", "hanako@example.jp", "仕事用", "¥4,210", "利用中", "iPhone",
+    for text in ("山田 花子", "sub-hanako", "hanako@example.jp", "仕事用", "4,210円", "利用中", "iPhone",
                  "大阪⇔三ノ宮", "VISA ••••4242", f"R-202611-{member.pk:06d}", "作成済み", "送信済み",
                  "さらに前の利用", "操作記録"):
         assert text in html, text
@@ -83,7 +83,7 @@ def test_another_members_data_never_shows(client):
     html = page_of(client, member).content.decode()
 
     for text in ("佐藤 一郎", "ichiro@example.jp", "JW7A0000000999999", "他人の店", "••••9999", "R-OTHER",
-                 "other.secret", "¥780"):
+                 "other.secret", "780円"):
         assert text not in html, text
 
 
@@ -125,5 +125,5 @@ def test_a_refunded_card_shows_its_refund_not_a_balance(client):
     client.force_login(agent())
     html = page_of(client, member).content.decode()
     row = html.split(refund.card.masked_number, 1)[1].split("</tr>", 1)[0]
-    assert "払いもどし済み" in row and "2026-08-20 払いもどし ¥7,920" in row
-    assert "¥2,920" not in row
+    assert "払いもどし済み" in row and "2026-08-20 払いもどし 7,920円" in row
+    assert "2,920円" not in row
