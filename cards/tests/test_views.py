@@ -207,12 +207,17 @@ def test_the_home_page_takes_the_same_queries_for_one_card_or_many(member_client
 
 
 def test_the_home_page_query_budget(member_client, member, django_assert_max_num_queries):
-    for _ in range(5):
-        CommuterPassFactory(card__member=member)
+    passes = [CommuterPassFactory(card__member=member) for _ in range(5)]
     member_client.get("/")
 
     with django_assert_max_num_queries(8):
-        member_client.get("/")
+        response = member_client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('<article class="card-face') == 5  # every card, each with its pass
+    for commuter_pass in passes:
+        assert commuter_pass.card.masked_number in page
 
 
 # --- a card's own page ------------------------------------------------------------
