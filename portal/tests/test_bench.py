@@ -208,3 +208,18 @@ def test_targets_are_met_or_missed_by_every_measurement_they_name():
 def test_a_target_says_one_thing(wrong):
     with pytest.raises(ValueError):
         Target("x", **wrong)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_support_loader_fills_every_column_the_members_table_requires(monkeypatch):
+    # The loader writes rows with SQL; a new NOT NULL column without a value breaks the full-size run.
+    from accounts.models import Member
+    from bench import support
+    from cards.models import UsageRecord
+
+    monkeypatch.setenv("BENCH_SUPPORT_MEMBERS", "1000")
+    monkeypatch.setenv("BENCH_SUPPORT_USAGE", "3000")
+    data = support.load()
+    assert data["loaded"] == 1000
+    assert Member.objects.filter(username__startswith="bench-m-").count() == 1000
+    assert UsageRecord.objects.count() >= 3000
