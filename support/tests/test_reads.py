@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from accounts.services import audit_record
 from accounts.tests.factories import MemberFactory
+from cards.window import japan_today
 from support.audit_words import audit_words
 from support.tests.helpers import agent, member_with_everything, supervisor
 
@@ -52,7 +53,7 @@ def test_a_supervisor_lists_what_one_staff_account_read_over_a_period(client):
 
     last_month = client.get(reverse(READS), {"staff": "agent-2"})
     assert [line.event.pk for line in last_month.context["reads"]] == [recent.pk]
-    since = (timezone.localdate() - timedelta(days=90)).isoformat()
+    since = (japan_today() - timedelta(days=90)).isoformat()
     longer = client.get(reverse(READS), {"staff": "agent-2", "since": since})
     assert [line.event.pk for line in longer.context["reads"]] == [recent.pk, old.pk]
 
