@@ -24,7 +24,7 @@ from cards import payments
 from cards.history import selectors as history
 from cards.masking import mask_icoca_number
 from cards.models import CommuterPass, Refund, UsageRecord
-from cards.window import japan_days_bounds
+from cards.window import JAPAN, japan_days_bounds
 
 
 def charge_line(record: UsageRecord) -> ReceiptLine:
@@ -114,7 +114,7 @@ def usage_history_lines(cards, *, start: date, end: date, kinds) -> list[UsageHi
     masked = {card.pk: mask_icoca_number(card.icoca_number) for card in cards}
     lines = [
         UsageHistoryLine(
-            at=line.occurred_at, kind=line.kind, card_number=masked[line.card.pk], amount=line.amount,
+            at=line.occurred_at.astimezone(JAPAN), kind=line.kind, card_number=masked[line.card.pk], amount=line.amount,
             balance=line.balance if line.balance is not None else 0, from_station=line.from_station,
             to_station=line.to_station, place=line.merchant if line.kind != "ride" else "",
         )
