@@ -2,9 +2,10 @@
 (read from the cache, written to the cache and the database), with fewer round trips to
 the database for the same rows.
 
-Every page a member opens writes their session (``SESSION_SAVE_EVERY_REQUEST``: the idle
-timeout slides), and a sign-in writes it three times, so each statement saved here is saved
-on every request. Against Django's own ``cached_db``:
+A signed-in member's pages write their session at most once a minute (the idle timeout
+slides: accounts/sessions.py), and a sign-in writes it three times (the consumed state, the
+new session, its last changes), so each statement saved here is saved on every sign-in.
+Against Django's own ``cached_db``:
 
 - a write is one ``UPDATE`` (or ``INSERT``), not ``BEGIN``, the statement, ``COMMIT``: one
   statement commits by itself. Inside a caller's transaction it still runs in a savepoint,
