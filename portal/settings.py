@@ -173,7 +173,8 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db with fewer database round trips per write (accounts/session_store.py)
+SESSION_ENGINE = "accounts.session_store"
 
 # --- Sessions and cookies ---------------------------------------------------
 SESSION_IDLE_SECONDS = 30 * 60
