@@ -103,11 +103,12 @@ def payment_label(payment: payments.CardPayment, language: str) -> str:
 
 def payment_search_words(payment: payments.CardPayment, language: str) -> str:
     """What a member may type for this payment besides its label: ``2026-11-03 2026/11/03
-    11/3 3000`` (and ``11月3日 2026年11月`` in Japanese; English labels already read "3 Nov")."""
+    11/3 3000`` (and ``2026年11月3日`` in Japanese, so 11月3日 matches too; English labels
+    already read "3 Nov 2026"). The filter matches parts of words."""
     day = payment.at.astimezone(JAPAN).date()
     words = f"{day.isoformat()} {day:%Y/%m/%d} {day.month}/{day.day} {payment.amount}"
     if language == "ja":
-        words += f" {day.month}月{day.day}日 {day.year}年{day.month}月"
+        words += f" {day.year}年{day.month}月{day.day}日"
     return words
 
 

@@ -165,7 +165,7 @@ def test_a_hundred_payments_are_grouped_by_month_each_with_its_date_and_amount(s
     first = charges[0]
     at = first.occurred_at.astimezone(JAPAN)
     assert (f'<option value="charge:{first.center_id}" data-search="{at:%Y-%m-%d} {at:%Y/%m/%d} '
-            f'{at.month}/{at.day} {first.amount} {at.month}月{at.day}日 {at.year}年{at.month}月">'
+            f'{at.month}/{at.day} {first.amount} {at.year}年{at.month}月{at.day}日">'
             f"{at.year}/{at.month}/{at.day} {at:%H:%M} チャージ {first.amount:,}円（仕事用）</option>") in select
     assert re.search(r'<div class="field payment-filter" data-payment-filter="id_payment"[^>]*hidden>', page, re.S)
 
