@@ -20,9 +20,10 @@ from cards.window import JAPAN, OutsideWindow, earliest_date
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
-    """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``."""
+    """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``, in
+    English ``("2026-11", "Nov 2026")`` (YEAR_MONTH_FORMAT, as everywhere else)."""
     return [
-        (f"{year:04d}-{month:02d}", _("%(year)d年%(month)d月") % {"year": year, "month": month})
+        (f"{year:04d}-{month:02d}", date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"))
         for year, month in window.window_months(today)
     ]
 
@@ -131,7 +132,11 @@ def payment_choices(found: Iterable[payments.CardPayment]) -> tuple[list, dict[s
 
 
 class PaymentForm(forms.Form):
-    payment = forms.ChoiceField(label=_("お支払い"))
+    payment = forms.ChoiceField(label=_("お支払い"), error_messages={
+        "required": _("お支払いを選んでください。"),
+        # A payment no longer offered (gone out of the window since the page was opened).
+        "invalid_choice": _("このお支払いは選べません。一覧からもう一度選んでください。"),
+    })
 
     def __init__(self, *args, card_payments: Iterable[payments.CardPayment], **kwargs):
         super().__init__(*args, **kwargs)

@@ -178,6 +178,7 @@ def test_a_hundred_payments_are_grouped_by_month_each_with_its_date_and_amount(s
     signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = page_of(signed_in.get(LIST))
     assert '<optgroup label="Nov 2026 (8)">' in page
+    assert '<option value="2026-10">Oct 2026</option>' in page  # the month form too: "Oct 2026", not "2026/10"
     assert f"{at.day} Nov 2026 {at:%H:%M} Charge ¥{first.amount:,} (仕事用)</option>" in page
 
 
@@ -185,7 +186,9 @@ def test_a_payment_not_in_the_list_is_refused_with_the_lists_message(signed_in, 
     hundred_card_charges(hanako)
     response = signed_in.post("/documents/request/", {"mode": "payment", "payment": "charge:no-such-payment"})
     assert response.status_code == 400
-    assert 'id="id_payment_error"' in page_of(response)
+    assert '<ul class="errorlist" id="id_payment_error"><li>このお支払いは選べません。一覧からもう一度選んでください。</li></ul>' in (
+        page_of(response))
+    assert "no-such-payment" not in page_of(response)
     assert not Document.objects.exists()
 
 
