@@ -106,6 +106,12 @@ def documents_payment_error(page, member) -> None:
     send(page, "form:has(input[name=mode][value=payment])", {})
 
 
+def usage_history_error(page, member) -> None:
+    today = japan_today()
+    send(page, "form[action='/documents/usage-history/']",
+         {"start": today.isoformat(), "end": (today - timedelta(days=3)).isoformat()})
+
+
 def card_rename_error(page, member) -> None:
     send(page, "form[action$='/rename/']", {"nickname": "🚃🚃"})
 
@@ -142,6 +148,7 @@ def visits(data, member) -> list[Visit]:
               status=None),
         Visit("/documents/", "period form errors", act=documents_period_error),
         Visit("/documents/", "payment form errors", act=documents_payment_error),
+        Visit("/documents/", "usage history form errors", act=usage_history_error),
         Visit("/lost-device/confirm/?device=", "lost device: no device chosen", status=None),
         Visit(f"/cards/{data.active.public_id}/", "rename errors", act=card_rename_error),
         Visit("/settings/", "card name errors", act=settings_card_name_error),
