@@ -95,12 +95,11 @@ def test_the_month_in_progress_ends_today(member):
     assert (document.period_start, document.period_end) == (date(2026, 11, 1), date(2026, 11, 25))
 
 
-def test_an_empty_period_makes_a_document_not_an_error(member):
-    document = document_services.receipt_request_month(member=member, year=2026, month=3).document
-    document.refresh_from_db()
-    assert document.status == DocumentStatus.READY
-    assert document.content["lines"] == []
-    assert document.total_amount == 0
+def test_an_empty_period_is_refused_not_issued(member):
+    """billing/tests/test_receipt_without_card_payments.py has the rest."""
+    with pytest.raises(document_services.NoCardPayments):
+        document_services.receipt_request_month(member=member, year=2026, month=3)
+    assert not Document.objects.exists()
 
 
 def test_asking_again_for_the_same_period_gives_the_same_document(member):
