@@ -163,3 +163,18 @@ def test_running_one_group_keeps_the_other_groups_figures(tmp_path):
     latest, earlier = text.split("Earlier results")
     assert "| fake.fake_page |" in latest and "| fake.fake_page |" not in earlier
     assert "| elsewhere.other |" in earlier and "| elsewhere.other |" not in latest
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_support_loader_fills_every_column_the_members_table_requires(monkeypatch):
+    # The loader writes rows with SQL; a new NOT NULL column without a value breaks the full-size run.
+    from accounts.models import Member
+    from bench import support
+    from cards.models import UsageRecord
+
+    monkeypatch.setenv("BENCH_SUPPORT_MEMBERS", "1000")
+    monkeypatch.setenv("BENCH_SUPPORT_USAGE", "3000")
+    data = support.load()
+    assert data["loaded"] == 1000
+    assert Member.objects.filter(username__startswith="bench-m-").count() == 1000
+    assert UsageRecord.objects.count() >= 3000
