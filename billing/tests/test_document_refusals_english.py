@@ -60,7 +60,7 @@ REFUSALS = {
                                                                      end=date(2025, 11, 30)),
     "no such month": lambda m: document_services.receipt_request_month(member=m, year=2026, month=13),
     "a month to come": lambda m: document_services.receipt_request_month(member=m, year=2026, month=12),
-    "no card payments": lambda m: document_services.receipt_request_month(member=m, year=2026, month=9),
+    "no card payments": lambda m: document_services.receipt_request_month(member=m, year=2026, month=8),
     "no such payment": lambda m: document_services.receipt_request_payment(member=m, payment_ref="charge:nope"),
     "someone else's refund": lambda m: document_services.refund_statement_request(
         member=m, refund=domain_example_refund(MemberFactory())),
@@ -73,7 +73,7 @@ REFUSALS = {
 
 @pytest.mark.parametrize("refusal", REFUSALS, ids=list(REFUSALS))
 def test_each_refusal_reads_in_english_on_an_english_page(member, refusal):
-    month_of_payments(member)  # October has card payments; September has none
+    month_of_payments(member)  # October has card payments (and 09-30, 11-10); August has none
     with translation.override("ja"), pytest.raises(PortalError) as raised:
         REFUSALS[refusal](member)
     japanese = str(raised.value)

@@ -13,7 +13,7 @@ import time_machine
 from accounts.tests.factories import MemberFactory
 from billing.documents import services as document_services
 from billing.tests.document_data import month_of_payments
-from billing.tests.test_document_pdf import pdf_path, text_of
+from billing.tests.test_document_pdf import pdf_path, poppler, text_of
 from cards.models import PaymentMethodKind, UsageKind
 from cards.tests.factories import UsageRecordFactory
 
@@ -23,6 +23,11 @@ NOW = datetime(2026, 11, 25, 10, 0, tzinfo=JAPAN)
 CHARGE_NOTE = {"ja": "チャージ（ICOCAへの入金）は消費税の課税対象外（不課税）です。",
                "en": "Charges (stored value added to ICOCA) are not subject to consumption tax"}
 PASS_NOTE = {"ja": "定期券の金額は消費税等（10%）を含みます。", "en": "Commuter pass amounts include consumption tax (10%)."}
+
+
+def notes_of(document, tmp_path) -> str:
+    """The text in reading order (the notes stand beside the tax table), white space made one."""
+    return " ".join(poppler("pdftotext", pdf_path(document, tmp_path)).split())
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +49,7 @@ def test_a_pass_paid_alone_has_no_note_about_charges(member, tmp_path, language)
     document = document_services.receipt_request_payment(
         member=member, payment_ref=f"pass:{data.passes[0].center_id}"
     ).document
-    text = text_of(pdf_path(document, tmp_path))
+    text = notes_of(document, tmp_path)
     assert PASS_NOTE[language] in text
     assert CHARGE_NOTE[language] not in text
     assert "不課税" not in text and "Not subject to consumption tax" not in text
@@ -56,7 +61,7 @@ def test_a_receipt_with_charges_has_the_note(member, tmp_path, language):
     member.save()
     month_of_payments(member)
     document = document_services.receipt_request_month(member=member, year=2026, month=10).document
-    text = text_of(pdf_path(document, tmp_path))
+    text = notes_of(document, tmp_path)
     assert CHARGE_NOTE[language] in text and PASS_NOTE[language] in text
 
 
@@ -68,7 +73,7 @@ def test_a_charge_alone_has_no_note_about_passes(member, tmp_path, language):
     document = document_services.receipt_request_payment(
         member=member, payment_ref=f"charge:{data.card_charges[0].center_id}"
     ).document
-    text = text_of(pdf_path(document, tmp_path))
+    text = notes_of(document, tmp_path)
     assert CHARGE_NOTE[language] in text and PASS_NOTE[language] not in text
 
 
