@@ -1,5 +1,5 @@
-"""Session lifetime: 30 minutes idle (the cookie age, renewed on every
-request) and 12 hours absolute from sign-in (checked here)."""
+"""Session lifetime: 30 minutes idle (the cookie age, renewed when the session is saved,
+at most once a minute) and 12 hours absolute from sign-in (checked here)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "portal_signed_in_at"
+TOUCHED_AT = "portal_touched_at"
 
 
 def session_mark_signed_in(request, member) -> None:
@@ -26,6 +27,18 @@ def session_mark_signed_in(request, member) -> None:
         request.session[settings.MEMBER_LANGUAGE_SESSION_KEY] = language
         if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) not in dict(settings.LANGUAGES):
             translation.activate(language)  # the rest of this request too ("signed in as ...")
+
+
+def session_touch(session) -> None:
+    """Slide the idle timeout: a session not saved for ``SESSION_TOUCH_SECONDS`` is marked
+    changed, so it is saved with a new expiry and its cookie renewed. Saving on every request
+    instead would write the session table once for every page a member opens; this keeps the
+    30 minutes idle to within a minute for one write a minute (docs/decisions.md)."""
+    if session.is_empty():
+        return  # a visitor without a session: nothing to keep
+    now = int(time.time())
+    if session.modified or now - session.get(TOUCHED_AT, 0) >= settings.SESSION_TOUCH_SECONDS:
+        session[TOUCHED_AT] = now
 
 
 class SessionLifetimeMiddleware:
@@ -41,4 +54,6 @@ class SessionLifetimeMiddleware:
                 if request.method in ("GET", "HEAD") and request.path != resolve_url("home"):
                     return redirect_to_login(request.get_full_path())  # back to this page after signing in
                 return redirect("home")
-        return self.get_response(request)
+        response = self.get_response(request)
+        session_touch(request.session)
+        return response

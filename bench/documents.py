@@ -8,6 +8,9 @@ worker gets through.
   rendering a bare HTML table of the same rows in the same font on the same
   machine (target: ours ≤ 1.3 × the bare table). The peak memory of each render
   is measured in a child process of its own and written into the row's label.
+- ``usage_history_year``: a heavy commuter's year of usage, 2,000 lines (rides, buses,
+  purchases): the 利用履歴証明 composed from the database, rendered, and the bare
+  WeasyPrint table of the same rows in the same font (target: ours ≤ 1.3 × the bare table).
 - ``worker_throughput``: month receipts requested one after another and made
   by the render task in this process (compose, render, store, mark ready,
   e-mail with the PDF attached): documents per minute of one worker process.
@@ -29,6 +32,8 @@ from billing.documents import composing as documents
 from billing.documents import rendering as pdf
 from billing.documents import services as document_services
 from billing.documents.receipts import JAPAN
+from billing.documents.usage_histories import UsageHistoryScope
+from billing.documents.usage_histories import compose as compose_usage_history
 from billing.models import Document, DocumentStatus
 from cards.models import Card, CardStatus, CommuterPass, Device, PaymentMethodKind, UsageKind, UsageRecord
 from cards.window import japan_today, last_month
@@ -190,6 +195,88 @@ def receipt_year(*, samples: int, warmup: int):
         replace(ours_row, label=f"{ours_row.label}: {ratio:.2f}× bare; peak RSS {ours_peak:.0f} MiB (+{ours_grown:.0f})"),
         replace(bare_row, label=f"{bare_row.label}: peak RSS {bare_peak:.0f} MiB (+{bare_grown:.0f})"),
     ]
+
+
+COMMUTE = [("大阪", "三ノ宮", 410), ("三ノ宮", "大阪", 410), ("大阪", "京都", 580), ("京都", "大阪", 580),
+           ("新大阪", "西明石", 990), ("天王寺", "大阪", 190)]
+
+
+def _commuter_year(member_key: str, *, start: datetime, end: datetime, lines: int) -> tuple[Member, Card]:
+    """``lines`` uses of one card spread evenly over ``[start, end)``: mostly rides, every
+    7th a bus, every 11th a purchase, with a running balance."""
+    member, work, _shopping = _member(member_key)
+    step = (end - start) / lines
+    records, balance = [], 20_000
+    for n in range(lines):
+        at = start + step * n
+        if n % 11 == 5:
+            fields = {"kind": UsageKind.PURCHASE, "amount": -(120 + n * 37 % 900), "merchant": "駅ナカ売店 大阪駅"}
+        elif n % 7 == 3:
+            fields = {"kind": UsageKind.BUS, "amount": -230, "operator": "京都市バス"}
+        else:
+            origin, destination, fare = COMMUTE[n % len(COMMUTE)]
+            fields = {"kind": UsageKind.RIDE, "amount": -fare, "from_station": origin, "to_station": destination}
+        if balance + fields["amount"] < 0:
+            balance = 20_000  # charged at a machine (not on the document)
+        balance += fields["amount"]
+        records.append(UsageRecord(center_id=f"U-{member_key}-{n:08d}", card=work, occurred_at=at,
+                                   balance=balance, **fields))
+    UsageRecord.objects.bulk_create(records, batch_size=1000)
+    return member, work
+
+
+def bare_usage_table_html(rows) -> str:
+    """The usage history's rows as a plain table, in the same font, no styling."""
+    faces = "".join(
+        f'@font-face {{ font-family: "{face["family"]}"; src: url("{face["url"]}"); font-weight: {face["weight"]}; }}'
+        for face in pdf.font_faces()
+    )
+    body = "".join(f"<tr><td>{r[0]}</td><td>{r[1]}</td><td>{r[2]}</td><td>{r[3]}</td><td>{r[4]}</td></tr>"
+                   for r in rows)
+    return (f'<html lang="ja"><head><meta charset="utf-8"><style>{faces} body {{ font-family: "BIZ UDPGothic"; }}'
+            f"</style></head><body><table>{body}</table></body></html>")
+
+
+@benchmark("usage_history_year")
+def usage_history_year(*, samples: int, warmup: int):
+    """A heavy commuter's year of usage on one card, 2,000 lines (~45 pages): composing
+    the 利用履歴証明 from the database (the history's keyset reads), rendering it (template
+    + PDF/A-3b), and WeasyPrint rendering a bare table of the same rows in the same font
+    (target: ours ≤ 1.3 × bare)."""
+    today = japan_today()
+    first = date(today.year - 1, today.month, 1)
+    member, work = _commuter_year("usage", start=_japan(first), end=_japan(today), lines=YEAR_LINES)
+    cards = documents.usage_history_cards(member, str(work.public_id))
+    scope = UsageHistoryScope(card=str(work.public_id))
+
+    def compose():
+        lines = documents.usage_history_lines(cards, start=first, end=today, kinds=scope.kinds)
+        return compose_usage_history(
+            lines, member_name="山田 花子", period_start=first, period_end=today, scope=scope,
+            cards=documents.history_cards(cards),
+        )
+
+    content = compose()
+    if len(content.lines) != YEAR_LINES:
+        raise BenchmarkFailed(f"expected {YEAR_LINES} lines, got {len(content.lines)}")
+    header = pdf.Header(kind="usage_history", number="H-000000-000000", language="ja", issued_at=datetime.now(UTC),
+                        issuer_name="西日本旅客鉄道株式会社", registration_number="T1234567890123", addressee="山田 花子")
+    bare_html = bare_usage_table_html(pdf.usage_history_rows(content, "ja"))
+    pdf.font_config()
+
+    def iteration(timer):
+        with timer("usage history, 2,000 lines: compose from the database"):
+            compose()
+        with timer("usage history, 2,000 lines: ours (template + PDF/A-3b)"):
+            pdf.render_usage_history(header=header, content=content)
+        with timer("usage history, 2,000 lines: bare HTML table, same rows and font"):
+            bare_render(bare_html)
+
+    rows = measure(iteration, samples=min(samples, 5), warmup=min(warmup, 1), query_samples=1)
+    ours_row, bare_row = rows[1], rows[2]
+    ratio = statistics.median(ours_row.ms) / statistics.median(bare_row.ms)
+    _say(f"usage history: ours/bare = {ratio:.2f}×")
+    return [rows[0], replace(ours_row, label=f"{ours_row.label}: {ratio:.2f}× bare"), bare_row]
 
 
 @benchmark("worker_throughput")

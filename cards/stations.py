@@ -179,3 +179,30 @@ def needs_lang_mark(name: str, language: str) -> bool:
     """Whether ``name`` as shown in ``language`` is Japanese text on a page of another
     language (the page marks it ``lang="ja"`` so screen readers read it right)."""
     return language != "ja" and english_name(name) is None and is_japanese(name)
+
+
+def _english_key(name: str) -> str:
+    return re.sub(r"[\s\-‐－'’.]", "", name).casefold()
+
+
+_BY_ENGLISH: dict[str, str] = {}
+for _japanese, _english in STATIONS.items():
+    _BY_ENGLISH.setdefault(_english_key(_english), _japanese)
+
+
+def find_station(text: str) -> str | None:
+    """The station a member typed, as the feed names it: a station of the table in
+    Japanese (with or without 駅) or in English (case, spaces and hyphens ignored); else
+    None.
+
+    >>> find_station("大阪駅"), find_station(" sannomiya "), find_station("nishi akashi")
+    ('大阪', '三ノ宮', '西明石')
+    >>> find_station("JR神戸線") is None, find_station("どこか") is None
+    (True, True)
+    """
+    key = (text or "").strip()
+    if key.endswith("駅") and key[:-1] in STATIONS:
+        key = key[:-1]
+    if key in STATIONS:
+        return key
+    return _BY_ENGLISH.get(_english_key(key)) if key else None

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import time_machine
+from django.conf import settings as django_settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Member
 from accounts.services import member_get_or_create
 from accounts.sessions import SIGNED_IN_AT
+from accounts.tests.factories import MemberFactory
 from accounts.tests.oidc import follow_callback, provider_answer, provider_set_claims, sign_in, start_sign_in
 
 pytestmark = pytest.mark.django_db
@@ -127,9 +134,49 @@ def test_sessions_end_twelve_hours_after_sign_in(client, wester_id):
     assert "WESTER IDでログイン" in response.content.decode()
 
 
-def test_sessions_idle_out_after_thirty_minutes(settings):
+LOCAL_CACHE = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # expires on the travelled clock
+
+
+def _signed_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def test_sessions_idle_out_after_thirty_minutes(client, settings):
+    settings.CACHES = LOCAL_CACHE
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False) as clock:
+        client.force_login(MemberFactory())
+        for _ in range(4):  # reading pages for 100 minutes, 25 minutes apart
+            clock.shift(timedelta(minutes=25))
+            assert client.get("/").status_code == 200 and _signed_in(client)
+        clock.shift(timedelta(minutes=30, seconds=1))
+        client.get("/")
+        assert not _signed_in(client)
+
+
+def test_a_page_within_a_minute_of_the_last_save_writes_no_session(client, settings):
+    settings.CACHES = LOCAL_CACHE
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False) as clock:
+        client.force_login(MemberFactory())
+        client.get("/")
+        key = client.session.session_key
+        saved = Session.objects.get(session_key=key).expire_date
+
+        clock.shift(timedelta(seconds=59))
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+        assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+        assert Session.objects.get(session_key=key).expire_date == saved
+
+        clock.shift(timedelta(seconds=2))
+        client.get("/")
+        assert Session.objects.get(session_key=key).expire_date == saved + timedelta(seconds=61)
+
+
+def test_a_visitor_without_a_session_gets_none_made(client):
+    response = client.get("/help/")
+    assert response.status_code == 200
+    assert django_settings.SESSION_COOKIE_NAME not in response.cookies
 
 
 def test_sign_out_ends_the_session_and_goes_to_the_providers_end_session(client, wester_id):

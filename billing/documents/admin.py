@@ -9,7 +9,7 @@ from billing.documents.models import Document, DocumentStatus
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
-    """Receipts and refund statements as issued: read only (a document never
+    """Receipts, refund statements and usage histories as issued: read only (a document never
     changes); staff can download the stored PDF and retry a failed one."""
 
     list_display = ("number", "kind", "origin", "member", "status", "total_amount", "first_issued_at",
@@ -19,7 +19,7 @@ class DocumentAdmin(ReadOnlyAdmin):
     list_select_related = ("member",)
     actions = ["retry_failed"]
     fields = (
-        "public_id", "number", "kind", "origin", "member", "reissue_of", "period_start", "period_end", "payment_ref",
+        "public_id", "number", "kind", "origin", "member", "reissue_of", "period_start", "period_end", "payment_ref", "scope",
         "refund", "language", "total_amount", "issuer_name", "issuer_registration_number", "addressee_name",
         "status", "failure_reason", "attempts", "pdf_download", "sha256", "requested_at", "queued_at",
         "rendering_started_at", "first_issued_at", "rendered_at", "reissue_count", "emailed_at", "email_attempts",

@@ -2,9 +2,10 @@
 when it is created (the snapshot kept on the row), and its PDF rendered from
 that snapshot alone.
 
-Reads cards through cards/payments.py; the arithmetic is in the pure modules
-billing/documents/receipts.py and billing/documents/refund_statements.py, the PDF in
-billing/documents/rendering.py.
+Reads cards through cards/payments.py and the history's selectors
+(cards/history/selectors.py); the arithmetic is in the pure modules
+billing/documents/receipts.py, billing/documents/refund_statements.py and
+billing/documents/usage_histories.py, the PDF in billing/documents/rendering.py.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ from billing.documents import rendering as pdf
 from billing.documents.models import Document, DocumentKind
 from billing.documents.receipts import ReceiptContent, ReceiptLine, compose
 from billing.documents.refund_statements import RefundPass, RefundStatementContent, refund_statement
+from billing.documents.usage_histories import HistoryCard, UsageHistoryContent, UsageHistoryLine
 from cards import payments
+from cards.history import selectors as history
 from cards.masking import mask_icoca_number
 from cards.models import CommuterPass, Refund, UsageRecord
-from cards.window import japan_days_bounds
+from cards.window import JAPAN, japan_days_bounds
 
 
 def charge_line(record: UsageRecord) -> ReceiptLine:
@@ -94,6 +97,37 @@ def refund_content(refund: Refund) -> RefundStatementContent:
     )
 
 
+def usage_history_cards(member, card_public_id: str = "") -> list | None:
+    """The cards a usage history covers: one card's reissue chain (newest first), or every
+    card of the member (``card_public_id`` empty); ``None`` when the card is not the member's."""
+    cards = history.member_cards(member)
+    if not card_public_id:
+        return list(cards.cards)
+    card = cards.by_public_id(card_public_id)
+    return None if card is None else cards.chain(card)
+
+
+def usage_history_lines(cards, *, start: date, end: date, kinds) -> list[UsageHistoryLine]:
+    """The usage of ``cards`` from ``start`` to ``end`` (Japan dates, both included) of
+    ``kinds``, oldest first, read through the history's keyset (a year in batches)."""
+    query = history.query_for(cards, first_day=start, last_day=end, kinds=kinds)
+    masked = {card.pk: mask_icoca_number(card.icoca_number) for card in cards}
+    lines = [
+        UsageHistoryLine(
+            at=line.occurred_at.astimezone(JAPAN), kind=line.kind, card_number=masked[line.card.pk], amount=line.amount,
+            balance=line.balance if line.balance is not None else 0, from_station=line.from_station,
+            to_station=line.to_station, place=line.merchant if line.kind != "ride" else "",
+        )
+        for line in history.history_lines(query, batch=2000)
+    ]
+    lines.reverse()
+    return lines
+
+
+def history_cards(cards) -> list[HistoryCard]:
+    return [HistoryCard(nickname=card.nickname, number=mask_icoca_number(card.icoca_number)) for card in cards]
+
+
 # --- The PDF ---------------------------------------------------------------------------
 
 
@@ -119,6 +153,10 @@ def render(document: Document) -> bytes:
         return pdf.render_refund_statement(
             header=header(document), content=RefundStatementContent.from_json(document.content)
         )
+    if document.kind == DocumentKind.USAGE_HISTORY:
+        return pdf.render_usage_history(
+            header=header(document), content=UsageHistoryContent.from_json(document.content)
+        )
     period = pdf.Period(
         start=document.period_start, end=document.period_end, single_payment=bool(document.payment_ref)
     )
@@ -129,9 +167,11 @@ def file_name(document: Document) -> str:
     """The name a member's browser saves the PDF under: ``利用明細書_R-202611-000123.pdf``
     (``_再発行`` added on a reprint); English titles for an English document."""
     if document.language == "en":
-        title = {"receipt": "ICOCA-receipt", "refund_statement": "ICOCA-refund-statement"}[document.kind]
+        title = {"receipt": "ICOCA-receipt", "refund_statement": "ICOCA-refund-statement",
+                 "usage_history": "ICOCA-usage-history"}[document.kind]
         suffix = "_reissue" if document.is_reprint else ""
     else:
-        title = {"receipt": "利用明細書", "refund_statement": "払いもどし計算書"}[document.kind]
+        title = {"receipt": "利用明細書", "refund_statement": "払いもどし計算書",
+                 "usage_history": "利用履歴証明"}[document.kind]
         suffix = "_再発行" if document.is_reprint else ""
     return f"{title}_{document.number}{suffix}.pdf"

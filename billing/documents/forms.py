@@ -89,3 +89,62 @@ class SearchForm(forms.Form):
         if data.get("amount_min") is not None and data.get("amount_max") is not None and data["amount_min"] > data["amount_max"]:
             raise forms.ValidationError(_("金額の範囲は、下限が上限以下になるように指定してください。"))
         return data
+
+
+USAGE_SCOPES = [
+    ("all", _("乗車・バス・お買い物")),
+    ("transit", _("乗車とバスだけ")),
+    ("ride", _("乗車だけ")),
+    ("bus", _("バスだけ")),
+    ("purchase", _("お買い物だけ")),
+    ("route", _("2つの駅の間の乗車だけ（どちら向きも）")),
+]
+
+
+class UsageHistoryForm(forms.Form):
+    """What a 利用履歴証明 covers: a card or all, a period inside the window, the kinds,
+    and for ``route`` two stations. Posted from /documents/ and from the history page
+    (its filters as hidden fields). Whether a station is known is the service's to say
+    (it knows the member's rides)."""
+
+    card = forms.ChoiceField(label=_("カード"), required=False)
+    start = forms.DateField(label=_("いつから"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("いつまで"), widget=forms.DateInput(attrs={"type": "date"}))
+    scope = forms.ChoiceField(label=_("載せるご利用"), choices=USAGE_SCOPES, initial="all")
+    station_a = forms.CharField(label=_("駅（1つめ）"), required=False, max_length=40)
+    station_b = forms.CharField(label=_("駅（2つめ）"), required=False, max_length=40)
+
+    def __init__(self, *args, today: date, cards: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["card"].choices = [("", _("すべてのカード")), *cards]
+        for name in ("start", "end"):
+            self.fields[name].widget.attrs.update(min=earliest_date(today).isoformat(), max=today.isoformat())
+        for name in ("station_a", "station_b"):
+            self.fields[name].widget.attrs.update(autocomplete="off", placeholder=_("例: 大阪"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", _("期間の終わりは始めと同じか、それより後の日付にしてください。"))
+            elif end > self.today:
+                self.add_error("end", _("期間の終わりは今日までの日付にしてください。"))
+            else:
+                try:
+                    window.check_in_window(start, self.today)
+                except OutsideWindow as error:
+                    self.add_error("start", str(error))
+        if data.get("scope") == "route":
+            a, b = (data.get("station_a") or "").strip(), (data.get("station_b") or "").strip()
+            if not a:
+                self.add_error("station_a", _("駅を入力してください。"))
+            if not b:
+                self.add_error("station_b", _("駅を入力してください。"))
+            if a and b and a == b:
+                self.add_error("station_b", _("2つの駅には、違う駅を指定してください。"))
+            data["stations"] = (a, b)
+        else:
+            data["stations"] = None
+        return data

@@ -1,4 +1,5 @@
-"""Documents: 利用明細書（領収書） and 払いもどし計算書, and the counter their numbers come from."""
+"""Documents: 利用明細書（領収書）, 払いもどし計算書 and 利用履歴証明, and the counter their
+numbers come from."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 class DocumentKind(models.TextChoices):
     RECEIPT = "receipt", _("利用明細書（領収書）")
     REFUND_STATEMENT = "refund_statement", _("払いもどし計算書")
+    USAGE_HISTORY = "usage_history", _("利用履歴証明")
 
 
 class DocumentStatus(models.TextChoices):
@@ -50,12 +52,13 @@ def document_file_name(instance: Document, filename: str) -> str:
 
 
 class Document(models.Model):
-    """A receipt or refund statement a member asked for (or the monthly
-    statement made for them), from the request to the stored PDF.
+    """A receipt, refund statement or usage history a member asked for (or the
+    monthly statement made for them), from the request to the stored PDF.
 
     Everything the document shows is fixed on the row when it is created:
     ``content`` (the lines or the refund's figures, composed by
-    billing/documents/receipts.py and billing/documents/refund_statements.py), the issuer's name and
+    billing/documents/receipts.py, billing/documents/refund_statements.py and
+    billing/documents/usage_histories.py), the issuer's name and
     registration number and the addressee. Later changes to cards, names or
     settings never change a document. Once ``ready`` the row and its PDF stay
     as they are; printing again makes the ``reprint`` (a row of its own, the
@@ -74,10 +77,12 @@ class Document(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reprint", verbose_name=_("再発行元"),
     )
     # What was asked: a period (Japan dates, both included) or one payment for a
-    # receipt; the refund for a refund statement.
+    # receipt; the refund for a refund statement; a period and a scope (which card,
+    # which kinds, which stations: billing/documents/usage_histories.py) for a usage history.
     period_start = models.DateField(_("対象期間（から）"), null=True, blank=True)
     period_end = models.DateField(_("対象期間（まで）"), null=True, blank=True)
     payment_ref = models.CharField(_("対象のお支払い"), max_length=80, blank=True)
+    scope = models.CharField(_("対象の条件"), max_length=300, blank=True)
     refund = models.ForeignKey(
         "cards.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
         verbose_name=_("払いもどし"),
@@ -132,7 +137,8 @@ class Document(models.Model):
                 name="document_ready_has_file",
             ),
             models.CheckConstraint(
-                condition=Q(kind="receipt", refund__isnull=True) | Q(kind="refund_statement", refund__isnull=False),
+                condition=Q(kind__in=("receipt", "usage_history"), refund__isnull=True)
+                | Q(kind="refund_statement", refund__isnull=False),
                 name="document_refund_for_statement",
             ),
             models.CheckConstraint(

@@ -1,5 +1,5 @@
-"""Document numbers: ``R-202611-000123`` (利用明細書（領収書）) and
-``S-202611-000045`` (払いもどし計算書).
+"""Document numbers: ``R-202611-000123`` (利用明細書（領収書）),
+``S-202611-000045`` (払いもどし計算書) and ``H-202611-000007`` (利用履歴証明).
 
 A number is the kind's letter, the Japan year and month it was allocated in and
 a sequence that restarts every month for each kind, at least six digits (it
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-PREFIXES = {"receipt": "R", "refund_statement": "S"}
+PREFIXES = {"receipt": "R", "refund_statement": "S", "usage_history": "H"}
 _NUMBER = re.compile(r"^(?P<prefix>[A-Z])-(?P<year>\d{4})(?P<month>\d{2})-(?P<sequence>\d{6,})$")
 
 

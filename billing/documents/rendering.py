@@ -26,9 +26,13 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.template.loader import render_to_string
+from django.utils import translation
 
-from billing.documents.receipts import JAPAN, ReceiptContent, display_lines, tax_label, yen
+from billing.documents.receipts import JAPAN, ReceiptContent, display_lines, japan_time, tax_label, yen
 from billing.documents.refund_statements import RefundStatementContent
+from billing.documents.usage_histories import UsageHistoryContent
+from cards.models import UsageKind
+from cards.stations import display_name
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "BIZ UDPGothic"
@@ -38,6 +42,7 @@ PDF_VARIANT = "pdf/a-3b"
 TITLES = {
     "receipt": {"ja": "利用明細書（領収書）", "en": "Usage statement (receipt)"},
     "refund_statement": {"ja": "払いもどし計算書", "en": "Refund statement"},
+    "usage_history": {"ja": "利用履歴証明", "en": "Record of use (usage history)"},
 }
 
 _font_config = None
@@ -225,6 +230,57 @@ def refund_statement_html(*, header: Header, content: RefundStatementContent) ->
             "pass_before_floor": content.pass_refundable and p.price - content.fare_deducted < 0,
         }
     return render_to_string(f"pdf/refund_statement_{language}.html", context)
+
+
+def usage_history_rows(content: UsageHistoryContent, language: str) -> list[tuple[str, ...]]:
+    """Each line as the PDF prints it: (when, kind, what, amount, balance, card), plain
+    strings (a tuple is the cheapest thing for a template to read, 2,000 times). The
+    names of stations and bus operators in the document's language (cards/stations.py)."""
+    kinds = {kind: str(UsageKind(kind).label) for kind in ("ride", "bus", "purchase")}
+    names: dict[str, str] = {}
+
+    def name(text: str) -> str:
+        if text not in names:
+            names[text] = display_name(text, language)
+        return names[text]
+
+    rows = []
+    for line in content.lines:
+        what = f"{name(line.from_station)} → {name(line.to_station)}" if line.kind == "ride" else name(line.place)
+        rows.append((japan_time(line.at), kinds[line.kind], what, yen(line.amount, language),
+                     yen(line.balance, language), line.card_number[-4:]))
+    return rows
+
+
+def usage_history_html(*, header: Header, content: UsageHistoryContent) -> str:
+    """The 利用履歴証明: one template for both languages, translated with gettext in the
+    document's language (templates/pdf/usage_history.html)."""
+    language = header.language
+    with translation.override(language):
+        scope = content.scope
+        context = header.context() | {
+            "member_name": content.member_name,
+            "period_start": long_date(content.period_start, language),
+            "period_end": long_date(content.period_end, language),
+            "scope": scope.name,
+            "stations": [display_name(station, language) for station in scope.stations or ()],
+            "one_card": bool(scope.card),
+            "cards": content.cards,
+            "many_cards": len({line.card_number for line in content.lines}) > 1,
+            "rows": usage_history_rows(content, language),
+            "line_count": len(content.lines),
+            "fare_total": yen(content.fare_total, language),
+            "fare_count": content.fare_count,
+            "purchase_total": yen(content.purchase_total, language),
+            "purchase_count": content.purchase_count,
+            "has_purchases": "purchase" in scope.kinds,
+            "has_fares": bool({"ride", "bus"} & set(scope.kinds)),
+        }
+        return render_to_string("pdf/usage_history.html", context)
+
+
+def render_usage_history(*, header: Header, content: UsageHistoryContent) -> bytes:
+    return html_to_pdf(usage_history_html(header=header, content=content))
 
 
 def render_receipt(*, header: Header, content: ReceiptContent, period: Period) -> bytes:

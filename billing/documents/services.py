@@ -1,4 +1,4 @@
-"""State changes for documents (利用明細書（領収書）, 払いもどし計算書).
+"""State changes for documents (利用明細書（領収書）, 払いもどし計算書, 利用履歴証明).
 
 A request checks the document window, composes the content (the snapshot) and
 creates the ``Document`` row ``pending`` in one transaction; after commit the
@@ -35,7 +35,10 @@ from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
 from billing.documents.storage_errors import temporary_storage_errors
+from billing.documents.usage_histories import ROUTE, SCOPES, UsageHistoryScope, station_key
+from billing.documents.usage_histories import compose as compose_usage_history
 from cards import payments
+from cards.stations import find_station
 from cards.window import check_in_window, japan_today, month_last_day
 from portal import document_limits, mail, queue
 
@@ -108,14 +111,15 @@ def send_render_on_commit(document: Document, result: DocumentRequested | None =
     queue.task_send_on_commit(RENDER_TASK, document.pk, then=partial(_render_queued, document, result=result))
 
 
-def _same_scope(member, *, kind: str, period_start=None, period_end=None, payment_ref="", refund=None):
+def _same_scope(member, *, kind: str, period_start=None, period_end=None, payment_ref="", refund=None, scope=""):
     """An original the member already has for exactly this request (not failed)."""
     found = Document.objects.filter(member=member, kind=kind, reissue_of__isnull=True).exclude(
         status=DocumentStatus.FAILED
     )
     if refund is not None:
         return found.filter(refund=refund).first()
-    return found.filter(period_start=period_start, period_end=period_end, payment_ref=payment_ref).first()
+    return found.filter(period_start=period_start, period_end=period_end, payment_ref=payment_ref,
+                        scope=scope).first()
 
 
 def _create(
@@ -223,6 +227,71 @@ def refund_statement_request(*, member, refund, today: date | None = None) -> Do
                    refund=refund)
 
 
+NO_USAGE = _("この条件に合うご利用（乗車・バス・お買い物）はありません。期間や条件を変えてお申し込みください。")
+UNKNOWN_STATION = _("駅「%(name)s」が見つかりません。駅名を確かめて入力してください（例: 大阪、三ノ宮）。")
+
+
+def _route_stations(texts, lines) -> tuple[str, str]:
+    """The two stations as the feed names them: a station of the station table (in
+    Japanese or English), or one the member's rides in the period name. Anything else
+    is refused, naming what was typed."""
+    ridden = {station_key(name) for line in lines for name in (line.from_station, line.to_station)}
+    found = []
+    for text in texts:
+        name = find_station(text)
+        if name is None and station_key(text) in ridden:
+            name = station_key(text)
+        if not name:
+            raise DocumentRequestInvalid(str(UNKNOWN_STATION) % {"name": (text or "").strip()[:40]})
+        found.append(name)
+    return found[0], found[1]
+
+
+@transaction.atomic
+def usage_history_request(
+    *, member, start: date, end: date, scope: str = "all", card: str = "", stations: tuple[str, str] | None = None,
+    today: date | None = None,
+) -> DocumentRequested:
+    """A 利用履歴証明 of the member's usage from ``start`` to ``end`` (Japan dates, both
+    included): of one card (its public id; with the cards its reissues replaced) or all,
+    of the kinds ``scope`` names (billing/documents/usage_histories.py), for ``route`` the
+    rides between ``stations`` either way. Refused, with nothing stored or queued: a
+    period outside the window or ahead of today, a card that is not the member's, an
+    unknown station, nothing to list. Asking again for exactly the same gives the
+    document already made."""
+    today = today or japan_today()
+    if start > end:
+        raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
+    if end > today:
+        raise DocumentRequestInvalid(_("期間の終わりは今日までの日付にしてください。"))
+    check_in_window(start, today)
+    if scope not in SCOPES:
+        raise DocumentRequestInvalid(_("利用履歴証明に載せられるのは、乗車・バス・お買い物です。"))
+    if (scope == ROUTE) != bool(stations and len(stations) == 2 and all(stations)):
+        raise DocumentRequestInvalid(_("2つの駅の間の乗車だけを載せるときは、駅を2つ指定してください。"))
+    cards = documents.usage_history_cards(member, card)
+    if cards is None:
+        raise DocumentRequestInvalid(_("このカードは見つかりません。"))
+    card = str(cards[0].public_id) if card else ""  # an old card of a reissue chain stands for the chain
+    lines = documents.usage_history_lines(cards, start=start, end=end, kinds=SCOPES[scope])
+    route = _route_stations(stations, lines) if scope == ROUTE else None
+    if route is not None and route[0] == route[1]:
+        raise DocumentRequestInvalid(_("2つの駅には、違う駅を指定してください。"))
+    wanted = UsageHistoryScope(name=scope, card=card, stations=route)
+    existing = _same_scope(member, kind=DocumentKind.USAGE_HISTORY, period_start=start, period_end=end,
+                           scope=wanted.key())
+    if existing is not None:
+        return _existing(existing)
+    content = compose_usage_history(
+        lines, member_name=addressee(member), period_start=start, period_end=end, scope=wanted,
+        cards=documents.history_cards(cards),
+    )
+    if content.is_empty:
+        raise DocumentRequestInvalid(NO_USAGE)
+    return _create(member=member, kind=DocumentKind.USAGE_HISTORY, content=content, total=content.total,
+                   period_start=start, period_end=end, scope=wanted.key())
+
+
 @transaction.atomic
 def document_reprint(*, member, document: Document) -> Document:
     """Print an issued document again: the reprint (再発行) has the same number,
@@ -238,7 +307,8 @@ def document_reprint(*, member, document: Document) -> Document:
         reprint = Document.objects.create(
             member=member, kind=original.kind, origin=DocumentOrigin.REPRINT, number=original.number,
             reissue_of=original, period_start=original.period_start, period_end=original.period_end,
-            payment_ref=original.payment_ref, refund=original.refund, language=original.language,
+            payment_ref=original.payment_ref, scope=original.scope, refund=original.refund,
+            language=original.language,
             content=original.content, total_amount=original.total_amount, issuer_name=original.issuer_name,
             issuer_registration_number=original.issuer_registration_number,
             addressee_name=original.addressee_name, first_issued_at=original.first_issued_at,

@@ -10,6 +10,7 @@ app_name = "documents"
 urlpatterns = [
     path("documents/", views.document_list, name="document-list"),
     path("documents/request/", views.document_request, name="document-request"),
+    path("documents/usage-history/", views.usage_history_request, name="usage-history-request"),
     path("documents/<uuid:public_id>/", views.document_detail, name="document-detail"),
     path("documents/<uuid:public_id>/status/", views.document_status, name="document-status"),
     path("documents/<uuid:public_id>/download/", views.document_download, name="document-download"),

@@ -1,5 +1,5 @@
-"""領収書・明細書 (/documents/) and 払いもどし (/refunds/): request, list and
-search, status, download, reprint. Every document is looked up within the
+"""領収書・明細書 (/documents/) and 払いもどし (/refunds/): request (receipts, refund
+statements, usage histories), list and search, status, download, reprint. Every document is looked up within the
 signed-in member's own records: anyone else gets 404."""
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ from billing.documents import composing as documents
 from billing.documents import emailing as document_mail
 from billing.documents import selectors as document_selectors
 from billing.documents import services as document_services
-from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm
+from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm, UsageHistoryForm
 from billing.documents.models import Document
 from billing.documents.receipts import JAPAN, japan_time, yen
 from cards import payments
+from cards.history import selectors as history_selectors
 from cards.masking import mask_icoca_number
 from cards.window import earliest_date, japan_today
 
@@ -63,6 +64,19 @@ def _payment_choices(member, today) -> list[tuple[str, str]]:
     return choices
 
 
+def _card_choices(member) -> list[tuple[str, str]]:
+    """The member's cards (the newest of each reissue chain) for the usage history's card choice."""
+    return [
+        (str(card.public_id), f"{card.nickname or 'ICOCA'} {mask_icoca_number(card.icoca_number)}")
+        for card in history_selectors.member_cards(member).current
+    ]
+
+
+def _usage_form(member, today, data=None) -> UsageHistoryForm:
+    return UsageHistoryForm(data, today=today, cards=_card_choices(member),
+                            initial={"start": earliest_date(today), "end": today})
+
+
 def _list_page(request: HttpRequest, *, forms: dict | None = None, status: int = 200) -> HttpResponse:
     member, today = request.user, japan_today()
     search_form = SearchForm(request.GET or None)
@@ -77,6 +91,7 @@ def _list_page(request: HttpRequest, *, forms: dict | None = None, status: int =
         "month_form": forms.get("month") or MonthForm(today=today),
         "period_form": forms.get("period") or PeriodForm(today=today),
         "payment_form": forms.get("payment") or PaymentForm(choices=_payment_choices(member, today)),
+        "usage_form": forms.get("usage") or _usage_form(member, today),
         "active_mode": forms.get("mode", ""),
         "search_form": search_form,
         "search": search,
@@ -141,6 +156,33 @@ def document_request(request: HttpRequest) -> HttpResponse:
         else:
             return _requested(request, requested)
     return _list_page(request, forms={mode: form, "mode": mode}, status=400)
+
+
+@login_required
+@require_POST
+def usage_history_request(request: HttpRequest) -> HttpResponse:
+    """A 利用履歴証明, asked for on /documents/ or from the history page with its filters.
+    A card that is not the member's is a 404; any other refusal shows the form again with
+    the reason (400), with nothing stored or queued."""
+    member, today = request.user, japan_today()
+    card = (request.POST.get("card") or "").strip()
+    if card and history_selectors.member_cards(member).by_public_id(card) is None:
+        raise Http404("no such card")
+    form = _usage_form(member, today, request.POST)
+    if card and card not in dict(form.fields["card"].choices):  # an old card of a reissue chain: its chain
+        form.fields["card"].choices = [*form.fields["card"].choices, (card, card)]
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            requested = document_services.usage_history_request(
+                member=member, start=data["start"], end=data["end"], scope=data["scope"], card=data["card"],
+                stations=data["stations"], today=today,
+            )
+        except PortalError as error:
+            form.add_error(None, str(error))
+        else:
+            return _requested(request, requested)
+    return _list_page(request, forms={"usage": form, "mode": "usage"}, status=400)
 
 
 @login_required

@@ -71,6 +71,33 @@ def _query(form: HistoryFilterForm, cards: MemberCards) -> HistoryQuery:
     return query_for(scope, first_day=data["first_day"], last_day=last_day, kinds=data["kinds"])
 
 
+#: The history's kinds a 利用履歴証明 (billing/documents) can list, and the scope it is
+#: asked for with; the others (charges, passes, refunds, adjustments) are not on it.
+PRINT_SCOPES = {None: "all", "ride": "ride", "bus": "bus", "purchase": "purchase"}
+
+
+@dataclass(frozen=True)
+class PrintRequest:
+    """The filters in force as the hidden fields of 「この条件で印刷用PDFを作成」
+    (``scope`` None: the kind filtered on cannot be printed)."""
+
+    card: str
+    start: date
+    end: date
+    scope: str | None
+
+
+def _print_request(form: HistoryFilterForm) -> PrintRequest:
+    data = form.cleaned_data
+    end = min(data["last_day"] or form.today, form.today)
+    return PrintRequest(
+        card=str(data["card"].public_id) if data["card"] else "",
+        start=data["first_day"],
+        end=end,
+        scope=PRINT_SCOPES.get(data["kind"]),
+    )
+
+
 def _private(response: HttpResponse) -> HttpResponse:
     patch_cache_control(response, private=True, no_store=True)
     return response
@@ -110,6 +137,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
         "next_query": form.query_string(after=encode_cursor(page.next_position)) if page.next_position else "",
         "first_query": form.query_string(after=None),
         "export_query": form.query_string(after=None),
+        "print_request": _print_request(form),
     }
     return _private(render(request, TEMPLATE, context))
 
