@@ -18,13 +18,14 @@ TEST_PACKAGES := chromium fonts-ipafont-gothic poppler-utils redis-server
 # accessibility checks, installed with npm into node_modules/ (not tracked).
 AXE := node_modules/axe-core/axe.min.js
 
-.PHONY: help run test bench load lint system-packages system-packages-test setup test-tools migrate messages clean
+.PHONY: help run test bench load lint sanitize system-packages system-packages-test setup test-tools migrate messages clean
 
 help:
 	@echo "make run    - install what is missing, load demo data and run the portal on http://127.0.0.1:$(PORT)/"
 	@echo "make test   - install what is missing and run the whole test suite"
 	@echo "make bench  - run the benchmarks and write docs/performance.md"
 	@echo "make load   - the whole stack under load (docs/performance.md, Load): LOAD_MEMBERS=2000 for a quick run"
+	@echo "make sanitize - the native reader's tests with the library built under AddressSanitizer and UBSan"
 
 system-packages:
 	@bin/ensure-packages $(RUN_PACKAGES)
@@ -47,6 +48,19 @@ setup: $(VENV)/.installed messages $(NATIVE)
 
 $(NATIVE): cards/feed/usage_span.c
 	$(CC) $(NATIVE_CFLAGS) -o $@ $<
+
+# The native reader's tests (every comparison with Python, the random mutations included)
+# with the library built under AddressSanitizer and UBSan, any finding fatal; Python itself
+# is not instrumented, so the sanitizer runtimes are preloaded.
+SANITIZED := var/_usage_span_sanitized.so
+sanitize: $(VENV)/.installed
+	@mkdir -p var
+	$(CC) -O1 -g -fPIC -shared -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-Wall -Wextra -o $(SANITIZED) cards/feed/usage_span.c
+	LD_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" \
+		ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		USAGE_SPAN_LIBRARY=$(SANITIZED) $(PY) -m pytest -q -p no:cacheprovider \
+		cards/tests/test_feed_native.py cards/tests/test_feed_fastpath.py
 
 # npm comes with Node.js; Debian's npm package brings both when neither is there.
 $(AXE): package.json package-lock.json

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.devices import device_label
-from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdProvider
+from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdOAuth2Adapter, WesterIdProvider
 from accounts.services import member_sign_in
 from portal import limits
 
@@ -68,6 +68,17 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return sociallogin.account.provider == settings.WESTER_ID_PROVIDER_ID
 
+    def list_apps(self, request, provider=None, client_id=None):
+        """The apps, read once per request: allauth asks for WESTER ID's app five times
+        in one sign-in callback, each time a query for the same rows."""
+        if request is None:
+            return super().list_apps(request, provider=provider, client_id=client_id)
+        read = request.__dict__.setdefault("_portal_social_apps", {})
+        key = (provider, client_id)
+        if key not in read:
+            read[key] = super().list_apps(request, provider=provider, client_id=client_id)
+        return list(read[key])
+
     def get_provider(self, request, provider, client_id=None):
         """WESTER ID's app gets the provider with a nonce (accounts.oidc)."""
         found = super().get_provider(request, provider, client_id)
@@ -79,10 +90,16 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         """Link the sign-in to the member with this ``sub`` (possibly created
         by the card center feed) and refresh their name and e-mail."""
         claims = _pick_data(sociallogin.account.extra_data) or {}
+        # allauth found the WESTER ID account (and read its member) when it has a row: an
+        # existing member, without asking the database again (``is_existing`` would).
+        existing = sociallogin.account.pk is not None
         member = member_sign_in(
-            wester_id=sociallogin.account.uid, claims=claims, device=device_label(request.META.get("HTTP_USER_AGENT"))
+            wester_id=sociallogin.account.uid,
+            claims=claims,
+            device=device_label(request.META.get("HTTP_USER_AGENT")),
+            member=sociallogin.user if existing else None,
         )
-        if sociallogin.is_existing:
+        if existing:
             sociallogin.user = member
         else:
             sociallogin.connect(request, member)
@@ -144,11 +161,10 @@ def provider_end_session_url(request) -> str | None:
     offers one, with the ID token of this session's sign-in as ``id_token_hint``;
     the member comes back to the portal's sign-in page."""
     from allauth.socialaccount.adapter import get_adapter as get_social_adapter
-    from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 
     try:
         app = get_social_adapter(request).get_app(request, settings.WESTER_ID_PROVIDER_ID)
-        endpoint = OpenIDConnectOAuth2Adapter(request, settings.WESTER_ID_PROVIDER_ID).openid_config.get(
+        endpoint = WesterIdOAuth2Adapter(request, settings.WESTER_ID_PROVIDER_ID).openid_config.get(
             "end_session_endpoint"
         )
     except Exception:  # the provider is unreachable: the portal session still ends

@@ -56,10 +56,16 @@ class Member(AbstractUser):
         return bool(self.wester_id)
 
     @property
+    def full_name(self) -> str:
+        """The member's name as WESTER ID gives it (family name first), ``""`` when none is
+        known: what a document is addressed to."""
+        return self.name or " ".join(p for p in (self.last_name, self.first_name) if p)
+
+    @property
     def display_name(self) -> str:
-        full = self.name or " ".join(p for p in (self.last_name, self.first_name) if p)
-        if full:
-            return full
+        """The name shown to staff and on pages: the full name, else what identifies the member."""
+        if self.full_name:
+            return self.full_name
         if self.wester_id:
             # Known only from the card center's feed (never signed in): never the internal user name.
             from django.utils.translation import gettext

@@ -21,10 +21,10 @@ from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
-from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 
 from portal import limits
@@ -46,6 +46,13 @@ def id_token_nonce(code_verifier: str) -> str:
     return hashlib.sha256(b"wester-id nonce\x00" + code_verifier.encode()).hexdigest()
 
 
+DISCOVERY_SECONDS = 10 * 60
+
+
+def discovery_cache_key(server_url: str) -> str:
+    return "wester-id:discovery:" + hashlib.sha256(server_url.encode()).hexdigest()
+
+
 class WesterIdOAuth2Adapter(OpenIDConnectOAuth2Adapter):
     """The callback side: the ID token is required, its nonce must be this
     session's, and the raw token is kept for the sign-out."""
@@ -55,6 +62,21 @@ class WesterIdOAuth2Adapter(OpenIDConnectOAuth2Adapter):
         self.expected_nonce: str | None = None
         self.id_token: str | None = None
         self.id_token_sub: str | None = None
+
+    @property
+    def openid_config(self) -> dict:
+        """The provider's discovery document, kept in the cache for ``DISCOVERY_SECONDS``:
+        allauth fetches it again at every sign-in start and every callback, a round trip to
+        WESTER ID before the real work. A provider that moves its endpoints is followed within
+        that time."""
+        if not hasattr(self, "_openid_config"):
+            key = discovery_cache_key(self.get_provider().server_url)
+            config = cache.get(key)
+            if not isinstance(config, dict):
+                config = super().openid_config  # fetched, with the app's overrides
+                cache.set(key, config, DISCOVERY_SECONDS)
+            self._openid_config = config
+        return self._openid_config
 
     def get_access_token_data(self, request, app, client, pkce_code_verifier=None):
         self.expected_nonce = id_token_nonce(pkce_code_verifier) if pkce_code_verifier else None
@@ -97,8 +119,13 @@ class WesterIdProvider(OpenIDConnectProvider):
 def login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """``/accounts/oidc/<provider_id>/login/``: allauth's sign-in start (the form post that
     stores the sign-in's state in a new session and sends the visitor to WESTER ID), limited
-    per client address (settings.PORTAL_LIMITS["sign_in_start"]): over it, a 429 page."""
-    return openid_connect_views.login(request, provider_id)
+    per client address (settings.PORTAL_LIMITS["sign_in_start"]): over it, a 429 page.
+    The provider's own adapter (WESTER ID's: the discovery document from the cache)."""
+    try:
+        provider = get_adapter(request).get_provider(request, provider_id)
+    except SocialApp.DoesNotExist:
+        raise Http404 from None
+    return OAuth2LoginView.adapter_view(provider.get_oauth2_adapter(request))(request)
 
 
 @login_not_required

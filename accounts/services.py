@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.exceptions import InvalidWesterId
@@ -59,27 +60,45 @@ def _claim(claims: Mapping[str, object], key: str, limit: int) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-@transaction.atomic
-def member_sign_in(*, wester_id: str, claims: Mapping[str, object], device: str = "") -> Member:
-    """Find (or create) the member for a WESTER ID sign-in and refresh their
-    name and e-mail from the provider's claims. The sign-in before this one (time and
-    ``device``, accounts/devices.py) becomes the previous one that マイページ shows."""
-    member, _ = member_get_or_create(wester_id=wester_id)
-    member = Member.objects.select_for_update().get(pk=member.pk)
+def _sign_in_changes(claims: Mapping[str, object], device: str, now) -> dict[str, object]:
+    """The member's columns a sign-in sets: the name and e-mail the provider sent (a claim
+    left out or empty keeps what is stored) and this sign-in's time and device."""
+    changes: dict[str, object] = {"last_signed_in_at": now, "last_sign_in_device": device[:60]}
     name = _claim(claims, "name", 200)
     family = _claim(claims, "family_name", 150)
     given = _claim(claims, "given_name", 150)
     email = _claim(claims, "email", 254)
     if name or family or given:
-        member.name = name or " ".join(p for p in (family, given) if p)
-        member.last_name, member.first_name = family, given
+        changes.update(name=name or " ".join(p for p in (family, given) if p), last_name=family, first_name=given)
     if email:
-        member.email = email
-    member.previous_signed_in_at, member.previous_sign_in_device = (
-        member.last_signed_in_at, member.last_sign_in_device
-    )
-    member.last_signed_in_at, member.last_sign_in_device = timezone.now(), device[:60]
-    member.save()
+        changes["email"] = email
+    return changes
+
+
+def member_sign_in(
+    *, wester_id: str, claims: Mapping[str, object], device: str = "", member: Member | None = None
+) -> Member:
+    """Find (or create) the member for a WESTER ID sign-in and refresh their
+    name and e-mail from the provider's claims. The sign-in before this one (time and
+    ``device``, accounts/devices.py) becomes the previous one that マイページ shows.
+
+    One ``UPDATE`` for a member who exists: the previous sign-in takes the last one's values
+    in the same statement (``F``), so two sign-ins at once cannot both keep the same previous
+    one, with no lock and no transaction around a single statement. ``member``: the member
+    as the sign-in already read them (allauth's look-up of the WESTER ID account); it is
+    returned with the new values instead of being read again."""
+    _check_wester_id(wester_id)
+    changes = _sign_in_changes(claims, device, timezone.now())
+    rotate = {"previous_signed_in_at": F("last_signed_in_at"), "previous_sign_in_device": F("last_sign_in_device")}
+    if not Member.objects.filter(wester_id=wester_id).update(**rotate, **changes):
+        member_get_or_create(wester_id=wester_id)  # a first sign-in, or a member created meanwhile
+        Member.objects.filter(wester_id=wester_id).update(**rotate, **changes)
+        member = None
+    if member is None or member.pk is None or member.wester_id != wester_id:
+        return Member.objects.get(wester_id=wester_id)
+    member.previous_signed_in_at, member.previous_sign_in_device = member.last_signed_in_at, member.last_sign_in_device
+    for column, value in changes.items():
+        setattr(member, column, value)
     return member
 
 

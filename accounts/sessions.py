@@ -57,3 +57,26 @@ class SessionLifetimeMiddleware:
         response = self.get_response(request)
         session_touch(request.session)
         return response
+
+
+def user_session_record(request, user) -> None:
+    """What allauth.usersessions records at every sign-in (its ``on_user_logged_in``, which
+    this replaces: accounts/apps.py), the same rows in fewer statements: the person's ended
+    sessions are purged as allauth purges them (read as a list, not through a server-side
+    cursor), and the row of the new session is inserted directly. The sign-in has just given
+    the session a new key (Django's ``login`` cycles or flushes it), so allauth's get-or-create
+    in a transaction, and its "client changed" signal for a row that existed, always found
+    nothing."""
+    from allauth.account.adapter import get_adapter
+    from allauth.usersessions.models import UserSession
+
+    for session in list(UserSession.objects.filter(user_id=user.pk)):
+        session.purge()
+    if not request.session.session_key:  # a flushed session gets its key when saved
+        request.session.save()
+    UserSession.objects.create(
+        user=user,
+        session_key=request.session.session_key,
+        ip=get_adapter().get_client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[: UserSession._meta.get_field("user_agent").max_length],
+    )

@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--output", type=Path, default=PAGE, help="the Markdown page (default docs/performance.md)")
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and stop")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a benchmark misses one of its targets")
     args = parser.parse_args(argv)
     if args.samples < 1 or args.warmup < 0:
         parser.error("--samples must be at least 1 and --warmup at least 0")
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import registry
     from bench.database import bench_database
-    from bench.runner import UnknownBenchmark, format_table, render_markdown, write_page
+    from bench.runner import UnknownBenchmark, format_table, format_verdicts, render_markdown, verdicts, write_page
 
     var_dir = Path(tempfile.mkdtemp(prefix="portal-bench-"))
     try:
@@ -175,6 +176,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             write_page(args.output, page, measured={f"{r.benchmark.group}.{r.benchmark.name}" for r in results})
             print(f"bench: wrote {args.output}", file=sys.stderr)
+        found = verdicts(results)
+        if found:
+            print(format_verdicts(found))
+        missed = [v for v in found if not v.met]
+        if args.check and missed:
+            print(f"bench: {len(missed)} of {len(found)} targets missed", file=sys.stderr)
+            return 1
         return 0
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)

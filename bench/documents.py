@@ -25,7 +25,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from accounts.models import Member
-from bench import benchmark
+from bench import Target, benchmark
 from bench._render_child import bare_render, bare_table_html, measure_in_child
 from bench.measure import BenchmarkFailed, measure
 from billing.documents import composing as documents
@@ -119,7 +119,7 @@ def _peak_memory_mib(which: str, payload: dict) -> tuple[float, float]:
     return peak_kib / 1024, grown_kib / 1024
 
 
-@benchmark("receipt_month")
+@benchmark("receipt_month", targets=[Target("20-line receipt: HTML → PDF/A-3b", at_most_ms=1000)])
 def receipt_month(*, samples: int, warmup: int):
     """A month receipt of 20 lines (18 card charges, 2 passes): the PDF alone
     (HTML → WeasyPrint → PDF/A-3b) and the render task end to end (take the
@@ -143,7 +143,10 @@ def receipt_month(*, samples: int, warmup: int):
     return measure(iteration, samples=min(samples, 40), warmup=min(warmup, 3), query_samples=2)
 
 
-@benchmark("receipt_year")
+@benchmark(
+    "receipt_year",
+    targets=[Target("2,000 lines: our receipt", times=1.3, of="2,000 lines: bare HTML table")],
+)
 def receipt_year(*, samples: int, warmup: int):
     """A heavy member's year of card payments, 2,000 lines: composing the
     receipt from the database, rendering it, and WeasyPrint rendering a bare

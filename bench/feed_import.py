@@ -21,7 +21,7 @@ from pathlib import Path
 from django.core.management import call_command
 from django.db import connection
 
-from bench import benchmark
+from bench import Target, benchmark
 from bench.runner import WALL, Measurement
 from cards.feed.content import content_text, utc_text
 from cards.models import UsageRecord
@@ -142,7 +142,7 @@ def _rate(lines: int, seconds: list[float]) -> str:
     return f"{lines / statistics.median(seconds):,.0f} rows/s"
 
 
-@benchmark("feed_import")
+@benchmark("feed_import", targets=[Target("import_feed, ", times=2.0, of="bare COPY")])  # ≥ 50 % of COPY speed
 def feed_import(*, samples: int, warmup: int) -> list[Measurement]:
     """`import_feed` of a usage file (1,000,000 lines, 50,000 cards; each line a new record)
     against a bare `COPY` of the same rows into the same table, then the same file again (a

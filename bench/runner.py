@@ -2,10 +2,12 @@
 standard output and docs/performance.md). Django-free, so it is tested
 without a database; the Django side lives in ``bench.measure``.
 
-A benchmark is a function registered with ``@benchmark(name, group=...)``.
+A benchmark is a function registered with ``@benchmark(name, group=..., targets=...)``.
 It is called as ``function(samples=..., warmup=...)`` and returns a list of
 ``Measurement`` (one per thing it timed: a request, a sum of requests, a
-wall-clock round trip).
+wall-clock round trip). Its ``targets`` (``Target``) are what it must reach:
+``python -m bench --check`` exits 1 when one is missed, and the page shows each one
+met or missed.
 """
 
 from __future__ import annotations
@@ -69,10 +71,67 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class Target:
+    """What the measurements whose label starts with ``label`` must reach (each of them): their
+    ``statistic`` (``median`` or ``p95``) at most ``at_most_ms``, or at most ``times`` the same
+    statistic of the measurement whose label starts with ``of``."""
+
+    label: str
+    statistic: str = "median"
+    at_most_ms: float | None = None
+    times: float | None = None
+    of: str = ""
+
+    def __post_init__(self) -> None:
+        if self.statistic not in ("median", "p95"):
+            raise ValueError(f"statistic must be median or p95, not {self.statistic!r}")
+        if (self.at_most_ms is None) == (self.times is None) or (self.times is not None) != bool(self.of):
+            raise ValueError("a target is either at_most_ms, or times with of")
+
+    @property
+    def text(self) -> str:
+        if self.at_most_ms is not None:
+            return f"{self.label}: {self.statistic} ≤ {_ms(self.at_most_ms)} ms"
+        return f"{self.label}: {self.statistic} ≤ {self.times:g} × {self.of}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    target: Target
+    met: bool
+    found: str  # what was measured, in words ("412 ms", "0.66 ×", "not measured")
+
+
+def _value(measurements: Sequence[Measurement], label: str, statistic: str) -> float | None:
+    """The worst ``statistic`` of the measurements whose label starts with ``label``."""
+    values = [m.median_ms if statistic == "median" else m.p95_ms for m in measurements if m.label.startswith(label) and m.ms]
+    return max(values) if values else None
+
+
+def verdicts(results: Sequence[Result]) -> list[Verdict]:
+    """Each target of the benchmarks that ran, met or missed (not measured: missed)."""
+    found = []
+    for result in results:
+        for target in result.benchmark.targets:
+            value = _value(result.measurements, target.label, target.statistic)
+            if target.at_most_ms is not None:
+                met = value is not None and value <= target.at_most_ms
+                shown = "not measured" if value is None else f"{_ms(value)} ms"
+            else:
+                base = _value(result.measurements, target.of, target.statistic)
+                ratio = None if value is None or not base else value / base
+                met = ratio is not None and ratio <= target.times
+                shown = "not measured" if ratio is None else f"{ratio:.2f} ×"
+            found.append(Verdict(target, met, shown))
+    return found
+
+
+@dataclass(frozen=True)
 class Benchmark:
     name: str
     group: str
     function: Callable[..., Sequence[Measurement]]
+    targets: tuple[Target, ...] = ()
 
     @property
     def description(self) -> str:
@@ -96,7 +155,7 @@ class UnknownBenchmark(LookupError):
 class Registry:
     benchmarks: dict[str, Benchmark] = field(default_factory=dict)
 
-    def benchmark(self, name: str, *, group: str | None = None):
+    def benchmark(self, name: str, *, group: str | None = None, targets: Iterable[Target] = ()):
         """Register a benchmark; the group defaults to the module's name
         (``bench/sign_in.py`` → ``sign_in``)."""
 
@@ -104,7 +163,8 @@ class Registry:
             if name in self.benchmarks:
                 raise ValueError(f"benchmark {name!r} is registered twice")
             self.benchmarks[name] = Benchmark(
-                name=name, group=group or function.__module__.rsplit(".", 1)[-1], function=function
+                name=name, group=group or function.__module__.rsplit(".", 1)[-1], function=function,
+                targets=tuple(targets),
             )
             return function
 
@@ -188,6 +248,11 @@ def format_table(results: Sequence[Result]) -> str:
     return "\n".join([line(COLUMNS), "  ".join("-" * w for w in widths), *(line(r) for r in table[1:])])
 
 
+def format_verdicts(found: Sequence[Verdict]) -> str:
+    """One line a target: met or MISSED, what was measured."""
+    return "\n".join(f"{'met   ' if v.met else 'MISSED'}  {v.target.text} ({v.found})" for v in found)
+
+
 def markdown_table(results: Sequence[Result]) -> str:
     def escape(cell: str) -> str:
         return cell.replace("|", "\\|")
@@ -248,6 +313,16 @@ def render_markdown(
         markdown_table(results),
         "",
     ]
+    found = verdicts(results)
+    if found:
+        lines += [
+            "### Targets (in the benchmarks: `targets=`)",
+            "",
+            "| target | measured | |",
+            "|---|---:|---|",
+            *(f"| {v.target.text} | {v.found} | {'met' if v.met else '**missed**'} |" for v in found),
+            "",
+        ]
     return "\n".join(lines)
 
 

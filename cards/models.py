@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.fields import ShownDateTimeField
+from portal.money import yen
 
 
 class Device(models.TextChoices):
@@ -242,7 +243,7 @@ class Refund(models.Model):
         indexes = [models.Index(fields=["card", "-refunded_at"])]
 
     def __str__(self) -> str:
-        return f"{self.center_id} ¥{self.total:,}"
+        return f"{self.center_id} {yen(self.total)}"
 
 
 class PointsEntry(models.Model):

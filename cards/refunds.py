@@ -26,6 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from portal.money import check_money
+
 REFUND_FEE = 220
 PASS_MONTHS = (1, 3, 6)
 
@@ -59,12 +61,6 @@ def pass_valid_until(valid_from: date, months: int) -> date:
     return pass_month_start(valid_from, months) - timedelta(days=1)
 
 
-def _check_money(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number of yen (int), got {value!r}")
-    return value
-
-
 def _check_fares(fares: Mapping[int, int]) -> None:
     missing = [m for m in PASS_MONTHS if m not in fares]
     if missing:
@@ -72,7 +68,7 @@ def _check_fares(fares: Mapping[int, int]) -> None:
             f"fares must have the 1-, 3- and 6-month fares (int keys 1, 3, 6); missing {missing}"
         )
     for m in PASS_MONTHS:
-        if _check_money(f"fares[{m}]", fares[m]) <= 0:
+        if check_money(f"fares[{m}]", fares[m]) <= 0:
             raise ValueError(f"fares[{m}] must be > 0, got {fares[m]}")
 
 
@@ -97,7 +93,7 @@ class PassTerms:
             or self.months not in PASS_MONTHS
         ):
             raise ValueError(f"months must be 1, 3 or 6, got {self.months!r}")
-        if _check_money("price", self.price) <= 0:
+        if check_money("price", self.price) <= 0:
             raise ValueError(f"price must be > 0, got {self.price}")
         if self.valid_until < self.valid_from:
             raise ValueError(f"valid_until {self.valid_until} is before valid_from {self.valid_from}")
@@ -211,11 +207,11 @@ def pass_refund(terms: PassTerms, refund_date: date) -> PassRefund:
 
 def refund_total(*, balance: int, pass_part: int, fee: int = REFUND_FEE) -> int:
     """What the member receives: ``max(0, balance + pass_part - fee)``."""
-    if _check_money("balance", balance) < 0:
+    if check_money("balance", balance) < 0:
         raise ValueError(f"balance must be >= 0, got {balance}")
-    if _check_money("pass_part", pass_part) < 0:
+    if check_money("pass_part", pass_part) < 0:
         raise ValueError(f"pass_part must be >= 0, got {pass_part}")
-    if _check_money("fee", fee) < 0:
+    if check_money("fee", fee) < 0:
         raise ValueError(f"fee must be >= 0, got {fee}")
     return max(0, balance + pass_part - fee)
 

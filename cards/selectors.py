@@ -79,25 +79,36 @@ def card_latest_refund(card: Card) -> Refund | None:
     return card.refunds.select_related("commuter_pass").order_by("-refunded_at", "-id").first()
 
 
-def card_pass_history(card: Card, *, today: date) -> list[CommuterPass]:
-    """Every commuter pass of the card, the latest first, each with ``state``
-    (``refunded``, ``past``, ``current`` or ``upcoming``), ``days_left`` and ``expires_soon``.
-    A refunded pass, or one on a refunded card that had not ended, is ``refunded``."""
+@dataclass(frozen=True)
+class PassLine:
+    """A commuter pass as the card page lists it: its ``state`` (``refunded``,
+    ``past``, ``current`` or ``upcoming``), the days left and whether it ends soon."""
+
+    commuter_pass: CommuterPass
+    state: str
+    days_left: int
+    expires_soon: bool
+
+
+def card_pass_history(card: Card, *, today: date) -> list[PassLine]:
+    """Every commuter pass of the card, the latest first. A refunded pass, or
+    one on a refunded card that had not ended, is ``refunded``."""
     refunded = Refund.objects.filter(commuter_pass=OuterRef("pk"))
-    history = list(card.commuter_passes.annotate(was_refunded=Exists(refunded)).order_by("-valid_from", "-id"))
+    history = card.commuter_passes.annotate(was_refunded=Exists(refunded)).order_by("-valid_from", "-id")
     card_refunded = card.status == CardStatus.REFUNDED
+    lines = []
     for commuter_pass in history:
         if commuter_pass.was_refunded or (card_refunded and commuter_pass.valid_until >= today):
-            commuter_pass.state = "refunded"
+            state = "refunded"
         elif commuter_pass.valid_until < today:
-            commuter_pass.state = "past"
+            state = "past"
         elif commuter_pass.valid_from > today:
-            commuter_pass.state = "upcoming"
+            state = "upcoming"
         else:
-            commuter_pass.state = "current"
-        commuter_pass.days_left = passes.days_left(commuter_pass.valid_until, today)
-        commuter_pass.expires_soon = passes.expires_soon(commuter_pass.valid_until, today)
-    return history
+            state = "current"
+        days_left = passes.days_left(commuter_pass.valid_until, today)
+        lines.append(PassLine(commuter_pass, state, days_left, passes.expires_soon(commuter_pass.valid_until, today)))
+    return lines
 
 
 def member_points_balance(member) -> int:

@@ -7,7 +7,7 @@ shown exactly as the feed sent it (the pages mark it ``lang="ja"``,
 cards/templatetags/stations.py). The CSV export keeps the feed's names.
 
 The table covers every station, line and bus operator of the demo feed
-(cards/demo_feed.py, checked by a test) and the main JR West lines of the Kansai area,
+(cards/demo_feed/network.py, checked by a test) and the main JR West lines of the Kansai area,
 spelled as JR West's own English station signs spell them.
 
 >>> english_name("三ノ宮")

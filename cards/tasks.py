@@ -22,13 +22,13 @@ def pass_reminders_send() -> int:
     Running it twice is harmless: each pass is claimed once when it is sent."""
     due = list(selectors.pass_reminders_due(today=japan_today()))
     for commuter_pass_id in due:
-        pass_reminder_send.apply_async((commuter_pass_id,), queue="mail")
+        pass_reminder_send.delay(commuter_pass_id)
     return len(due)
 
 
 @shared_task(base=mail.EmailTask)
 def pass_reminder_send(commuter_pass_id: int) -> bool:
-    """Send one pass's reminder (enqueued on the ``mail`` queue). A failed
+    """Send one pass's reminder (on the ``mail`` queue: ``CELERY_TASK_ROUTES``). A failed
     send gives the claim back, so a retry (or, once retries run out, the next
     daily run) sends it."""
     return services.pass_reminder_send(commuter_pass_id=commuter_pass_id)

@@ -18,10 +18,9 @@ from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.forms import CardRenameForm, LostDeviceForm, nickname_error
 from cards.history.filters import japan_date
 from cards.history.formatting import signed_points
-from cards.history.selectors import japan_day_start
 from cards.models import CardStatus, Device
 from cards.nicknames import InvalidNickname
-from cards.window import earliest_date, japan_today
+from cards.window import earliest_date, japan_midnight, japan_today
 
 
 @require_GET
@@ -52,13 +51,13 @@ def _member_card(request, public_id):
 
 
 def _card_page(request, card, form, status=200):
-    commuter_passes = selectors.card_pass_history(card, today=japan_today())
+    pass_lines = selectors.card_pass_history(card, today=japan_today())
     refund = selectors.card_latest_refund(card)
     statement = refund_statements(request.user, [refund]).get(refund.pk) if refund else None
     return render(
         request,
         "cards/card_detail.html",
-        {"card": card, "form": form, "commuter_passes": commuter_passes, "refund": refund, "statement": statement},
+        {"card": card, "form": form, "pass_lines": pass_lines, "refund": refund, "statement": statement},
         status=status,
     )
 
@@ -149,7 +148,7 @@ def points(request):
     first, back to the first day of the month one year ago (the history's window)."""
     earliest = earliest_date(japan_today())
     after = request.GET.get("after", "")
-    page = selectors.member_points_page(request.user, since=japan_day_start(earliest), after=after)
+    page = selectors.member_points_page(request.user, since=japan_midnight(earliest), after=after)
     if page.position_ignored:
         messages.warning(request, _("ページの指定を読み取れなかったため、最新の履歴から表示しています。"))
     return render(

@@ -48,7 +48,7 @@ way). Three pieces:
    one e-mail, never two (docs/decisions.md).
 
 3. :class:`EmailTask`, the base of every task that sends one e-mail: the
-   ``mail`` queue (portal/settings.py routes), ``acks_late`` with
+   ``mail`` queue (portal/schedule.py routes), ``acks_late`` with
    ``reject_on_worker_lost``, time limits, and retries of temporary errors
    (:data:`TEMPORARY_ERRORS`: the mail server and the network) with exponential
    backoff and a cap. The task takes ids and calls one service::

@@ -3,7 +3,7 @@
 A service never imports a tasks module (the tasks import the services inside
 their bodies), so there is no import cycle between the two: it names the task,
 as beat does, and the task's queue comes from ``CELERY_TASK_ROUTES``
-(portal/settings.py), never from the call site::
+(portal/schedule.py), never from the call site::
 
     queue.task_send_on_commit("billing.documents.tasks.document_render", document.pk)
 

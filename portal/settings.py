@@ -6,7 +6,10 @@ local WESTER ID provider (oidc-provider-mock) on 127.0.0.1:9400.
 
 ``PORTAL_ENV=production`` switches on the production rules: a ``SECRET_KEY``
 and ``ALLOWED_HOSTS`` are required, cookies are secure, HSTS is on and DEBUG
-may not be on. The variables are listed in README.md.
+may not be on. The variables are listed in README.md; they are read with
+django-environ (``env.db()``, ``env.email_url()``, ``env.bool()``, ``env.list()``).
+An empty variable counts as unset. The Celery beat schedule and the task routes
+are in portal/schedule.py.
 """
 
 from __future__ import annotations
@@ -15,47 +18,29 @@ import hmac
 import os
 import re
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlparse
 
-import dj_database_url
-from celery.schedules import crontab
+import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.schedule import CELERY_BEAT_SCHEDULE, CELERY_TASK_ROUTES  # noqa: F401 (settings)
 from portal.secret_key import SecretKeyFileError, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("PORTAL_VAR_DIR", BASE_DIR / "var"))
+env = environ.Env()
+# ``NAME=`` (an empty line in an env file or a compose file) leaves the setting at its default.
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
+VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
-
-def env(name: str, default: str | None = None) -> str | None:
-    value = os.environ.get(name)
-    return value if value not in (None, "") else default
-
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = env(name)
-    if value is None:
-        return default
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in (env(name, default) or "").split(",") if item.strip()]
-
-
-PORTAL_ENV = env("PORTAL_ENV", "local")
+PORTAL_ENV = env.str("PORTAL_ENV", default="local")
 if PORTAL_ENV not in ("local", "production"):
     raise ImproperlyConfigured("PORTAL_ENV must be 'local' or 'production'")
 PRODUCTION = PORTAL_ENV == "production"
 
-DEBUG = env_bool("DEBUG", default=not PRODUCTION)
-SECRET_KEY = env("SECRET_KEY")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "" if PRODUCTION else "127.0.0.1,localhost,[::1]")
+DEBUG = env.bool("DEBUG", default=not PRODUCTION)
+SECRET_KEY = env.str("SECRET_KEY", default=None)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 
 if PRODUCTION:
     if not SECRET_KEY:
@@ -75,7 +60,7 @@ elif not SECRET_KEY:
     except (OSError, SecretKeyFileError) as problem:
         raise ImproperlyConfigured(f"SECRET_KEY: {problem}") from None
 
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
     "accounts.apps.StaffAdminConfig",
@@ -144,13 +129,9 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-DATABASES = {
-    "default": dj_database_url.parse(
-        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
-        conn_max_age=int(env("DATABASE_CONN_MAX_AGE", "60" if PRODUCTION else "0")),
-        conn_health_checks=True,
-    )
-}
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60 if PRODUCTION else 0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
@@ -160,10 +141,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # A read replica (streaming replication of the primary): the usage history pages read from it
 # (portal/routers.py); everything else, the feed import and the receipts included, reads
 # and writes the primary.
-if env("DATABASE_REPLICA_URL"):
-    DATABASES["replica"] = dj_database_url.parse(
-        env("DATABASE_REPLICA_URL"), conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True
-    )
+if "DATABASE_REPLICA_URL" in env:
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":  # a replica down fails fast
         DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
@@ -172,7 +153,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Member"
 
 # --- Redis: cache, rate limits, sessions, Celery ---------------------------
-REDIS_URL = env("REDIS_URL")
+REDIS_URL = env.str("REDIS_URL", default=None)
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -192,7 +173,8 @@ else:
             "LOCATION": str(VAR_DIR / "cache"),
         }
     }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# cached_db with fewer database round trips per write (accounts/session_store.py)
+SESSION_ENGINE = "accounts.session_store"
 
 # --- Sessions and cookies ---------------------------------------------------
 SESSION_IDLE_SECONDS = 30 * 60
@@ -214,9 +196,9 @@ if PRODUCTION:
     # without a Domain, so no other host of the domain (nor plain http) can set or overwrite them.
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -261,8 +243,8 @@ ACCOUNT_RATE_LIMITS = {
 # limits and the portal's: the number of proxies of ours that append to X-Forwarded-For
 # (1 behind one load balancer), or the name of a header that a proxy of ours sets to the
 # client's address (e.g. X-Real-IP), which then wins. Neither: the connection's address.
-ALLAUTH_TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
-ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env("TRUSTED_CLIENT_IP_HEADER")
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default=None)
 if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
     raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
 if ALLAUTH_TRUSTED_CLIENT_IP_HEADER and not re.fullmatch(r"[A-Za-z0-9-]+", ALLAUTH_TRUSTED_CLIENT_IP_HEADER):
@@ -276,10 +258,10 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 
 WESTER_ID_PROVIDER_ID = "wester-id"
-WESTER_ID_ISSUER = env("WESTER_ID_ISSUER", "http://127.0.0.1:9400")
-WESTER_ID_CLIENT_ID = env("WESTER_ID_CLIENT_ID", "icoca-portal-local")
-WESTER_ID_CLIENT_SECRET = env("WESTER_ID_CLIENT_SECRET", "local-secret" if not PRODUCTION else None)
-if PRODUCTION and not (env("WESTER_ID_ISSUER") and WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET):
+WESTER_ID_ISSUER = env.str("WESTER_ID_ISSUER", default="http://127.0.0.1:9400")
+WESTER_ID_CLIENT_ID = env.str("WESTER_ID_CLIENT_ID", default="icoca-portal-local")
+WESTER_ID_CLIENT_SECRET = env.str("WESTER_ID_CLIENT_SECRET", default=None if PRODUCTION else "local-secret")
+if PRODUCTION and not ("WESTER_ID_ISSUER" in env and WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET):
     raise ImproperlyConfigured(
         "WESTER_ID_ISSUER, WESTER_ID_CLIENT_ID and WESTER_ID_CLIENT_SECRET are required in production"
     )
@@ -303,7 +285,7 @@ SOCIALACCOUNT_PROVIDERS = {
 
 # Staff: TOTP required before any member data is shown (accounts.admin_site).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = env("MFA_TOTP_ISSUER", "ICOCA会員メニュー サポート")
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="ICOCA会員メニュー サポート")
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -320,30 +302,30 @@ USE_TZ = True
 # --- Static and stored files ------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "static_root")))
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "static_root")))
 # Stored files (PDFs) are private: they are only served through views that
 # check the owner, so there is no public MEDIA_URL.
-MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 
 def _file_storage() -> dict[str, object]:
     """Files on disk under MEDIA_ROOT, or, with S3_BUCKET set, an S3-compatible bucket
     (django-storages). Credentials come the usual AWS way (AWS_ACCESS_KEY_ID and
     AWS_SECRET_ACCESS_KEY, or the host's role), never from this file."""
-    bucket = env("S3_BUCKET")
+    bucket = env.str("S3_BUCKET", default=None)
     if not bucket:
         return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-    endpoint = env("S3_ENDPOINT_URL")  # another S3-compatible service (MinIO, a cloud's own)
+    endpoint = env.str("S3_ENDPOINT_URL", default=None)  # another S3-compatible service (MinIO, a cloud's own)
     if endpoint and not endpoint.startswith("https://") and PRODUCTION:
         raise ImproperlyConfigured("S3_ENDPOINT_URL must be an https:// URL in production")
-    encryption = env("S3_SERVER_SIDE_ENCRYPTION", "AES256")
+    encryption = env.str("S3_SERVER_SIDE_ENCRYPTION", default="AES256")
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": endpoint,
-            "region_name": env("S3_REGION"),
-            "location": env("S3_PREFIX", ""),  # a folder in a shared bucket
+            "region_name": env.str("S3_REGION", default=None),
+            "location": env.str("S3_PREFIX", default=""),  # a folder in a shared bucket
             "default_acl": None,  # the bucket's own: private
             "querystring_auth": True,  # no public URL; files are read through the portal
             "file_overwrite": False,
@@ -365,39 +347,36 @@ STORAGES = {
 }
 
 # --- E-mail -----------------------------------------------------------------
-def _email_settings(url: str) -> dict[str, object]:
-    parsed = urlparse(url)
-    if parsed.scheme == "console":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    if parsed.scheme == "locmem":
-        return {"EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend"}
-    if parsed.scheme == "file":
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-            "EMAIL_FILE_PATH": parsed.path or str(VAR_DIR / "mail"),
-        }
-    if parsed.scheme in ("smtp", "smtps", "smtp+tls"):
-        return {
-            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "EMAIL_HOST": parsed.hostname or "localhost",
-            "EMAIL_PORT": parsed.port or (465 if parsed.scheme == "smtps" else 587),
-            "EMAIL_HOST_USER": unquote(parsed.username or ""),
-            "EMAIL_HOST_PASSWORD": unquote(parsed.password or ""),
-            "EMAIL_USE_SSL": parsed.scheme == "smtps",
-            "EMAIL_USE_TLS": parsed.scheme == "smtp+tls",
-            "EMAIL_TIMEOUT": 20,
-        }
-    raise ImproperlyConfigured(
-        "EMAIL_URL must start with console:, locmem:, file:, smtp:, smtps: or smtp+tls:"
-    )
+# EMAIL_URL: console: (the default), locmem:, file:FOLDER, smtp://, smtps:// (TLS from the first
+# byte, port 465) or smtp+tls:// (STARTTLS, port 587); parsed by django-environ under its own
+# names for these schemes (its smtps is STARTTLS, so ours is its smtp+ssl).
+def _email_url() -> str:
+    """EMAIL_URL under django-environ's names for its scheme."""
+    schemes = {"console": "consolemail:", "locmem": "memorymail:", "file": "filemail:///",
+               "smtp": "smtp:", "smtps": "smtp+ssl:", "smtp+tls": "smtp+tls:"}
+    scheme, _colon, rest = env.str("EMAIL_URL", default="console:").partition(":")
+    if scheme not in schemes:
+        raise ImproperlyConfigured("EMAIL_URL must start with console:, locmem:, file:, smtp:, smtps: or smtp+tls:")
+    if scheme == "file":
+        rest = rest or str(VAR_DIR / "mail")
+    return schemes[scheme] + rest
 
 
-globals().update(_email_settings(env("EMAIL_URL", "console:") or "console:"))
-DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "ICOCA会員メニュー <no-reply@icoca.example.jp>")
+_email = env.email_url_config(_email_url())
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or str(VAR_DIR / "mail")
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or (465 if _email.get("EMAIL_USE_SSL") else 587)
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ICOCA会員メニュー <no-reply@icoca.example.jp>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Celery -----------------------------------------------------------------
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -412,11 +391,11 @@ else:
     # to the queue after the visibility timeout; it must exceed every task's
     # time limit. The reliability tests set it low to see redelivery happen.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": int(env("CELERY_VISIBILITY_TIMEOUT", "3600")),
-        "unacked_restore_interval": int(env("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
         "socket_connect_timeout": 5,
     }
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
@@ -425,56 +404,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    "usage-partitions-upkeep": {
-        "task": "cards.tasks.usage_partitions_upkeep",
-        "schedule": crontab(hour=3, minute=10),
-    },
-    "pass-expiry-reminders": {
-        "task": "cards.tasks.pass_reminders_send",
-        "schedule": crontab(hour=9, minute=0),  # Japan time (CELERY_TIMEZONE)
-    },
-    "payment-card-expiry-reminders": {
-        "task": "billing.payment_methods.tasks.payment_card_expiry_reminders_queue",
-        "schedule": crontab(hour=9, minute=0),
-    },
-    "sessions-clear": {  # expired sessions out of the database (django's clearsessions)
-        "task": "portal.tasks.sessions_clear",
-        "schedule": crontab(hour=4, minute=20),
-    },
-    "payment-registrations-expire": {
-        "task": "billing.payment_methods.tasks.payment_registrations_expire",
-        "schedule": crontab(minute="*/10"),
-    },
-}
-
-CELERY_TASK_ROUTES = {
-    "billing.documents.tasks.document_render": {"queue": "documents"},
-    "billing.documents.tasks.monthly_statement_create": {"queue": "documents"},
-    "billing.documents.tasks.document_email": {"queue": "mail"},
-    "billing.payment_methods.tasks.payment_card_expiry_reminder_send": {"queue": "mail"},
-    "accounts.tasks.security_notice_send": {"queue": "mail"},
-}
-CELERY_BEAT_SCHEDULE |= {
-    "documents-monthly-statements": {
-        "task": "billing.documents.tasks.monthly_statements_queue",
-        "schedule": crontab(day_of_month=1, hour=6, minute=0),  # Japan time: last month's receipt
-    },
-    "documents-requeue-stuck": {
-        "task": "billing.documents.tasks.documents_requeue_stuck",
-        "schedule": crontab(minute="*/5"),  # requests made while the broker was down
-    },
-}
 
 # --- Load tests ----------------------------------------------------------------
 # /load/baseline, the bare view a load run compares the member pages with (python -m loadtest).
-LOAD_BASELINE_VIEW = env_bool("LOAD_BASELINE_VIEW", False)
+LOAD_BASELINE_VIEW = env.bool("LOAD_BASELINE_VIEW", default=False)
 if PRODUCTION and LOAD_BASELINE_VIEW:
     raise ImproperlyConfigured("LOAD_BASELINE_VIEW is for load tests on a test system, not production")
 
 # --- Usage history partitions (PostgreSQL) -----------------------------------
-USAGE_PARTITIONS_AHEAD_MONTHS = int(env("USAGE_PARTITIONS_AHEAD_MONTHS", "3"))
-USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
+USAGE_PARTITIONS_AHEAD_MONTHS = env.int("USAGE_PARTITIONS_AHEAD_MONTHS", default=3)
+USAGE_PARTITIONS_MARGIN_MONTHS = env.int("USAGE_PARTITIONS_MARGIN_MONTHS", default=3)
 
 # --- Payment provider -----------------------------------------------------------
 # Card numbers are typed into the provider's own pages; the portal gets a
@@ -482,7 +421,7 @@ USAGE_PARTITIONS_MARGIN_MONTHS = int(env("USAGE_PARTITIONS_MARGIN_MONTHS", "3"))
 # /sandbox-pay/, with its own store for card numbers (test cards in README.md).
 SANDBOX_PROVIDER = "billing.payment_methods.providers.sandbox.SandboxProvider"
 # Production names its provider: the sandbox takes no money, so it is never a default there.
-PAYMENT_PROVIDER = env("PAYMENT_PROVIDER") or ("" if PRODUCTION else SANDBOX_PROVIDER)
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="" if PRODUCTION else SANDBOX_PROVIDER)
 if not PAYMENT_PROVIDER:
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER is required in production: the payment gateway's provider class "
@@ -492,15 +431,17 @@ if not PAYMENT_PROVIDER:
 SANDBOX_PAY_ENABLED = PAYMENT_PROVIDER == SANDBOX_PROVIDER
 # In production the sandbox (which takes no money and registers any test card) runs only on a
 # system that says it is a test system.
-PAYMENT_SANDBOX_ALLOWED = env_bool("PAYMENT_SANDBOX_ALLOWED", default=not PRODUCTION)
+PAYMENT_SANDBOX_ALLOWED = env.bool("PAYMENT_SANDBOX_ALLOWED", default=not PRODUCTION)
 if PRODUCTION and SANDBOX_PAY_ENABLED and not PAYMENT_SANDBOX_ALLOWED:
     raise ImproperlyConfigured(
         f"PAYMENT_PROVIDER is the sandbox ({SANDBOX_PROVIDER}), which takes no money: name the payment "
         "gateway's provider class, or set PAYMENT_SANDBOX_ALLOWED=1 if this is a test system"
     )
 # The key the sandbox signs its answers with (a real gateway's merchant key).
-SANDBOX_PAY_SECRET = env("SANDBOX_PAY_SECRET") or hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
-SANDBOX_PAY_STORE = Path(env("SANDBOX_PAY_STORE", str(VAR_DIR / "sandbox-pay.sqlite3")))
+SANDBOX_PAY_SECRET = env.str(
+    "SANDBOX_PAY_SECRET", default=hmac.new(SECRET_KEY.encode(), b"sandbox-pay", "sha256").hexdigest()
+)
+SANDBOX_PAY_STORE = Path(env.str("SANDBOX_PAY_STORE", default=str(VAR_DIR / "sandbox-pay.sqlite3")))
 
 # --- Content-Security-Policy and Permissions-Policy (docs/decisions.md) ----------
 # No inline script or style anywhere: every script and style sheet is a file under
@@ -516,7 +457,7 @@ def _origin(url: str) -> str:
 
 # The payment provider's own pages (its card-entry page), e.g. https://pay.gateway.example;
 # empty for the sandbox, which is served by the portal (/sandbox-pay/).
-PAYMENT_PROVIDER_ORIGIN = env("PAYMENT_PROVIDER_ORIGIN", "")
+PAYMENT_PROVIDER_ORIGIN = env.str("PAYMENT_PROVIDER_ORIGIN", default="")
 if PRODUCTION and not SANDBOX_PAY_ENABLED and not PAYMENT_PROVIDER_ORIGIN:
     raise ImproperlyConfigured(
         "PAYMENT_PROVIDER_ORIGIN (https://..., where the provider's card page is) is required in production"
@@ -527,7 +468,7 @@ PORTAL_FORM_ACTION_ORIGINS = [
     _origin(WESTER_ID_ISSUER),
     # More sites a sign-in or sign-out redirects through (WESTER ID's authorize or
     # end-session endpoint on another host), comma separated.
-    *(_origin(url) for url in env_list("PORTAL_FORM_ACTION_EXTRA")),
+    *(_origin(url) for url in env.list("PORTAL_FORM_ACTION_EXTRA", default=[])),
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -541,7 +482,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": list(dict.fromkeys(PORTAL_FORM_ACTION_ORIGINS)),
         # Browsers post what they block here when set (a collector of the operator's).
-        "report-uri": env_list("CSP_REPORT_URI") or None,
+        "report-uri": env.list("CSP_REPORT_URI", default=[]) or None,
     }
 }
 # Nothing the portal does needs a device feature: all off, for the portal and any frame.
@@ -564,15 +505,15 @@ PORTAL_LIMITS = {
     "history_csv": (30, 3600),  # history CSV exports of a member, per clock hour
     # Sign-in starts (the form post that sends a visitor to WESTER ID) per client address and
     # clock minute: generous, as a mobile carrier's NAT puts many members behind one address.
-    "sign_in_start": (int(env("SIGN_IN_START_PER_MINUTE", "60")), 60),
+    "sign_in_start": (env.int("SIGN_IN_START_PER_MINUTE", default=60), 60),
 }
 
 # --- The operator -------------------------------------------------------------
-PORTAL_OPERATOR_NAME = env("PORTAL_OPERATOR_NAME", "西日本旅客鉄道株式会社")
-PORTAL_OPERATOR_NAME_EN = env("PORTAL_OPERATOR_NAME_EN", "West Japan Railway Company")
+PORTAL_OPERATOR_NAME = env.str("PORTAL_OPERATOR_NAME", default="西日本旅客鉄道株式会社")
+PORTAL_OPERATOR_NAME_EN = env.str("PORTAL_OPERATOR_NAME_EN", default="West Japan Railway Company")
 PORTAL_SITE_NAME = _("ICOCA会員メニュー")
 # Where members reach the portal, for the links in e-mails (https:// in production).
-PORTAL_BASE_URL = (env("PORTAL_BASE_URL") or ("" if PRODUCTION else "http://127.0.0.1:8000")).rstrip("/")
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="" if PRODUCTION else "http://127.0.0.1:8000").rstrip("/")
 if PRODUCTION and not PORTAL_BASE_URL.startswith("https://"):
     raise ImproperlyConfigured("PORTAL_BASE_URL (https://..., the address members use) is required in production")
 
@@ -580,10 +521,10 @@ if PRODUCTION and not PORTAL_BASE_URL.startswith("https://"):
 # member to it (help, the lost-device pages, a failed document, a failed sign-in). Required
 # in production; locally numbers that are obviously not real ones.
 DEMO_SUPPORT_CENTER_PHONE = "0570-000-000"
-SUPPORT_CENTER_PHONE = env("SUPPORT_CENTER_PHONE", None if PRODUCTION else DEMO_SUPPORT_CENTER_PHONE)
-SUPPORT_CENTER_HOURS = env("SUPPORT_CENTER_HOURS", None if PRODUCTION else "9:00〜20:00（年中無休・デモ）")
-SUPPORT_CENTER_HOURS_EN = env(
-    "SUPPORT_CENTER_HOURS_EN", None if PRODUCTION else "9:00–20:00, every day (demo)"
+SUPPORT_CENTER_PHONE = env.str("SUPPORT_CENTER_PHONE", default=None if PRODUCTION else DEMO_SUPPORT_CENTER_PHONE)
+SUPPORT_CENTER_HOURS = env.str("SUPPORT_CENTER_HOURS", default=None if PRODUCTION else "9:00〜20:00（年中無休・デモ）")
+SUPPORT_CENTER_HOURS_EN = env.str(
+    "SUPPORT_CENTER_HOURS_EN", default=None if PRODUCTION else "9:00–20:00, every day (demo)"
 )
 if PRODUCTION and (
     not (SUPPORT_CENTER_PHONE and SUPPORT_CENTER_HOURS and SUPPORT_CENTER_HOURS_EN)
@@ -604,8 +545,8 @@ if not re.fullmatch(r"0[0-9]{1,4}-[0-9]{1,4}-[0-9]{3,4}", SUPPORT_CENTER_PHONE o
 # printed on every receipt: "T" and 13 digits. Required in production; locally a
 # number that is obviously not a real one.
 DEMO_INVOICE_REGISTRATION_NUMBER = "T1234567890123"
-PORTAL_INVOICE_REGISTRATION_NUMBER = env(
-    "PORTAL_INVOICE_REGISTRATION_NUMBER", None if PRODUCTION else DEMO_INVOICE_REGISTRATION_NUMBER
+PORTAL_INVOICE_REGISTRATION_NUMBER = env.str(
+    "PORTAL_INVOICE_REGISTRATION_NUMBER", default=None if PRODUCTION else DEMO_INVOICE_REGISTRATION_NUMBER
 )
 if not PORTAL_INVOICE_REGISTRATION_NUMBER or (PRODUCTION and PORTAL_INVOICE_REGISTRATION_NUMBER == DEMO_INVOICE_REGISTRATION_NUMBER):
     raise ImproperlyConfigured("PORTAL_INVOICE_REGISTRATION_NUMBER (T + 13 digits) is required in production")
@@ -613,23 +554,23 @@ if not re.fullmatch(r"T[0-9]{13}", PORTAL_INVOICE_REGISTRATION_NUMBER):
     raise ImproperlyConfigured(
         f"PORTAL_INVOICE_REGISTRATION_NUMBER must be T followed by 13 digits, not {PORTAL_INVOICE_REGISTRATION_NUMBER!r}"
     )
-DOCUMENT_RENDER_MAX_RETRIES = int(env("DOCUMENT_RENDER_MAX_RETRIES", "5"))
-DOCUMENT_EMAIL_MAX_RETRIES = int(env("DOCUMENT_EMAIL_MAX_RETRIES", "6"))
-DOCUMENT_RETRY_BACKOFF_SECONDS = int(env("DOCUMENT_RETRY_BACKOFF_SECONDS", "30"))
+DOCUMENT_RENDER_MAX_RETRIES = env.int("DOCUMENT_RENDER_MAX_RETRIES", default=5)
+DOCUMENT_EMAIL_MAX_RETRIES = env.int("DOCUMENT_EMAIL_MAX_RETRIES", default=6)
+DOCUMENT_RETRY_BACKOFF_SECONDS = env.int("DOCUMENT_RETRY_BACKOFF_SECONDS", default=30)
 # The monthly statements (1st of the month): beat sends one task, which sends the statements of
 # DOCUMENT_MONTHLY_CHUNK members and then itself for the next ones, waiting while more than
 # DOCUMENT_MONTHLY_QUEUE_LIMIT messages wait on the ``documents`` queue: neither the task's
 # memory nor the broker's grows with the number of members.
-DOCUMENT_MONTHLY_CHUNK = int(env("DOCUMENT_MONTHLY_CHUNK", "500"))
-DOCUMENT_MONTHLY_QUEUE_LIMIT = int(env("DOCUMENT_MONTHLY_QUEUE_LIMIT", "2000"))
-DOCUMENT_MONTHLY_PAUSE_SECONDS = int(env("DOCUMENT_MONTHLY_PAUSE_SECONDS", "15"))
+DOCUMENT_MONTHLY_CHUNK = env.int("DOCUMENT_MONTHLY_CHUNK", default=500)
+DOCUMENT_MONTHLY_QUEUE_LIMIT = env.int("DOCUMENT_MONTHLY_QUEUE_LIMIT", default=2000)
+DOCUMENT_MONTHLY_PAUSE_SECONDS = env.int("DOCUMENT_MONTHLY_PAUSE_SECONDS", default=15)
 # Tests only: seconds each render waits before starting, to stop a worker mid-render.
-DOCUMENT_TEST_RENDER_DELAY = float(env("DOCUMENT_TEST_RENDER_DELAY", "0"))
+DOCUMENT_TEST_RENDER_DELAY = env.float("DOCUMENT_TEST_RENDER_DELAY", default=0.0)
 if PRODUCTION and DOCUMENT_TEST_RENDER_DELAY:
     raise ImproperlyConfigured("DOCUMENT_TEST_RENDER_DELAY is for tests only")
 
 # --- Logging: one JSON line per request and per task ----------------------------
-LOG_LEVEL = env("LOG_LEVEL", "INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

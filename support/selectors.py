@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from allauth.usersessions.models import UserSession
 from django.db import connection
@@ -16,7 +16,14 @@ from django.db.models.functions import Reverse
 from accounts.models import AuditEvent, Member
 from billing.models import Document, PaymentMethod
 from cards.models import Card, CardStatus, CommuterPass, FeedImport, FeedReject, PointsEntry, Refund, UsageRecord
-from cards.window import earliest_date, japan_today
+from cards.window import (
+    earliest_date,
+    japan_days_bounds,
+    japan_midnight,
+    japan_month_bounds,
+    japan_today,
+    window_months,
+)
 from support import roles
 from support.audit_words import audit_words
 
@@ -211,31 +218,17 @@ class UsageFilter:
         return "&".join(parts)
 
 
-def usage_months(today=None) -> list[tuple[int, int]]:
-    """The months of the document window, newest first (the filter's choices)."""
-    today = today or japan_today()
-    first = earliest_date(today)
-    year, month = today.year, today.month
-    months = []
-    while (year, month) >= (first.year, first.month):
-        months.append((year, month))
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months
-
-
 def member_usage(
     card_ids: list[int], *, before: UsageCursor | None, today=None, usage_filter: UsageFilter | None = None
 ) -> tuple[list[UsageRecord], UsageCursor | None]:
     """One page of the member's latest usage over all their cards (or one
     card, one month), newest first, keyset-paged on (occurred_at, id) inside
     the document window."""
-    from cards.window import JAPAN, japan_month_bounds
-
     if usage_filter is not None and usage_filter.card_id is not None:
         card_ids = [pk for pk in card_ids if pk == usage_filter.card_id]
     if not card_ids:
         return [], None
-    start = datetime.combine(earliest_date(today or japan_today()), datetime.min.time(), tzinfo=JAPAN)
+    start = japan_midnight(earliest_date(today or japan_today()))
     rows = UsageRecord.objects.filter(card_id__in=card_ids, occurred_at__gte=start)
     if usage_filter is not None and usage_filter.month is not None:
         month_start, month_end = japan_month_bounds(*usage_filter.month)
@@ -255,6 +248,43 @@ def member_usage(
 POINTS_SHOWN = 10
 
 
+@dataclass(frozen=True)
+class CardRow:
+    """A card as the member page shows it: its number as this staff member may
+    see it, and a refunded card's latest refund (shown instead of a balance)."""
+
+    card: Card
+    shown_number: str
+    last_refund: Refund | None = None
+
+    @property
+    def label(self) -> str:
+        return self.card.nickname or self.shown_number
+
+
+@dataclass(frozen=True)
+class OnCard:
+    """A pass, a usage line or a refund, with the card it belongs to."""
+
+    item: CommuterPass | UsageRecord | Refund
+    card: CardRow
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """An audit entry in words; ``reason_shown``: a person's reason (a
+    registration's reason is a code, already in the words)."""
+
+    event: AuditEvent
+    words: str
+    reason_shown: str = ""
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> AuditLine:
+        reason = "" if event.action.startswith("payment_registration.") else event.reason
+        return cls(event, audit_words(event.action, event.detail, event.reason), reason)
+
+
 def member_page(
     member: Member, *, user, usage_before: UsageCursor | None = None, usage_query=None
 ) -> dict[str, object]:
@@ -262,28 +292,25 @@ def member_page(
     it. ``usage_query``: the request's query string (the usage filter)."""
     cards = list(Card.objects.filter(member=member).order_by("issued_at", "id"))
     card_ids = [card.pk for card in cards]
-    by_id = {card.pk: card for card in cards}
     full_number = roles.sees_full_icoca_number(user)
     refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
     last_refund = {r.card_id: r for r in Refund.objects.filter(card_id__in=refunded).order_by("refunded_at", "id")}
-    for card in cards:
-        card.shown_number = card.icoca_number if full_number else card.masked_number
-        card.last_refund = last_refund.get(card.pk)  # a refunded card shows it, not a balance
+    rows = [
+        CardRow(card, card.icoca_number if full_number else card.masked_number, last_refund.get(card.pk))
+        for card in cards
+    ]
+    by_id = {row.card.pk: row for row in rows}
     page: dict[str, object] = {"full_number": full_number, "sees_staff_audit": roles.sees_staff_audit(user)}
     if user.has_perm("cards.view_card"):
-        page["cards"] = cards
+        page["cards"] = rows
     if user.has_perm("cards.view_commuterpass"):
-        passes = list(CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20])
-        for commuter_pass in passes:
-            commuter_pass.card_shown = by_id[commuter_pass.card_id]
-        page["passes"] = passes
+        passes = CommuterPass.objects.filter(card_id__in=card_ids).order_by("-valid_until", "-id")[:20]
+        page["passes"] = [OnCard(p, by_id[p.card_id]) for p in passes]
     if user.has_perm("cards.view_usagerecord"):
-        months = usage_months()
+        months = window_months(japan_today())
         usage_filter = UsageFilter.parse(usage_query or {}, card_ids=card_ids, months=months)
         usage, following = member_usage(card_ids, before=usage_before, usage_filter=usage_filter)
-        for record in usage:
-            record.card_shown = by_id[record.card_id]
-        page["usage"], page["usage_next"] = usage, following
+        page["usage"], page["usage_next"] = [OnCard(r, by_id[r.card_id]) for r in usage], following
         page["usage_filter"], page["usage_months"] = usage_filter, [f"{y:04d}-{m:02d}" for y, m in months]
     if user.has_perm("cards.view_pointsentry"):
         page["points_balance"] = PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
@@ -297,21 +324,13 @@ def member_page(
             Document.objects.filter(member=member).order_by("-requested_at", "-id")[:DOCUMENTS_SHOWN]
         )
     if user.has_perm("cards.view_refund"):
-        refunds = list(Refund.objects.filter(card_id__in=card_ids).order_by("-refunded_at", "-id")[:20])
-        for refund in refunds:
-            refund.card_shown = by_id[refund.card_id]
-        page["refunds"] = refunds
+        refunds = Refund.objects.filter(card_id__in=card_ids).order_by("-refunded_at", "-id")[:20]
+        page["refunds"] = [OnCard(f, by_id[f.card_id]) for f in refunds]
     if user.has_perm("accounts.view_member"):
         page["sessions"] = list(UserSession.objects.filter(user=member).order_by("-last_seen_at")[:20])
     if user.has_perm("accounts.view_auditevent"):
-        page["audit"] = list(member_audit(member, user=user)[:AUDIT_SHOWN])
-        for event in page["audit"]:
-            event.words = audit_words(event.action, event.detail, event.reason)
-            # A registration's reason is a code, already in the words; a person's reason is shown.
-            event.reason_shown = "" if event.action.startswith("payment_registration.") else event.reason
+        page["audit"] = [AuditLine.of(event) for event in member_audit(member, user=user)[:AUDIT_SHOWN]]
     return page
-
-
 
 
 def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
@@ -327,15 +346,12 @@ def member_audit(member: Member, *, user) -> QuerySet[AuditEvent]:
 READS_SHOWN = 500
 
 
-def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditEvent] | None, Member | None]:
+def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[AuditLine] | None, Member | None]:
     """Staff reads (``support.member_view``) of one member, or by one staff
     account, between two Japan dates (both included), newest first, at most
     ``READS_SHOWN``: (reads, whose) or (None, None) when nobody has that key.
     Indexes: ``audit_member_at`` for a member, ``audit_actor_at`` for staff."""
-    from cards.window import JAPAN
-
-    start = datetime.combine(since, datetime.min.time(), tzinfo=JAPAN)
-    end = datetime.combine(until, datetime.min.time(), tzinfo=JAPAN) + timedelta(days=1)
+    start, end = japan_days_bounds(since, until)
     reads = AuditEvent.objects.filter(action="support.member_view", at__gte=start, at__lt=end)
     if wester_id:
         subject = members_visible().filter(wester_id=wester_id).first()
@@ -345,10 +361,8 @@ def staff_reads(*, wester_id: str, staff: str, since, until) -> tuple[list[Audit
         reads = reads.filter(actor=subject)
     if subject is None:
         return None, None
-    shown = list(reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN])
-    for event in shown:
-        event.words = audit_words(event.action, event.detail, event.reason)
-    return shown, subject
+    shown = reads.select_related("actor", "member").order_by("-at", "-id")[:READS_SHOWN]
+    return [AuditLine.of(event) for event in shown], subject
 
 
 RECENT_IMPORTS = 50

@@ -19,10 +19,11 @@ from accounts.links import portal_url
 from billing.documents import composing as documents
 from billing.documents.exceptions import DocumentNotReady
 from billing.documents.models import Document, DocumentStatus
-from billing.documents.receipts import JAPAN, yen
 from billing.documents.rendering import TITLES, long_date
 from billing.documents.storage_errors import temporary_storage_errors
+from cards.window import JAPAN
 from portal import mail, queue
+from portal.money import yen
 
 logger = logging.getLogger(__name__)
 

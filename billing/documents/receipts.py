@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 from cards.masking import PAYMENT_CARD_MASK, payment_card_label
 from cards.window import JAPAN
+from portal.money import LANGUAGES, check_money, yen
 
 CHARGE = "charge"
 COMMUTER_PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
@@ -41,19 +42,12 @@ PASS_KIND_NAMES = {
     "ja": {"commuter": "通勤", "student": "通学"},
     "en": {"commuter": "commuter", "student": "student"},
 }
-LANGUAGES = ("ja", "en")
 
 
 def on_receipt(*, kind: str, payment_method: str) -> bool:
     """Whether a payment belongs on a receipt: a charge (``kind`` "charge", not
     "point_charge") or a commuter pass (``kind`` "pass"), paid by card."""
     return kind in KINDS and payment_method == "card"
-
-
-def _check_money(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number of yen (int), got {value!r}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,7 @@ class ReceiptLine:
             object.__setattr__(self, "tax_rate", PASS_TAX_RATE if self.kind == COMMUTER_PASS else None)
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("at must be an aware datetime")
-        if _check_money("amount", self.amount) <= 0:
+        if check_money("amount", self.amount) <= 0:
             raise ValueError(f"amount must be > 0, got {self.amount}")
         if self.kind == COMMUTER_PASS and not (
             self.from_station and self.to_station and self.months and self.valid_from and self.valid_until
@@ -143,7 +137,7 @@ class TaxGroup:
 def tax_included(total: int, rate: int) -> int:
     """The consumption tax included in a tax-inclusive ``total``, rounded down:
     ``floor(total × rate / (100 + rate))``. 36,960 at 10 % → 3,360; 12,970 → 1,179."""
-    _check_money("total", total)
+    check_money("total", total)
     if isinstance(rate, bool) or not isinstance(rate, int) or rate <= 0:
         raise ValueError(f"rate must be a positive int (percent), got {rate!r}")
     return total * rate // (100 + rate)
@@ -242,14 +236,6 @@ def japan_time(at: datetime) -> str:
 
 def slash_date(day: date) -> str:
     return day.strftime("%Y/%m/%d")
-
-
-def yen(amount: int, language: str = "ja") -> str:
-    """``3,000円`` in Japanese, ``¥3,000`` in English."""
-    _check_money("amount", amount)
-    if _language(language) == "en":
-        return f"-¥{-amount:,}" if amount < 0 else f"¥{amount:,}"
-    return f"{amount:,}円"
 
 
 def payment_label(brand: str, last4: str) -> str:

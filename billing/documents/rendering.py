@@ -28,11 +28,13 @@ from urllib.parse import unquote, urlsplit
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from billing.documents.receipts import JAPAN, ReceiptContent, display_lines, japan_time, tax_label, yen
+from billing.documents.receipts import ReceiptContent, display_lines, japan_time, tax_label
 from billing.documents.refund_statements import RefundStatementContent
 from billing.documents.usage_histories import UsageHistoryContent
 from cards.models import UsageKind
 from cards.stations import display_name
+from cards.window import JAPAN, japan_today
+from portal.money import yen
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "BIZ UDPGothic"
@@ -115,10 +117,6 @@ def long_date(day: date, language: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def japan_date(at: datetime) -> date:
-    return at.astimezone(JAPAN).date()
-
-
 @dataclass(frozen=True)
 class Header:
     """What every document shows about itself: copied onto the document row
@@ -143,13 +141,13 @@ class Header:
             "title": self.title,
             "number": self.number,
             "language": language,
-            "issued_on": long_date(japan_date(self.issued_at), language),
+            "issued_on": long_date(japan_today(self.issued_at), language),
             "created": self.issued_at.astimezone(JAPAN).isoformat(timespec="seconds"),
             "issuer_name": self.issuer_name,
             "registration_number": self.registration_number,
             "addressee": self.addressee,
             "reprint": self.reprinted_at is not None,
-            "reprinted_on": long_date(japan_date(self.reprinted_at), language) if self.reprinted_at else "",
+            "reprinted_on": long_date(japan_today(self.reprinted_at), language) if self.reprinted_at else "",
             "font_faces": font_faces(),
         }
 

@@ -70,10 +70,6 @@ def _allocate_number(kind: str) -> str:
     return format_number(kind, today.year, today.month, DocumentCounter.objects.get(key=key).last)
 
 
-def addressee(member) -> str:
-    return member.name or " ".join(p for p in (member.last_name, member.first_name) if p)
-
-
 RENDER_TASK = "billing.documents.tasks.document_render"
 
 
@@ -140,7 +136,7 @@ def _create(
         total_amount=total,
         issuer_name=mail.operator_name(language),
         issuer_registration_number=settings.PORTAL_INVOICE_REGISTRATION_NUMBER,
-        addressee_name=addressee(member),
+        addressee_name=member.full_name,
         **scope,
     )
     result = DocumentRequested(document, created=True)
@@ -283,7 +279,7 @@ def usage_history_request(
     if existing is not None:
         return _existing(existing)
     content = compose_usage_history(
-        lines, member_name=addressee(member), period_start=start, period_end=end, scope=wanted,
+        lines, member_name=member.full_name, period_start=start, period_end=end, scope=wanted,
         cards=documents.history_cards(cards),
     )
     if content.is_empty:

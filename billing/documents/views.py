@@ -27,11 +27,12 @@ from billing.documents import selectors as document_selectors
 from billing.documents import services as document_services
 from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm, UsageHistoryForm
 from billing.documents.models import Document
-from billing.documents.receipts import JAPAN, japan_time, yen
+from billing.documents.receipts import japan_time
 from cards import payments
 from cards.history import selectors as history_selectors
 from cards.masking import mask_icoca_number
-from cards.window import earliest_date, japan_today
+from cards.window import JAPAN, earliest_date, japan_today
+from portal.money import yen
 
 PAGE_SIZE = 20
 PAYMENT_CHOICES = 200

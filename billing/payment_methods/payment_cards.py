@@ -3,12 +3,12 @@ the expiry date and how a card is named on screen. Django-free."""
 
 from __future__ import annotations
 
-import calendar
 import re
 import unicodedata
 from datetime import date, timedelta
 
 from cards.masking import payment_card_label
+from cards.window import month_last_day
 
 EXPIRING_SOON_DAYS = 60
 
@@ -122,7 +122,7 @@ def card_name_clean(text: str) -> str:
 
 def expires_on(exp_month: int, exp_year: int) -> date:
     """A card is valid through the last day of its expiry month."""
-    return date(exp_year, exp_month, calendar.monthrange(exp_year, exp_month)[1])
+    return month_last_day(exp_year, exp_month)
 
 
 def is_expired(exp_month: int, exp_year: int, *, today: date) -> bool:

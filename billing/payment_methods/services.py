@@ -57,6 +57,7 @@ from billing.payment_methods.providers.base import (
 )
 from cards.payments import member_payment_cards_used
 from cards.selectors import member_has_active_card
+from cards.window import japan_today
 from portal import mail, queue
 
 logger = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ def _refusal(
         return RegistrationFailure.UNSUPPORTED_CARD
     if not (result.exp_month and 1 <= result.exp_month <= 12 and result.exp_year and 2000 <= result.exp_year <= 2100):
         return RegistrationFailure.PROVIDER_ERROR
-    if payment_cards.is_expired(result.exp_month, result.exp_year, today=timezone.localdate()):
+    if payment_cards.is_expired(result.exp_month, result.exp_year, today=japan_today()):
         return RegistrationFailure.CARD_EXPIRED
     names = {
         "given_name": member.first_name, "family_name": member.last_name, "full_name": member.name,
@@ -349,7 +350,7 @@ def payment_method_set_default(*, member, payment_method: PaymentMethod) -> Paym
         raise PaymentMethodNotFound()
     if target.is_default:
         return target
-    if target.is_expired(timezone.localdate()):
+    if target.is_expired(japan_today()):
         raise PaymentMethodExpired()
     PaymentMethod.objects.filter(pk__in=[m.pk for m in methods if m.is_default]).update(is_default=False)
     target.is_default = True
@@ -383,7 +384,7 @@ def payment_method_remove(*, member, payment_method: PaymentMethod, actor=None) 
     target.save(update_fields=["is_default", "removed_at"])
     new_default = None
     if was_default and others:
-        today = timezone.localdate()
+        today = japan_today()
         new_default = next((m for m in others if not m.is_expired(today)), others[0])
         new_default.is_default = True
         new_default.save(update_fields=["is_default"])

@@ -4,8 +4,8 @@ each task: the services name the tasks, never import them, portal/queue.py)."""
 from __future__ import annotations
 
 from celery import shared_task
-from django.utils import timezone
 
+from cards.window import japan_today
 from portal import mail
 
 
@@ -15,7 +15,7 @@ def payment_card_expiry_reminders_queue() -> int:
     expires within 30 days and has not had one for that expiry."""
     from billing.payment_methods import services
 
-    return len(services.expiry_reminders_queue(today=timezone.localdate()))
+    return len(services.expiry_reminders_queue(today=japan_today()))
 
 
 @shared_task(base=mail.EmailTask)

@@ -10,7 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +25,7 @@ from billing.payment_methods.exceptions import (
     registration_failure_message,
 )
 from billing.payment_methods.models import PaymentMethod, RegistrationStatus
+from cards.window import japan_today
 
 LIST = "payment_methods:payment-method-list"
 
@@ -38,7 +38,7 @@ def _member_method(request, public_id: uuid.UUID) -> PaymentMethod:
 
 
 def _list_page(request, *, card_name_form: CardNameForm | None = None, status: int = 200):
-    today = timezone.localdate()
+    today = japan_today()
     methods = [
         {"method": m, "expired": m.is_expired(today), "expires_soon": m.expires_soon(today)}
         for m in selectors.payment_method_list(member=request.user)

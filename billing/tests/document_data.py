@@ -87,15 +87,20 @@ def month_of_payments(member, *, year: int = 2026, month: int = 10, charges: int
     return data
 
 
-def domain_example_refund(member) -> Refund:
+def domain_example_refund(member, *, refund_month: tuple[int, int] = (2026, 8)) -> Refund:
     """DOMAIN.md's example: a 6-month pass 大阪⇔三ノ宮 from 2026-04-01 (¥70,040),
     refunded on 2026-08-20 with ¥1,000 balance: 5 months used, fare deducted
-    ¥36,960 + 2 × ¥12,970 = ¥62,900, pass part ¥7,140, total ¥7,920."""
+    ¥36,960 + 2 × ¥12,970 = ¥62,900, pass part ¥7,140, total ¥7,920. Another
+    ``refund_month`` moves every date by whole months, the figures unchanged
+    (a test on the real clock passes last month, inside the document window)."""
+    year, month = refund_month
+    start_year, start_month = (year, month - 4) if month > 4 else (year - 1, month + 8)
+    valid_from = date(start_year, start_month, 1)
     card = CardFactory(member=member, nickname="仕事用", status=CardStatus.REFUNDED)
-    bought = CommuterPassFactory(card=card, months=6, valid_from=date(2026, 4, 1),
-                                 paid_at=at(date(2026, 3, 28), 10, 0))
+    bought = CommuterPassFactory(card=card, months=6, valid_from=valid_from,
+                                 paid_at=at(valid_from - timedelta(days=4), 10, 0))
     return Refund.objects.create(
-        center_id=f"R-TEST-{card.pk:06d}", card=card, refunded_at=at(date(2026, 8, 20), 10, 0), balance=1000,
+        center_id=f"R-TEST-{card.pk:06d}", card=card, refunded_at=at(date(year, month, 20), 10, 0), balance=1000,
         commuter_pass=bought, months_used=5, fare_deducted=62900, pass_part=7140, fee=220, total=7920,
         destination_method=DestinationMethod.CARD, destination_brand="VISA", destination_last4="4242",
         digest="0" * 64,

@@ -103,9 +103,9 @@ def requeue() -> dict:
 def replay(document_id: int) -> dict:
     from billing import tasks
 
-    tasks.document_render.apply_async((document_id,), queue="documents")
-    tasks.document_email.apply_async((document_id,), queue="mail")
-    return {"replayed": document_id}
+    render = tasks.document_render.apply_async((document_id,))  # the queues of CELERY_TASK_ROUTES
+    email = tasks.document_email.apply_async((document_id,))
+    return {"replayed": document_id, "tasks": [render.id, email.id]}
 
 
 COMMANDS = {"seed": seed, "ask": ask, "status": status, "download": download, "requeue": requeue, "replay": replay}

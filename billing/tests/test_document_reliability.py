@@ -152,6 +152,18 @@ class Portal:
             if worker.poll() is None:
                 self.kill(worker)
 
+    def tasks_finished(self, task_ids: list[str]) -> bool:
+        """Whether the workers logged each of these tasks as finished (portal/task_logging.py:
+        one JSON line per task, with its id and end state)."""
+        finished = set()
+        for path in self.directory.glob("worker-*.log"):
+            for line in path.read_text(errors="replace").splitlines():
+                with contextlib.suppress(ValueError):
+                    entry = json.loads(line)
+                    if isinstance(entry, dict) and entry.get("logger") == "portal.task" and entry.get("state"):
+                        finished.add(entry.get("task_id"))
+        return set(task_ids) <= finished
+
     def worker_logs(self) -> str:
         return "\n".join(p.read_text(errors="replace")[-3000:] for p in sorted(self.directory.glob("worker-*.log")))
 
@@ -238,8 +250,8 @@ def test_a_worker_killed_mid_render_then_restarted_makes_the_document_once_with_
     assert (downloaded["status_code"], downloaded["pdf"], downloaded["sha256"]) == (200, True, done["sha256"])
 
     # A replayed message (a duplicate delivery) changes nothing and sends nothing.
-    portal.run("replay", document)
-    time.sleep(5)
+    replayed = portal.run("replay", document)["tasks"]
+    wait_until(lambda: portal.tasks_finished(replayed), seconds=60, what="the worker to take the replayed messages")
     again = portal.run("status", document)
     assert (again["sha256"], again["file"], again["attempts"]) == (done["sha256"], done["file"], 2)
     emails = portal.emails()

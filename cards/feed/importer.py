@@ -4,8 +4,7 @@
 
 1. A quick scan finds the ``card`` lines (``source.card_line_candidates``); they are applied
    first, in file order (``apply_cards``), so a line may stand above the card it refers to.
-2. Every line is then read and parsed (``source.spans`` and ``source.lines``, the same as
-   ``reader.iter_lines``; ``blocks``; ``fastpath``; ``parsing``).
+2. Every line is then read and parsed (``source.spans`` and ``source.lines``; ``blocks``; ``fastpath``; ``parsing``).
    ``usage`` lines are applied in batches as they come (``usage``; ``postgres`` on
    PostgreSQL): they depend on cards only, so applying them before the ``pass`` lines
    leaves the same store as applying them after. ``pass``, ``refund`` and ``points``

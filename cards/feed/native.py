@@ -12,6 +12,7 @@ same way, about seven times slower.
 from __future__ import annotations
 
 import ctypes
+import os
 import threading
 from array import array
 from dataclasses import dataclass
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from .limits import FeedLimits
 
-LIBRARY = Path(__file__).with_name("_usage_span.so")
+#: ``USAGE_SPAN_LIBRARY`` names another build of it (``make sanitize``: one under the sanitizers).
+LIBRARY = Path(os.environ.get("USAGE_SPAN_LIBRARY") or Path(__file__).with_name("_usage_span.so"))
 #: USAGE_SPAN_VERSION in usage_span.c: a library of another version is not used.
 VERSION = 2
 _INT32 = "i"

@@ -4,10 +4,10 @@ Pure data, no Django: ``parsing.parse_line`` builds them, the importer stores th
 Times are aware datetimes in UTC, dates are ``date`` (Japan dates), money and points ``int``.
 
 ``key`` is the center's id of a record (``icoca_number`` for a card, ``id`` otherwise).
-``canonical()`` is the validated content as a JSON-ready dict (times as ISO 8601 in UTC, dates
-as ``YYYY-MM-DD``): two lines are the same record when their ``canonical()`` are equal, so a
-replayed line is "unchanged" and a different line with the same key is a conflict. Unknown
-fields, and fields that do not belong to a usage kind, are ignored and are not part of it.
+Two lines are the same record when their content (``content.py``: the values the store keeps
+and their digest) is equal, so a replayed line is "unchanged" and a different line with the
+same key is a conflict. Unknown fields, and fields that do not belong to a usage kind, are
+ignored and are not part of it.
 """
 
 from __future__ import annotations
@@ -37,10 +37,6 @@ MAX_CHARS = {
 }
 
 
-def _time(value: datetime) -> str:
-    return value.isoformat()
-
-
 @dataclass(frozen=True)
 class _Method:
     """A way money moves; ``brand`` and ``last4`` are set for ``card`` only."""
@@ -48,9 +44,6 @@ class _Method:
     method: str
     brand: str | None = None
     last4: str | None = None
-
-    def canonical(self) -> dict[str, str | None]:
-        return {"method": self.method, "brand": self.brand, "last4": self.last4}
 
 
 @dataclass(frozen=True)
@@ -74,9 +67,6 @@ class Fares:
     def for_months(self, months: int) -> int:
         return {1: self.one_month, 3: self.three_months, 6: self.six_months}[months]
 
-    def canonical(self) -> dict[str, int]:
-        return {"1": self.one_month, "3": self.three_months, "6": self.six_months}
-
 
 @dataclass(frozen=True)
 class CardRecord:
@@ -92,17 +82,6 @@ class CardRecord:
     @property
     def key(self) -> str:
         return self.icoca_number
-
-    def canonical(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "icoca_number": self.icoca_number,
-            "wester_id": self.wester_id,
-            "issued_at": _time(self.issued_at),
-            "device": self.device,
-            "status": self.status,
-            "replaces": self.replaces,
-        }
 
 
 @dataclass(frozen=True)
@@ -126,24 +105,6 @@ class PassRecord:
     @property
     def key(self) -> str:
         return self.id
-
-    def canonical(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "id": self.id,
-            "icoca_number": self.icoca_number,
-            "kind": self.kind,
-            "from": self.from_station,
-            "to": self.to_station,
-            "via": self.via,
-            "valid_from": self.valid_from.isoformat(),
-            "valid_until": self.valid_until.isoformat(),
-            "months": self.months,
-            "price": self.price,
-            "fares": self.fares.canonical(),
-            "paid_at": _time(self.paid_at),
-            "payment": self.payment.canonical(),
-        }
 
 
 @dataclass(frozen=True)
@@ -172,24 +133,6 @@ class UsageRecord:
     def key(self) -> str:
         return self.id
 
-    def canonical(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "id": self.id,
-            "icoca_number": self.icoca_number,
-            "at": _time(self.at),
-            "kind": self.kind,
-            "amount": self.amount,
-            "balance": self.balance,
-            "from": self.from_station,
-            "to": self.to_station,
-            "operator": self.operator,
-            "merchant": self.merchant,
-            "payment": None if self.payment is None else self.payment.canonical(),
-            "place": self.place,
-            "note": self.note,
-        }
-
 
 @dataclass(frozen=True)
 class RefundRecord:
@@ -208,19 +151,6 @@ class RefundRecord:
     def key(self) -> str:
         return self.id
 
-    def canonical(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "id": self.id,
-            "icoca_number": self.icoca_number,
-            "at": _time(self.at),
-            "balance": self.balance,
-            "pass_id": self.pass_id,
-            "fee": self.fee,
-            "total": self.total,
-            "destination": self.destination.canonical(),
-        }
-
 
 @dataclass(frozen=True)
 class PointsRecord:
@@ -236,17 +166,6 @@ class PointsRecord:
     @property
     def key(self) -> str:
         return self.id
-
-    def canonical(self) -> dict[str, object]:
-        return {
-            "type": self.type,
-            "id": self.id,
-            "wester_id": self.wester_id,
-            "at": _time(self.at),
-            "kind": self.kind,
-            "points": self.points,
-            "category": self.category,
-        }
 
 
 Record: TypeAlias = CardRecord | PassRecord | UsageRecord | RefundRecord | PointsRecord

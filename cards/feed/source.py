@@ -6,7 +6,7 @@ line, and, when lines were rejected, a last read that copies them into the rejec
 file that cannot be read again from its start (standard input, a pipe) is first copied to a
 temporary file.
 
-Line numbers are those of ``reader.iter_lines``: every ``\\n`` ends a line, blank lines keep
+Line numbers are those an editor shows (the tests' ``feed_reader.iter_lines``): every ``\\n`` ends a line, blank lines keep
 their numbers.
 """
 
@@ -21,8 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .reader import BOM, _not_utf8
-from .validators import MAX_LINE_BYTES, too_long
+from .validators import BOM, MAX_LINE_BYTES, not_utf8, too_long
 
 _BLOCK = 1 << 20
 # A card line names its type in the open ("type": "card") or with an escape (a backslash).
@@ -177,7 +176,7 @@ def _rest_of_line(stream: BinaryIO, start: bytes) -> int:
 
 
 def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, str | None]]:
-    """Exactly ``reader.iter_lines(stream)`` (same numbers, texts and errors: a test checks
+    """Exactly ``iter_lines(stream)`` of cards/tests/feed_reader.py (same numbers, texts and errors: a test checks
     it), about twice as fast: blocks are split into lines in C. ``first``: the number of the
     stream's first line, when it starts further into the file (then a byte order mark there is
     not dropped)."""
@@ -209,7 +208,7 @@ def lines(stream: BinaryIO, first: int = 1) -> Iterator[tuple[int, str | None, s
                 try:
                     yield number, raw.decode("utf-8"), None
                 except UnicodeDecodeError as exc:
-                    yield number, None, _not_utf8(raw, exc)
+                    yield number, None, not_utf8(raw, exc)
         if len(carry) > MAX_LINE_BYTES + len(BOM) + 2:  # too long whatever follows: stop keeping it
             skipped, head, tail, carry = len(carry), carry[: len(BOM)], carry[-1:], b""
     if skipped >= 0:
@@ -231,7 +230,7 @@ def one_line(raw: bytes, number: int, *, ended: bool) -> Iterator[tuple[int, str
         try:
             yield number, raw.decode("utf-8"), None
         except UnicodeDecodeError as exc:
-            yield number, None, _not_utf8(raw, exc)
+            yield number, None, not_utf8(raw, exc)
 
 
 def _text(raw: bytes, number: int, *, ended: bool) -> str | None:

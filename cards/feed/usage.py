@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -34,8 +35,26 @@ from .content import Values, conflict_reason, differences, unescape, usage_value
 
 _CHUNK = 500
 
-# A usage line being written: (line, values, content text, digest, card id).
-Row = tuple[int, Values, str, str, int]
+class Row(NamedTuple):
+    """A usage line on the careful path (where a line may repeat an id or conflict with one)."""
+
+    line: int
+    values: Values  # content.usage_values: id, icoca_number, at (UTC text), kind, amount, balance, ...
+    text: str
+    digest: str
+    card_id: int
+
+    @property
+    def key(self) -> str:
+        return self.values[0]
+
+    @property
+    def at(self) -> str:
+        return self.values[2]
+
+    @property
+    def balance(self) -> int:
+        return self.values[5]
 
 
 @dataclass(frozen=True)
@@ -182,7 +201,7 @@ class UsageWriter:
     @staticmethod
     def rows(block: Block, card_ids: list[int | None]) -> list[Row]:
         return [
-            (line, usage_values_from_text(text), text, digest, card_id)
+            Row(line, usage_values_from_text(text), text, digest, card_id)
             for (line, text, digest), card_id in zip(block.usage(), card_ids, strict=True)
             if card_id is not None
         ]
@@ -193,34 +212,32 @@ class UsageWriter:
         """Store the rows of a block; returns how many ids were stored already."""
         first, repeats, seen = [], [], set()
         for row in rows:
-            key = row[1][0]
-            (repeats if key in seen else first).append(row)
-            seen.add(key)
+            (repeats if row.key in seen else first).append(row)
+            seen.add(row.key)
         self._conflicts = set()
         stored = self._write(first)
         if repeats:
             stored += self._write(repeats)
-        for line, values, _, _, card_id in rows:
-            if line not in self._conflicts:
-                self.balances.note(card_id, values[2], values[5])
+        for row in rows:
+            if row.line not in self._conflicts:
+                self.balances.note(row.card_id, row.at, row.balance)
         return stored
 
     def _write(self, rows: list[Row]) -> int:
-        stored = self._stored_digests([row[1][0] for row in rows])
-        new = [row for row in rows if row[1][0] not in stored]
+        stored = self._stored_digests([row.key for row in rows])
+        new = [row for row in rows if row.key not in stored]
         inserted = self._insert_keys(new)
         if len(inserted) < len(new):  # another import stored some of them meanwhile
-            stored.update(self._stored_digests([row[1][0] for row in new if row[1][0] not in inserted]))
-        for line, values, _, signature, card_id in rows:
-            key = values[0]
-            if key in inserted:
+            stored.update(self._stored_digests([row.key for row in new if row.key not in inserted]))
+        for row in rows:
+            if row.key in inserted:
                 continue
-            if stored[key] == signature:
+            if stored[row.key] == row.digest:
                 self.unchanged += 1
             else:
-                self._conflicts.add(line)
-                self.rejects.append(UsageReject(line, key, self._conflict(values, card_id)))
-        records = [self.record(values, card_id) for _, values, _, _, card_id in new if values[0] in inserted]
+                self._conflicts.add(row.line)
+                self.rejects.append(UsageReject(row.line, row.key, self._conflict(row.values, row.card_id)))
+        records = [self.record(row.values, row.card_id) for row in new if row.key in inserted]
         UsageRecord.objects.bulk_create(records, batch_size=_CHUNK)
         self.imported += len(records)
         return len(rows) - len(new)
@@ -250,7 +267,7 @@ class UsageWriter:
         with connection.cursor() as cursor:
             for chunk in _chunks(rows):
                 placeholders = ", ".join(["(%s, %s)"] * len(chunk))
-                params = [value for row in chunk for value in (row[1][0], row[3])]
+                params = [value for row in chunk for value in (row.key, row.digest)]
                 cursor.execute(
                     f"INSERT INTO {table} (center_id, digest) VALUES {placeholders} "  # noqa: S608 (our table)
                     "ON CONFLICT (center_id) DO NOTHING RETURNING center_id",

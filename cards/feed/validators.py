@@ -42,6 +42,17 @@ class FeedLineError(Exception):
         self.reason = reason
 
 
+#: A UTF-8 byte order mark, dropped at the start of a file.
+BOM = b"\xef\xbb\xbf"
+
+
+def not_utf8(content: bytes, exc: UnicodeDecodeError) -> str:
+    return (
+        f"line is not valid UTF-8: {exc.reason}, byte 0x{content[exc.start]:02x} at byte "
+        f"{exc.start + 1} of the line (the feed must be UTF-8; was it saved as Shift_JIS?)"
+    )
+
+
 def too_long(size: int) -> str:
     return (
         f"line is longer than {MAX_LINE_BYTES} bytes ({size} bytes); are line breaks missing between records?"

@@ -15,11 +15,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cards.history.formatting import WhenFormat, signed_yen, yen
+from cards.history.formatting import WhenFormat
 from cards.masking import payment_card_label
 from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
 from cards.templatetags.stations import place_html
 from cards.window import JAPAN
+from portal.templatetags.money import signed_yen, yen
 
 PAGE_SIZE = 50
 

@@ -11,7 +11,7 @@ page and a hundred pages deep (cards/history/reads.py).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from cards.history.lines import (
     HISTORY_KINDS,
@@ -30,7 +30,7 @@ from cards.history.lines import (
 )
 from cards.history.reads import read_lines, read_month_totals
 from cards.models import Card
-from cards.window import JAPAN
+from cards.window import japan_midnight
 
 __all__ = [
     "HISTORY_KINDS",
@@ -90,22 +90,12 @@ def month_totals(query: HistoryQuery, months: Iterable[tuple[int, int]]) -> list
     return list(totals.values())
 
 
-def japan_day_start(day: date) -> datetime:
-    """The UTC instant a Japan date starts."""
-    return datetime(day.year, day.month, day.day, tzinfo=JAPAN)
-
-
-def japan_day_end(day: date) -> datetime:
-    """The instant the Japan date after ``day`` starts (exclusive end)."""
-    return japan_day_start(day + timedelta(days=1))
-
-
 def query_for(
     cards: Sequence[Card], *, first_day: date, last_day: date | None, kinds: Iterable[str] | None
 ) -> HistoryQuery:
     return HistoryQuery(
         cards=tuple(cards),
-        start=japan_day_start(first_day),
-        end=None if last_day is None else japan_day_end(last_day),
+        start=japan_midnight(first_day),
+        end=None if last_day is None else japan_midnight(last_day + timedelta(days=1)),
         kinds=None if kinds is None else frozenset(kinds),
     )

@@ -1,4 +1,4 @@
-"""The demo feed (cards/demo_feed.py): every line is a valid FEED.md line, the money adds up
+"""The demo feed (cards/demo_feed/): every line is a valid FEED.md line, the money adds up
 the way the importer checks it, and the demo shows what it promises (plain functions, no
 database); then seed_demo imports it for real through import_feed."""
 
@@ -443,15 +443,15 @@ def test_a_later_seed_demo_continues_the_stored_history(tmp_path):
 
 @pytest.mark.django_db
 def test_seed_demo_fails_loudly_when_a_line_is_rejected(tmp_path, monkeypatch):
-    import cards.demo_feed
+    from cards.demo_feed import simulation
 
-    real = cards.demo_feed.compute_refund
+    real = simulation.compute_refund
 
     def one_yen_too_much(**kwargs):
         breakdown = real(**kwargs)
         return dataclasses.replace(breakdown, total=breakdown.total + 1)
 
-    monkeypatch.setattr(cards.demo_feed, "compute_refund", one_yen_too_much)
+    monkeypatch.setattr(simulation, "compute_refund", one_yen_too_much)
     with pytest.raises(CommandError, match=r"1 of \d+ lines were rejected.*demo\.jsonl\.rejects\.jsonl") as error:
         seed(tmp_path, "--now", NOW.isoformat())
     assert "refund" in str(error.value)

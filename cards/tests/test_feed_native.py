@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,35 @@ def span_of(*lines: str | bytes, first: int = 1, end: bytes = b"\n") -> Span:
 
 
 def agree(span: Span) -> blocks.Block:
+    """``parse_span``'s block equals the one built in Python alone, and every line the C reader
+    accepts it reads as Python does. The C reader is called directly for that: a span holding
+    one usage line only Python reads is read whole in Python by ``parse_span``, so comparing the
+    blocks alone would often compare Python with Python."""
     block = blocks.parse_span(span, LIMITS)
-    assert block == blocks._python_block(span, LIMITS), span.data[:500]
+    python = blocks._python_block(span, LIMITS)
+    assert block == python, span.data[:500]
+    found = native.read(span.data, span.first, LIMITS)
+    if found is not None:
+        natively = by_line(found.lines, found.key_copy, found.record_copy, found.numbers)
+        in_python = by_line(python.lines, python.key_copy, python.record_copy, python.numbers)
+        assert natively == {line: in_python.get(line) for line in natively}, span.data[:500]
     return block
+
+
+def by_line(lines: list[int], key_copy: bytes, record_copy: bytes, numbers: list[str]) -> dict[int, tuple]:
+    """Each usage line read: its line number -> (key row, record row, card number)."""
+    keys, records = key_copy.split(b"\n")[:-1], record_copy.split(b"\n")[:-1]
+    assert len(keys) == len(records) == len(numbers) == len(lines)
+    return {line: (key, record, number) for line, key, record, number in zip(lines, keys, records, numbers, strict=True)}
+
+
+def lines_read_natively(span: Span) -> int:
+    found = native.read(span.data, span.first, LIMITS)
+    return 0 if found is None else len(found.lines)
+
+
+#: Of the random spans, at least this many hold lines the C reader reads itself.
+MOST_SPANS = 150
 
 
 def text(kind: str, ascii_only: bool = False, **changes) -> str:
@@ -57,7 +84,7 @@ def test_a_library_of_another_version_is_not_used(monkeypatch):
 def test_a_library_built_before_the_limits_is_not_used(tmp_path, monkeypatch):
     """The source of version 1 had no usage_span_version (and the same layout but for the
     limits): a library built from it is refused, though it loads."""
-    source = (native.LIBRARY.parent / "usage_span.c").read_text()
+    source = Path(native.__file__).with_name("usage_span.c").read_text()
     old = source.replace("int usage_span_version(void) { return USAGE_SPAN_VERSION; }", "")
     assert old != source
     (tmp_path / "old.c").write_text(old)
@@ -211,6 +238,7 @@ def test_a_usage_line_only_python_reads_keeps_file_order():
 def test_random_mutations_agree():
     rng = random.Random(20261126)
     pieces = [*ODD_VALUES, "大阪", "ride", "bus", "purchase", "charge", "point_charge", "adjustment", -580, 3000]
+    spans_read_natively = 0
     for _ in range(200):
         lines = []
         for _ in range(rng.randrange(1, 30)):
@@ -220,11 +248,15 @@ def test_random_mutations_agree():
             for _ in range(rng.randrange(0, 2)):
                 line[rng.choice(["extra", "x", "station_code", "FROM"])] = rng.choice(pieces)
             lines.append(json.dumps(line, ensure_ascii=rng.random() < 0.3))
-        agree(span_of(*lines))
+        span = span_of(*lines)
+        agree(span)
+        spans_read_natively += lines_read_natively(span) > 0
+    assert spans_read_natively >= MOST_SPANS, spans_read_natively  # the C reader was compared, not skipped
 
 
 def test_random_byte_mutations_agree():
     rng = random.Random(1126)
+    spans_read_natively = 0
     alphabet = [b'"', b"\\", b"{", b"}", b",", b":", b" ", b"\t", b"\r", b"0", b"9", b"-", b".", b"e", b"%",
                 b"n", b"\xe9", b"\x80", b"\xe3\x81", b"\x00", b"\x1f", b"\x7f", "駅".encode()]
     for _ in range(300):
@@ -241,4 +273,7 @@ def test_random_byte_mutations_agree():
                 else:
                     raw[at : at + len(piece)] = piece
             lines.append(bytes(raw).replace(b"\n", b" "))
-        agree(span_of(*lines, end=rng.choice([b"\n", b"", b"\r\n"])))
+        span = span_of(*lines, end=rng.choice([b"\n", b"", b"\r\n"]))
+        agree(span)
+        spans_read_natively += lines_read_natively(span) > 0
+    assert spans_read_natively >= MOST_SPANS, spans_read_natively

@@ -1,4 +1,4 @@
-"""The quick scan for card lines numbers and reads lines exactly as reader.iter_lines does, and
+"""The quick scan for card lines numbers and reads lines exactly as feed_reader.iter_lines does, and
 the reject file's reader gives back the raw lines. No database."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 from cards.feed import source
 from cards.feed.parsing import FeedLineError, parse_line
-from cards.feed.reader import iter_lines
 from cards.feed.validators import MAX_LINE_BYTES
+from cards.tests.feed_reader import iter_lines
 
 
 def card(number: str, **changes) -> str:
@@ -129,7 +129,7 @@ def test_lines_is_iter_lines(monkeypatch, block, case):
     if block < 7 and len(data) > 1000:
         data = data.replace(b"x" * LONG, b"x" * 40).replace(b"y" * LONG, b"y" * 40)
         monkeypatch.setattr(source, "MAX_LINE_BYTES", 30)
-        monkeypatch.setattr("cards.feed.reader.MAX_LINE_BYTES", 30)
+        monkeypatch.setattr("cards.tests.feed_reader.MAX_LINE_BYTES", 30)
     monkeypatch.setattr(source, "_BLOCK", block)
     assert list(source.lines(io.BytesIO(data))) == list(iter_lines(io.BytesIO(data)))
 

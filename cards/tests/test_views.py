@@ -61,7 +61,7 @@ def test_the_home_page_shows_each_card_as_a_card_face(member_client, member):
     assert card.icoca_number not in response.content.decode()  # the full number only on the card's page
     assert "iPhone" in page
     assert "利用中" in page
-    assert "¥4,210" in page
+    assert "4,210円" in page
     assert "2026/12/17 09:12 時点" in page
     assert f'href="/cards/{card.public_id}/"' in response.content.decode()
 
@@ -207,12 +207,17 @@ def test_the_home_page_takes_the_same_queries_for_one_card_or_many(member_client
 
 
 def test_the_home_page_query_budget(member_client, member, django_assert_max_num_queries):
-    for _ in range(5):
-        CommuterPassFactory(card__member=member)
+    passes = [CommuterPassFactory(card__member=member) for _ in range(5)]
     member_client.get("/")
 
     with django_assert_max_num_queries(8):
-        member_client.get("/")
+        response = member_client.get("/")
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('<article class="card-face') == 5  # every card, each with its pass
+    for commuter_pass in passes:
+        assert commuter_pass.card.masked_number in page
 
 
 # --- a card's own page ------------------------------------------------------------
@@ -243,7 +248,7 @@ def test_the_card_page_lists_its_pass_history(member_client, member):
 
     assert page.index("2026/10/1 〜 2027/3/31") < page.index("2026/7/1 〜 2026/9/30")  # newest first
     assert "期限切れ" in page and "有効" in page
-    assert "¥70,040" in page and "現金" in page
+    assert "70,040円" in page and "現金" in page
     assert "VISA ••••4242" in page
 
 
@@ -404,7 +409,7 @@ def test_step_two_lists_the_cards_that_will_stop_and_changes_nothing(member_clie
     page = text(response)
     assert response.status_code == 200
     assert "iPhoneの次のICOCAの利用を停止します" in page
-    assert "仕事用" in page and work.masked_number in page and "¥4,210" in page
+    assert "仕事用" in page and work.masked_number in page and "4,210円" in page
     assert "家族用" not in page
     assert "利用を停止して再発行登録する" in page
     work.refresh_from_db()

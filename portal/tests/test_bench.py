@@ -13,9 +13,12 @@ from bench.runner import (
     WALL,
     Measurement,
     Registry,
+    Target,
     UnknownBenchmark,
     format_table,
+    format_verdicts,
     render_markdown,
+    verdicts,
     write_page,
 )
 
@@ -163,6 +166,48 @@ def test_running_one_group_keeps_the_other_groups_figures(tmp_path):
     latest, earlier = text.split("Earlier results")
     assert "| fake.fake_page |" in latest and "| fake.fake_page |" not in earlier
     assert "| elsewhere.other |" in earlier and "| elsewhere.other |" not in latest
+
+
+def targeted(*targets: Target, ms: float = 200.0, other_ms: float = 100.0):
+    registry = Registry()
+
+    @registry.benchmark("targeted", group="t", targets=targets)
+    def targeted_benchmark(*, samples, warmup):
+        """A benchmark with targets."""
+        return [
+            Measurement("search: a name", ms=[ms] * samples),
+            Measurement("search: romaji", ms=[ms / 2] * samples),
+            Measurement("bare", ms=[other_ms] * samples),
+        ]
+
+    return registry.run(["t"], samples=5, warmup=0)
+
+
+def test_targets_are_met_or_missed_by_every_measurement_they_name():
+    results = targeted(
+        Target("search: ", "p95", at_most_ms=300), Target("search: ", at_most_ms=150),
+        Target("search: a", times=2.0, of="bare"), Target("search: a", times=1.5, of="bare"),
+        Target("nothing like it", at_most_ms=1000),
+    )
+
+    found = verdicts(results)
+
+    assert [(v.met, v.found) for v in found] == [
+        (True, "200 ms"), (False, "200 ms"), (True, "2.00 ×"), (False, "2.00 ×"), (False, "not measured"),
+    ]
+    text = format_verdicts(found)
+    assert "met     search: : p95 ≤ 300 ms (200 ms)" in text
+    assert "MISSED  search: a: median ≤ 1.5 × bare (2.00 ×)" in text
+    page = render_markdown(results, machine=MACHINE, when=datetime(2026, 11, 26, tzinfo=UTC), samples=5, warmup=0)
+    assert "| search: : median ≤ 150 ms | 200 ms | **missed** |" in page
+
+
+@pytest.mark.parametrize("wrong", [
+    {"at_most_ms": 1, "times": 2, "of": "x"}, {}, {"times": 2}, {"at_most_ms": 1, "statistic": "mean"},
+])
+def test_a_target_says_one_thing(wrong):
+    with pytest.raises(ValueError):
+        Target("x", **wrong)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -62,7 +62,7 @@ def use_redis(settings, port: int) -> None:
             "KEY_PREFIX": "test", "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "accounts.session_store"
 
 
 def test_a_signed_in_member_keeps_their_pages_when_redis_goes_down(client, settings, redis_server, caplog):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import AuditEvent
 from accounts.services import audit_record
 from accounts.tests.factories import MemberFactory
+from cards.window import japan_today
 from support.audit_words import audit_words
 from support.tests.helpers import agent, member_with_everything, supervisor
 
@@ -34,8 +35,8 @@ def test_a_supervisor_sees_who_looked_at_a_member(client):
 
     assert page.status_code == 200
     reads = page.context["reads"]
-    assert {e.actor.username for e in reads} == {"agent-looker"}
-    assert {e.member_id for e in reads} == {member.pk}
+    assert {line.event.actor.username for line in reads} == {"agent-looker"}
+    assert {line.event.member_id for line in reads} == {member.pk}
     html = page.content.decode()
     assert "会員ページを表示" in html and "書類の一覧を表示" in html
 
@@ -51,10 +52,10 @@ def test_a_supervisor_lists_what_one_staff_account_read_over_a_period(client):
     client.force_login(supervisor())
 
     last_month = client.get(reverse(READS), {"staff": "agent-2"})
-    assert [e.pk for e in last_month.context["reads"]] == [recent.pk]
-    since = (timezone.localdate() - timedelta(days=90)).isoformat()
+    assert [line.event.pk for line in last_month.context["reads"]] == [recent.pk]
+    since = (japan_today() - timedelta(days=90)).isoformat()
     longer = client.get(reverse(READS), {"staff": "agent-2", "since": since})
-    assert [e.pk for e in longer.context["reads"]] == [recent.pk, old.pk]
+    assert [line.event.pk for line in longer.context["reads"]] == [recent.pk, old.pk]
 
 
 @pytest.mark.parametrize(

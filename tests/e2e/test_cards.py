@@ -48,7 +48,7 @@ def test_member_sees_card_faces_renames_a_card_and_reports_a_lost_phone(page, li
     expect(face).to_contain_text(work.masked_number)
     expect(face).to_contain_text("iPhone")
     expect(face).to_contain_text("利用中")
-    expect(face).to_contain_text("¥4,210")
+    expect(face).to_contain_text("4,210円")
     expect(face).to_contain_text("大阪⇔三ノ宮")
     expect(face).to_contain_text("あと10日")
     expect(face).to_contain_text("まもなく有効期限です。")

@@ -336,8 +336,36 @@ def _files_outside_the_sandbox_store(*roots: Path) -> list[Path]:
     return found
 
 
+class BrowserTraffic:
+    """Every URL the browser asked for, what it posted to the portal, and every page and
+    answer the portal served it (the sandbox provider's own pages, /sandbox-pay/, are
+    another site: the member types the number there)."""
+
+    def __init__(self, page) -> None:
+        self.urls: list[str] = []
+        self.posted_to_portal: list[str] = []
+        self.served: dict[str, str] = {}
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    @staticmethod
+    def _portal(url: str) -> bool:
+        return "/sandbox-pay/" not in url
+
+    def _request(self, request) -> None:
+        self.urls.append(request.url)
+        if self._portal(request.url) and request.post_data:
+            self.posted_to_portal.append(request.post_data)
+
+    def _response(self, response) -> None:
+        if self._portal(response.url) and response.request.resource_type in ("document", "xhr", "fetch"):
+            with suppress(Exception):  # a redirect has no body
+                self.served[response.url] = response.text()
+
+
 def test_no_card_number_reaches_the_portals_database_logs_or_files(page, live_server, wester_id, caplog, capfd):
     caplog.set_level(logging.DEBUG)
+    traffic = BrowserTraffic(page)
     open_payment_methods(page, live_server)
     enter_card(page, NUMBERS[0], cvc="987")
     expect(page.get_by_role("status")).to_contain_text("VISA ••••0100")
@@ -356,11 +384,16 @@ def test_no_card_number_reaches_the_portals_database_logs_or_files(page, live_se
 
     assert "VISA" in database and "0100" in database and "5007" in database  # the search does see the data
     assert "payment registration ended" in logs and "sandbox-pay" in logs
+    assert any("/sandbox-pay/pay/" in url for url in traffic.urls) and traffic.posted_to_portal  # it did listen
+    assert any("Mastercard ••••5007" in text for text in traffic.served.values())
     for number in NUMBERS:
         spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
         for variant in (number, spaced):
             assert variant not in database, f"{variant} in the database"
             assert variant not in logs, f"{variant} in the logs"
+            assert not [url for url in traffic.urls if variant in url or variant.replace(" ", "+") in url]
+            assert not [data for data in traffic.posted_to_portal if variant in data or variant.replace(" ", "+") in data]
+            assert not [url for url, text in traffic.served.items() if variant in text], f"{variant} served"
             for path, text in files.items():
                 assert variant not in text, f"{variant} in {path}"
     for token in PaymentMethod.objects.values_list("token", flat=True):

@@ -1,5 +1,5 @@
 """Demo data for `make run`: a realistic card center feed for the demo members (13 months up
-to now, see cards/demo_feed.py), written to a file and imported with `import_feed`, so the
+to now, see cards/demo_feed/), written to a file and imported with `import_feed`, so the
 demo goes through the same path as the center's own files. The payment cards the demo
 members' charges and passes were paid with are then registered as their payment methods
 (決済用カード), so the history and that page agree.

@@ -5,10 +5,10 @@ import unicodedata
 from datetime import date
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from billing.payment_methods.providers.sandbox.cards import BRAND_NAMES, detect_brand, digits_only, luhn_valid
+from cards.window import japan_today
 
 _EXPIRY = re.compile(r"^\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*$")
 _HOLDER = re.compile(r"^[A-Z][A-Z .'\-]{0,44}$")
@@ -58,7 +58,7 @@ class CardEntryForm(forms.Form):
 
     def __init__(self, *args, today: date | None = None, accepted_brands: tuple[str, ...] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.today = today or timezone.localdate()
+        self.today = today or japan_today()
         self.accepted_brands = tuple(accepted_brands)
         self.brand: str | None = None
         for name, field in self.fields.items():

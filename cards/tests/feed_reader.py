@@ -1,13 +1,14 @@
-"""iter_lines: the lines of a feed file, read from a binary stream in constant memory."""
+"""iter_lines: the lines of a feed file, read one at a time from a binary stream in constant
+memory: the plain reference that ``cards.feed.source`` (which reads a file in spans of whole
+lines) is tested against, line number for line number."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from .validators import MAX_LINE_BYTES, too_long
+from cards.feed.validators import BOM, MAX_LINE_BYTES, not_utf8, too_long
 
-BOM = b"\xef\xbb\xbf"
 _CHUNK = 64 * 1024
 _BLANK = b" \t\r"
 
@@ -51,13 +52,6 @@ def iter_lines(stream: BinaryIO) -> Iterator[tuple[int, str | None, str | None]]
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield number, None, _not_utf8(content, exc)
+            yield number, None, not_utf8(content, exc)
             continue
         yield number, text, None
-
-
-def _not_utf8(content: bytes, exc: UnicodeDecodeError) -> str:
-    return (
-        f"line is not valid UTF-8: {exc.reason}, byte 0x{content[exc.start]:02x} at byte "
-        f"{exc.start + 1} of the line (the feed must be UTF-8; was it saved as Shift_JIS?)"
-    )
