@@ -178,7 +178,7 @@ def test_a_hundred_payments_are_grouped_by_month_each_with_its_date_and_amount(s
     signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = page_of(signed_in.get(LIST))
     assert '<optgroup label="Nov 2026 (8)">' in page
-    assert '<option value="2026-10">Oct 2026</option>' in page  # the month form too: "Oct 2026", not "2026/10"
+    assert '<option value="2026-11">Nov 2026</option>' in page  # the month form too: "Nov 2026", not "2026/11"
     assert f"{at.day} Nov 2026 {at:%H:%M} Charge ¥{first.amount:,} (仕事用)</option>" in page
 
 
