@@ -45,6 +45,10 @@ class MonthForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["month"].choices = window_months(today)
         self.fields["month"].earliest = earliest_date(today)
+        # The last finished month is the one a receipt is usually wanted for (the
+        # month in progress is still open).
+        year, month = window.last_month(today)
+        self.fields["month"].initial = f"{year:04d}-{month:02d}"
 
     def year_month(self) -> tuple[int, int]:
         year, month = self.cleaned_data["month"].split("-")

@@ -200,6 +200,7 @@ def test_broker_down_the_member_is_told_it_will_be_made(signed_in, hanako, monke
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(tasks.document_render, "apply_async", broker_down)
+    month_of_payments(hanako)
     response = signed_in.post("/documents/request/", {"mode": "month", "month": "2026-10"}, follow=True)
     page = page_of(response)
     assert "準備ができしだい作成し" in page
