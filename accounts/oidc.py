@@ -21,7 +21,8 @@ from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView, OAuth2LoginView
+from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
+from allauth.socialaccount.providers.openid_connect import views as openid_connect_views
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.core.cache import cache
@@ -65,10 +66,10 @@ class WesterIdOAuth2Adapter(OpenIDConnectOAuth2Adapter):
 
     @property
     def openid_config(self) -> dict:
-        """The provider's discovery document, kept in the cache for ``DISCOVERY_SECONDS``:
-        allauth fetches it again at every sign-in start and every callback, a round trip to
-        WESTER ID before the real work. A provider that moves its endpoints is followed within
-        that time."""
+        """The provider's discovery document, kept in the cache for ``DISCOVERY_SECONDS``
+        (for the callback and the sign-out): allauth fetches it again every time, a round trip
+        to WESTER ID before the real work. A provider that moves its endpoints is followed
+        within that time."""
         if not hasattr(self, "_openid_config"):
             key = discovery_cache_key(self.get_provider().server_url)
             config = cache.get(key)
@@ -119,13 +120,8 @@ class WesterIdProvider(OpenIDConnectProvider):
 def login(request: HttpRequest, provider_id: str) -> HttpResponse:
     """``/accounts/oidc/<provider_id>/login/``: allauth's sign-in start (the form post that
     stores the sign-in's state in a new session and sends the visitor to WESTER ID), limited
-    per client address (settings.PORTAL_LIMITS["sign_in_start"]): over it, a 429 page.
-    The provider's own adapter (WESTER ID's: the discovery document from the cache)."""
-    try:
-        provider = get_adapter(request).get_provider(request, provider_id)
-    except SocialApp.DoesNotExist:
-        raise Http404 from None
-    return OAuth2LoginView.adapter_view(provider.get_oauth2_adapter(request))(request)
+    per client address (settings.PORTAL_LIMITS["sign_in_start"]): over it, a 429 page."""
+    return openid_connect_views.login(request, provider_id)
 
 
 @login_not_required

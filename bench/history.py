@@ -27,7 +27,7 @@ from django.test import Client
 from accounts.demo import DEMO_MEMBERS
 from accounts.models import Member
 from accounts.services import member_sign_in
-from bench import benchmark
+from bench import Target, benchmark
 from bench.measure import BenchmarkFailed, expect, measure
 from cards import partitions
 from cards.models import Card, CardStatus, CommuterPass, Device, UsageRecord
@@ -220,6 +220,12 @@ def load(rows: int) -> tuple[Member, list[Card]]:
             if cursor.fetchone() != (True,):
                 raise BenchmarkFailed("the history index is not valid on every partition")
             _say(f"history index built ({time.monotonic() - started:.0f} s)")
+        if connection.vendor == "postgresql":
+            # What autovacuum does to a table that was only inserted into (PostgreSQL 13+)
+            # long before a year of history is online: the visibility map set, so that the
+            # month totals read the history index alone (an index-only scan). Done here,
+            # so that the figures do not depend on whether autovacuum got there first.
+            cursor.execute("VACUUM (ANALYZE) cards_usagerecord")
         cursor.execute("ANALYZE")
         cursor.execute("DROP TABLE bench_card")
     heavy = UsageRecord.objects.filter(card__member=member).count()
@@ -237,13 +243,28 @@ def _next(response) -> str:
     return found.group(1).replace("&amp;", "&")
 
 
-@benchmark("history_pages")
+FIRST_PAGE = "GET /history/ first page"
+DEEP_PAGE = f"GET /history/?after=… page {DEEP + 1}"
+CSV = "GET /history/export.csv"
+CSV_FIRST_BYTE = f"{CSV}: first byte (the BOM and the header)"
+CSV_FIRST_LINES = f"{CSV}: first lines (the first chunk of rows)"
+
+
+@benchmark(
+    "history_pages",
+    targets=[  # issue 16 §4
+        Target(FIRST_PAGE, "p95", at_most_ms=25),
+        Target(DEEP_PAGE, "p95", at_most_ms=25),
+        Target(CSV_FIRST_BYTE, "p95", at_most_ms=200),
+        Target(CSV_FIRST_LINES, "p95", at_most_ms=200),
+    ],
+)
 def history_pages(*, samples: int, warmup: int):
     """利用履歴 (`/history/`) with 10,000,000 usage rows in the table (PostgreSQL;
     `BENCH_HISTORY_ROWS`) and a heavy member with 20,000 records on three cards (a reissued work card,
     its replacement, a shopping card) plus monthly pass purchases: the first page, the page 100 pages deep
     (reached by following 「次の50件」), the same for one card, and the whole-year CSV export (20,000+ lines,
-    fewer samples)."""
+    fewer samples): the time to its first byte, to its first chunk of lines, and to its end."""
     rows = _rows()
     member, (_old, new, _shopping) = load(rows)
     client = Client()
@@ -258,8 +279,8 @@ def history_pages(*, samples: int, warmup: int):
             expect(response, 200)
             url = _next(response)
         deep[label] = url
-    first_label = f"GET /history/ first page ({rows_text})"
-    deep_label = f"GET /history/?after=… page {DEEP + 1} ({rows_text})"
+    first_label = f"{FIRST_PAGE} ({rows_text})"
+    deep_label = f"{DEEP_PAGE} ({rows_text})"
     card_label = f"GET /history/?card=…&after=… page {DEEP + 1}, one card"
 
     def pages(timer):
@@ -275,13 +296,22 @@ def history_pages(*, samples: int, warmup: int):
 
     results = measure(pages, samples=samples, warmup=warmup)
 
-    csv_label = "GET /history/export.csv (whole year, heavy member)"
+    csv_label = f"{CSV} (whole year, heavy member)"
 
     def export(timer):
+        # The test client returns once the view has; a streamed body is then read chunk
+        # by chunk as the web server would send it.
         with timer(csv_label):
-            response = client.get("/history/export.csv")
-            body = b"".join(response.streaming_content)
+            with timer(CSV_FIRST_LINES):
+                with timer(CSV_FIRST_BYTE):
+                    response = client.get("/history/export.csv")
+                    chunks = iter(response.streaming_content)
+                    first = next(chunks)
+                second = next(chunks)
+            body = first + second + b"".join(chunks)
         expect(response, 200)
+        if not first or second.count(b"\r\n") < 1:
+            raise BenchmarkFailed("the CSV's first chunks are empty")
         lines = body.count(b"\r\n") - 1
         if lines < HEAVY_RECORDS:
             raise BenchmarkFailed(f"the CSV has {lines} lines")

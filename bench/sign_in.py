@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -9,29 +11,57 @@ from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 
-from bench import benchmark
+from bench import Target, benchmark
 from bench.measure import BenchmarkFailed, expect, measure
 from bench.provider import identity_provider, wester_id_settings
-from bench.runner import WALL
+from bench.runner import SERVER, WALL, Measurement
 
 SUB = "demo-hanako"  # a demo member the local provider knows
 LOGIN = "/accounts/oidc/wester-id/login/"
 START = "portal: login start (POST)"
 CALLBACK = "portal: callback (GET)"
+OWN = "portal: callback without waiting for the provider"
 
 
-@benchmark("round_trip")
+@contextmanager
+def provider_waits(waits: list[float]):
+    """While inside, each HTTP request the portal sends (to the provider) adds its
+    milliseconds to ``waits[-1]``."""
+    send = requests.Session.send
+
+    def timed(session, request, **kwargs):
+        started = time.perf_counter_ns()
+        try:
+            return send(session, request, **kwargs)
+        finally:
+            waits[-1] += (time.perf_counter_ns() - started) / 1e6
+
+    requests.Session.send = timed
+    try:
+        yield
+    finally:
+        requests.Session.send = send
+
+
+@benchmark("round_trip", targets=[Target(CALLBACK, "median", at_most_ms=40)])  # issue 16 §4
 def round_trip(*, samples: int, warmup: int):
     """A returning member (previous session ended) signs in with WESTER ID
     through the local oidc-provider-mock process: the portal's two requests
     (the login start POST, and the callback GET, which itself calls the
-    provider for discovery, the token, the keys and the user info) as server
+    provider for the token and the user info) as server
     time, and the whole round trip (POST login → provider's authorize POST →
-    callback) as wall time."""
+    callback) as wall time. The callback is also shown without the time it waits for the
+    provider's answers (the token and the user info; the discovery document comes from the
+    cache): the portal's own work, which the provider's speed does not change."""
     with identity_provider() as provider_url, override_settings(
-        SOCIALACCOUNT_PROVIDERS=wester_id_settings(settings, provider_url)
+        SOCIALACCOUNT_PROVIDERS=wester_id_settings(settings, provider_url),
+        # Every sample starts from 127.0.0.1: the per-address limit on sign-in starts (60 a
+        # minute) is still counted, never reached.
+        PORTAL_LIMITS={**settings.PORTAL_LIMITS, "sign_in_start": (10**9, 60)},
     ):
         provider = requests.Session()  # the browser: keeps its connection to the provider
+        waits: list[float] = []  # per callback: ms waiting for the provider
+        own: list[float] = []  # per timed callback: its ms without those waits
 
         def iteration(timer):
             client = Client()  # a browser without a session
@@ -43,8 +73,11 @@ def round_trip(*, samples: int, warmup: int):
                 if answer.status_code not in (302, 303):
                     raise BenchmarkFailed(f"provider answered {answer.status_code}: {answer.text[:300]}")
                 callback = urlsplit(answer.headers["Location"])
-                with timer(CALLBACK):
+                waits.append(0.0)
+                with timer(CALLBACK), provider_waits(waits):
                     done = client.get(callback.path, dict(parse_qsl(callback.query)))
+                if timer.mode == "time":
+                    own.append(timer.ms[CALLBACK][-1] - waits[-1])
             expect(done, 302, location=settings.LOGIN_REDIRECT_URL)
             if "_auth_user_id" not in client.session:
                 raise BenchmarkFailed("the callback did not sign the member in")
@@ -54,4 +87,6 @@ def round_trip(*, samples: int, warmup: int):
             # would make every sample slower than the last).
             client.logout()
 
-        return measure(iteration, samples=samples, warmup=warmup, totals={"portal: both requests": (START, CALLBACK)})
+        results = measure(iteration, samples=samples, warmup=warmup, totals={"portal: both requests": (START, CALLBACK)})
+        at = next(n for n, m in enumerate(results) if m.label == CALLBACK) + 1
+        return [*results[:at], Measurement(OWN, ms=own, clock=SERVER), *results[at:]]

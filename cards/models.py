@@ -199,7 +199,12 @@ class UsageRecord(models.Model):
     class Meta:
         verbose_name = _("利用履歴")
         verbose_name_plural = _("利用履歴")
-        indexes = [models.Index(fields=["card", "-occurred_at", "-id"], name="usage_card_time")]
+        # The history's index: a card's lines newest first (the keyset pages), carrying the
+        # amount and kind so that a month's totals are read from the index alone (an
+        # index-only scan on PostgreSQL; SQLite builds it without the carried columns).
+        indexes = [
+            models.Index(fields=["card", "-occurred_at", "-id"], include=["amount", "kind"], name="usage_card_time")
+        ]
 
     def __str__(self) -> str:
         return f"{self.center_id} {self.kind} {self.amount}"

@@ -596,3 +596,7 @@ LOGGING = {
 }
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The history index carries amount and kind for PostgreSQL's index-only month totals
+    # (cards/0004); SQLite, on a laptop, builds it without them, as intended.
+    SILENCED_SYSTEM_CHECKS.append("models.W040")

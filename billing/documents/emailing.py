@@ -20,6 +20,7 @@ from billing.documents import composing as documents
 from billing.documents.exceptions import DocumentNotReady
 from billing.documents.models import Document, DocumentStatus
 from billing.documents.rendering import TITLES, long_date
+from billing.documents.storage_errors import temporary_storage_errors
 from cards.window import JAPAN
 from portal import mail, queue
 from portal.money import yen
@@ -46,7 +47,7 @@ def _context(document: Document) -> dict[str, object]:
 def document_email_send(document: Document) -> None:
     """Send the PDF of a ready document to its member now, in the document's
     language. Raises what the mail server (or the file store) raises."""
-    with document.file.open("rb") as stored:
+    with temporary_storage_errors(), document.file.open("rb") as stored:  # retried like the mail server
         data = stored.read()
     mail.member_email_send(
         member=document.member,

@@ -11,3 +11,7 @@ class DocumentRequestInvalid(PortalError):
 
 class DocumentNotReady(PortalError):
     pass
+
+
+class NoCardPayments(DocumentRequestInvalid):
+    """A receipt asked for a period with no payment by registered card: nothing to issue."""

@@ -322,7 +322,11 @@ def display_lines(lines: Sequence[ReceiptLine], language: str = "ja") -> list[Di
                 card_number=line.card_number,
                 description=describe(line, language),
                 description_parts=describe_parts(line, language),
-                payment=payment_label(line.payment_brand, line.payment_last4),
+                # a brand's own words never part ("American Express"): the cell breaks, if at
+                # all, only between the brand and its ••••last 4
+                payment=payment_card_label(
+                    BRAND_NAMES.get(line.payment_brand, line.payment_brand).replace(" ", "\u00a0"), line.payment_last4
+                ),
                 payment_brand=BRAND_NAMES.get(line.payment_brand, line.payment_brand),
                 payment_number=f"{PAYMENT_CARD_MASK}{line.payment_last4}",
                 amount=yen(line.amount, language),

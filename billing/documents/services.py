@@ -29,11 +29,12 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.documents import composing as documents
 from billing.documents.emailing import send_email, send_email_on_commit, wants_email
-from billing.documents.exceptions import DocumentNotReady, DocumentRequestInvalid
+from billing.documents.exceptions import DocumentNotReady, DocumentRequestInvalid, NoCardPayments
 from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
 from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
+from billing.documents.storage_errors import temporary_storage_errors
 from billing.documents.usage_histories import ROUTE, SCOPES, UsageHistoryScope, station_key
 from billing.documents.usage_histories import compose as compose_usage_history
 from cards import payments
@@ -122,6 +123,8 @@ def _create(
 ) -> DocumentRequested:
     if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
         document_limits.document_request_check(member)
+    if kind == DocumentKind.RECEIPT and content.is_empty:  # nothing to receipt: no number, no row, no e-mail
+        raise NoCardPayments(_("この期間に登録カードでのお支払いはありません。"))
     language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
@@ -154,9 +157,9 @@ def receipt_request(
     document already made (print it again with 再発行) rather than a second original."""
     today = today or japan_today()
     if start > end:
-        raise DocumentRequestInvalid("期間の始めは終わりより前の日付にしてください。")
+        raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
     if end > today:
-        raise DocumentRequestInvalid("期間の終わりは今日までの日付にしてください。")
+        raise DocumentRequestInvalid(_("期間の終わりは今日までの日付にしてください。"))
     check_in_window(start, today)
     existing = _same_scope(member, kind=DocumentKind.RECEIPT, period_start=start, period_end=end)
     if existing is not None:
@@ -169,10 +172,10 @@ def receipt_request(
 def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
     """A Japan calendar month; the month in progress ends today."""
     if not 1 <= month <= 12:
-        raise DocumentRequestInvalid("月の指定が正しくありません。")
+        raise DocumentRequestInvalid(_("月の指定が正しくありません。"))
     start = date(year, month, 1)
     if start > today:
-        raise DocumentRequestInvalid("これからの月の明細書は作成できません。")
+        raise DocumentRequestInvalid(_("これからの月の明細書は作成できません。"))
     return start, min(month_last_day(year, month), today)
 
 
@@ -188,7 +191,7 @@ def receipt_request_payment(*, member, payment_ref: str, today: date | None = No
     today = today or japan_today()
     payment = payments.member_card_payment(member, payment_ref)
     if payment is None:
-        raise DocumentRequestInvalid("指定のお支払いが見つかりません。")
+        raise DocumentRequestInvalid(_("指定のお支払いが見つかりません。"))
     day = payment.at.astimezone(JAPAN).date()
     check_in_window(day, today)
     existing = _same_scope(member, kind=DocumentKind.RECEIPT, period_start=day, period_end=day, payment_ref=payment.ref)
@@ -204,7 +207,7 @@ def refund_statement_request(*, member, refund, today: date | None = None) -> Do
     """The 払いもどし計算書 of one of the member's refunds (one original per refund)."""
     today = today or japan_today()
     if refund.card.member_id != member.pk:
-        raise DocumentRequestInvalid("指定の払いもどしが見つかりません。")
+        raise DocumentRequestInvalid(_("指定の払いもどしが見つかりません。"))
     check_in_window(refund.refunded_at.astimezone(JAPAN).date(), today)
     existing = _same_scope(member, kind=DocumentKind.REFUND_STATEMENT, refund=refund)
     if existing is not None:
@@ -213,9 +216,9 @@ def refund_statement_request(*, member, refund, today: date | None = None) -> Do
         content = documents.refund_content(refund)
     except InconsistentRefund as error:
         logger.error("refund does not add up: %s", error, extra={"refund": refund.pk})
-        raise DocumentRequestInvalid(
+        raise DocumentRequestInvalid(_(
             "この払いもどしの計算書は、計算を確認する必要があるため作成できませんでした。サポートセンターにお問い合わせください。"
-        ) from error
+        )) from error
     return _create(member=member, kind=DocumentKind.REFUND_STATEMENT, content=content, total=content.total,
                    refund=refund)
 
@@ -292,7 +295,7 @@ def document_reprint(*, member, document: Document) -> Document:
     again later gives the same reprint and counts it."""
     original = Document.objects.select_for_update().get(pk=document.reissue_of_id or document.pk, member=member)
     if original.status != DocumentStatus.READY:
-        raise DocumentNotReady("発行が済んでいない書類は再発行できません。")
+        raise DocumentNotReady(_("発行が済んでいない書類は再発行できません。"))
     original.reissue_count += 1
     original.save(update_fields=["reissue_count"])
     reprint = Document.objects.filter(reissue_of=original).first()
@@ -346,7 +349,8 @@ def document_render(*, document_id: int) -> bool:
         document.save(update_fields=["status", "attempts", "rendering_started_at", "first_issued_at"])
     data = documents.render(document)
     storage = document.file.storage
-    name = storage.save(document.file.field.generate_filename(document, "document.pdf"), ContentFile(data))
+    with temporary_storage_errors():  # an unreachable or throttling bucket: the task retries
+        name = storage.save(document.file.field.generate_filename(document, "document.pdf"), ContentFile(data))
     with transaction.atomic():
         current = Document.objects.select_for_update(of=("self",)).select_related("member").get(pk=document_id)
         if current.status != DocumentStatus.RENDERING:  # another worker finished it meanwhile
@@ -424,7 +428,8 @@ def monthly_statement_members(*, after: int = 0, limit: int | None = None) -> li
 
 def monthly_statement_create(*, member_id: int, year: int, month: int) -> Document | None:
     """Last month's receipt for one member, made once (the ``document_monthly_once``
-    constraint): a second beat run or a replayed task finds it and does nothing."""
+    constraint): a second beat run or a replayed task finds it and does nothing. A member
+    with no card payment that month gets nothing (no number, no e-mail)."""
     from accounts.models import Member
 
     member = Member.objects.filter(pk=member_id, email_monthly_statement=True, is_active=True).first()
@@ -435,6 +440,8 @@ def monthly_statement_create(*, member_id: int, year: int, month: int) -> Docume
     try:
         with transaction.atomic():
             content = documents.period_receipt(member, start=start, end=end)
+            if content.is_empty:
+                return None
             return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
                            origin=DocumentOrigin.MONTHLY, period_start=start, period_end=end).document
     except IntegrityError:

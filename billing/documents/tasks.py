@@ -14,7 +14,8 @@ from portal import mail
 
 logger = logging.getLogger(__name__)
 
-#: Temporary errors worth a retry: storage (disk, S3) and the network.
+#: Temporary errors worth a retry: storage (disk; S3's unreachable endpoint, throttling and 5xx
+#: come as ``StorageUnavailable``, an OSError: billing/documents/storage_errors.py) and the network.
 TEMPORARY_STORAGE_ERRORS = (OSError, TimeoutError)
 
 

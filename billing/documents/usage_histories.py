@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from portal.money import check_money
+
 RIDE, BUS, PURCHASE = "ride", "bus", "purchase"
 KINDS = (RIDE, BUS, PURCHASE)
 FARE_KINDS = frozenset((RIDE, BUS))
@@ -96,12 +98,6 @@ class UsageHistoryScope:
         return cls(name=data["name"], card=data.get("card", ""), stations=tuple(stations) if stations else None)
 
 
-def _check_money(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be a whole number of yen (int), got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class UsageHistoryLine:
     """One use of a card, as the center reported it. ``at`` is aware; ``amount`` is
@@ -122,8 +118,8 @@ class UsageHistoryLine:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         if self.at.tzinfo is None or self.at.utcoffset() is None:
             raise ValueError("at must be an aware datetime")
-        _check_money("amount", self.amount)
-        _check_money("balance", self.balance)
+        check_money("amount", self.amount)
+        check_money("balance", self.balance)
 
     @property
     def is_fare(self) -> bool:

@@ -8,7 +8,7 @@ import http.server
 import re
 import subprocess
 import threading
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import time_machine
 from accounts.tests.factories import MemberFactory
 from billing.documents import rendering as pdf
 from billing.documents import services as document_services
-from billing.models import DocumentStatus
+from billing.models import Document, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -146,11 +146,19 @@ def test_receipt_in_english(member, tmp_path):
     assert info_of(path)["Author"] == "West Japan Railway Company"
 
 
-def test_an_empty_month_says_there_were_no_card_payments(member, tmp_path):
-    document = document_services.receipt_request_month(member=member, year=2026, month=6).document
+def test_an_empty_receipt_issued_before_still_prints(member, tmp_path):
+    """No empty receipt is issued any more; one stored earlier still prints (a reprint)."""
+    document = Document.objects.create(
+        member=member, kind="receipt", number="R-202606-000001", language="ja",
+        content={"v": 2, "lines": [], "tax_groups": [], "total": 0}, total_amount=0,
+        issuer_name="西日本旅客鉄道株式会社", issuer_registration_number="T1234567890123", addressee_name="山田 花子",
+        period_start=date(2026, 6, 1), period_end=date(2026, 6, 30),
+    )
+    document_services.document_render(document_id=document.pk)
     text = text_of(path := pdf_path(document, tmp_path))
     assert "この期間に登録カードでのお支払いはありませんでした。" in text
     assert "0円" in text
+    assert "不課税" not in text  # no charge, no note about charges
     assert_only_the_portal_font(path)
 
 

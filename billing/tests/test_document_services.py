@@ -18,6 +18,8 @@ from billing.documents import emailing as document_mail
 from billing.documents import services as document_services
 from billing.models import Document, DocumentOrigin, DocumentStatus
 from billing.tests.document_data import domain_example_refund, month_of_payments
+from cards.models import PaymentMethodKind, UsageKind
+from cards.tests.factories import UsageRecordFactory
 from cards.window import OutsideWindow
 
 # Real commits: the tasks are sent after commit, as in a request (and run eagerly).
@@ -77,6 +79,11 @@ def test_a_request_before_the_window_is_refused_with_the_earliest_date(member):
 
 
 def test_the_earliest_day_of_the_window_is_allowed(member):
+    month_of_payments(member, year=2025, month=10)  # a card charge on 2025-11-10, another on 2025-10-31 23:59
+    card = member.cards.first()
+    UsageRecordFactory(card=card, occurred_at=datetime(2025, 11, 1, 0, 0, tzinfo=JAPAN), kind=UsageKind.CHARGE,
+                       amount=1000, from_station="", to_station="", payment_method=PaymentMethodKind.CARD,
+                       payment_brand="VISA", payment_last4="4242")
     document = document_services.receipt_request(member=member, start=date(2025, 11, 1), end=date(2025, 11, 1)).document
     assert document.pk
 
@@ -91,16 +98,16 @@ def test_an_impossible_period_is_refused(member, start, end, message):
 
 
 def test_the_month_in_progress_ends_today(member):
+    month_of_payments(member)  # October's, and a card charge on 11-10
     document = document_services.receipt_request_month(member=member, year=2026, month=11).document
     assert (document.period_start, document.period_end) == (date(2026, 11, 1), date(2026, 11, 25))
 
 
-def test_an_empty_period_makes_a_document_not_an_error(member):
-    document = document_services.receipt_request_month(member=member, year=2026, month=3).document
-    document.refresh_from_db()
-    assert document.status == DocumentStatus.READY
-    assert document.content["lines"] == []
-    assert document.total_amount == 0
+def test_an_empty_period_is_refused_not_issued(member):
+    """billing/tests/test_receipt_without_card_payments.py has the rest."""
+    with pytest.raises(document_services.NoCardPayments):
+        document_services.receipt_request_month(member=member, year=2026, month=3)
+    assert not Document.objects.exists()
 
 
 def test_asking_again_for_the_same_period_gives_the_same_document(member):
@@ -114,6 +121,8 @@ def test_asking_again_for_the_same_period_gives_the_same_document(member):
 
 
 def test_numbers_count_up_per_kind_and_month(member):
+    for month in (7, 8):
+        month_of_payments(member, month=month)  # July, August, and a card charge on 09-10
     numbers = [document_services.receipt_request_month(member=member, year=2026, month=m).document.number for m in (7, 8, 9)]
     refund = domain_example_refund(member)
     statement = document_services.refund_statement_request(member=member, refund=refund).document

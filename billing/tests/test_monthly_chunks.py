@@ -14,6 +14,7 @@ from accounts.tests.factories import MemberFactory
 from billing.documents import services as document_services
 from billing.documents import tasks
 from billing.models import Document, DocumentOrigin
+from billing.tests.document_data import month_of_payments
 
 JAPAN = ZoneInfo("Asia/Tokyo")
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,6 +28,8 @@ def tasks_here(eager_tasks, media_root):
 def test_every_opted_in_member_gets_one_statement_across_chunks(settings):
     settings.DOCUMENT_MONTHLY_CHUNK = 2
     wanting = [MemberFactory(email_monthly_statement=True) for _ in range(5)]
+    for member in wanting:
+        month_of_payments(member, charges=1)  # a statement only for a member with card payments in October
     MemberFactory(email_monthly_statement=False)
     with time_machine.travel(datetime(2026, 11, 1, 6, 0, tzinfo=JAPAN), tick=False):
         assert tasks.monthly_statements_queue.delay().get() == 2  # the first chunk; the rest follow it

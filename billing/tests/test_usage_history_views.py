@@ -187,3 +187,12 @@ def test_in_english_the_button_and_the_refusals_are_english(signed_in, hanako, s
     assert "Rides Osaka⇔Kyoto" in listed
     for japanese in ("年", "円", "〜", "（", "）"):
         assert japanese not in listed, japanese
+
+
+def test_the_help_says_what_a_record_of_use_is_in_both_languages(client, settings):
+    page = page_of(client.get("/help/"))
+    assert 'id="usage-history"' in page and 'href="#usage-history"' in page
+    assert "領収書ではありません" in page and "この条件で印刷用PDFを作成" in page
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = page_of(client.get("/help/"))
+    assert "A record of use is not a receipt." in page and "Create a printable PDF with these filters" in page

@@ -175,3 +175,46 @@ def test_a_long_history_streams_batch_by_batch_without_losing_a_line(client, car
     assert len(rows) == 101
     assert sorted(int(row[7]) for row in rows if row[3] == "乗車") == list(range(-100, 0))
     assert [(row[0], row[1]) for row in rows] == sorted(((row[0], row[1]) for row in rows), reverse=True)
+
+
+def test_the_first_bytes_go_out_before_the_history_is_read_and_the_file_is_the_same_byte_for_byte(
+    client, card, monkeypatch, django_assert_num_queries
+):
+    """Time to first byte (issue 16): the BOM and the header leave before any line is read;
+    the lines follow a batch at a time. The bytes are those the export has always written
+    (a CRLF after every row, quotes only where a cell needs them, formulas neutralised)."""
+    monkeypatch.setattr(history_csv, "BATCH", 2)  # several keyset reads
+    monkeypatch.setattr(history_csv, "ROWS_PER_CHUNK", 2)  # several chunks
+    UsageRecordFactory(card=card, occurred_at=jst(2026, 11, 20, 8, 12, 33), amount=-580, balance=4210)
+    UsageRecordFactory(
+        card=card, occurred_at=jst(2026, 11, 20, 12, 40, 2), kind=UsageKind.PURCHASE, amount=-540, balance=3670,
+        from_station="", to_station="", merchant='売店 "大阪", 中央口',
+    )
+    UsageRecordFactory(
+        card=card, occurred_at=jst(2026, 11, 20, 18, 2, 45), kind=UsageKind.CHARGE, amount=3000, balance=6670,
+        from_station="", to_station="", place="=モバイルICOCA", payment_method="card", payment_brand="VISA",
+        payment_last4="4242",
+    )
+    CommuterPassFactory(card=card, paid_at=jst(2026, 11, 1, 21, 4, 11), price=36960, months=3)
+    RefundFactory(card=card, refunded_at=jst(2026, 11, 2, 10, 0), balance=3200, fee=220)
+
+    with time_machine.travel(datetime(2026, 11, 25, 12, 0, tzinfo=JST), tick=False):
+        client.force_login(card.member)
+        response = client.get(EXPORT)
+        chunks = iter(response.streaming_content)
+        with django_assert_num_queries(0):
+            first = next(chunks)
+        rest = list(chunks)
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert first == "\ufeff日付,時刻,カード,種別,区間（から）,区間（まで）,利用先,金額,残額\r\n".encode()
+    assert len(rest) == 3  # five lines, two to a chunk
+    name = f"仕事用 {card.masked_number}"
+    assert first + b"".join(rest) == (
+        "\ufeff日付,時刻,カード,種別,区間（から）,区間（まで）,利用先,金額,残額\r\n"
+        f"2026-11-20,18:02:45,{name},チャージ,,,'=モバイルICOCA,3000,6670\r\n"
+        f'2026-11-20,12:40:02,{name},買い物,,,"売店 ""大阪"", 中央口",-540,3670\r\n'
+        f"2026-11-20,08:12:33,{name},乗車,大阪,京都,,-580,4210\r\n"
+        f"2026-11-02,10:00:00,{name},払いもどし,,,,2980,\r\n"
+        f"2026-11-01,21:04:11,{name},定期券,大阪,三ノ宮,,-36960,\r\n"
+    ).encode()

@@ -102,3 +102,31 @@ def test_feed_tables_have_their_storage_settings():
             "WHERE a.attrelid = 'cards_usagekey'::regclass AND a.attname = 'center_id'"
         )
         assert cursor.fetchone()[0] == "C"
+
+
+@needs_postgres
+def test_the_history_index_carries_amount_and_kind_on_every_partition_so_month_totals_read_it_alone():
+    """cards/0004: a history page's month totals are an index-only scan (issue 16)."""
+    partitions.ensure_usage_partitions(first=date(2031, 6, 1), last=date(2031, 7, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class x ON x.oid = i.indexrelid "
+            "WHERE c.relname LIKE 'cards_usagerecord%%' AND pg_get_indexdef(i.indexrelid) LIKE '%%(card_id, occurred_at DESC, id DESC)%%'"
+        )
+        found = dict(cursor.fetchall())
+        cursor.execute("SELECT inhrelid::regclass::text FROM pg_inherits WHERE inhparent = 'cards_usagerecord'::regclass")
+        partitions_now = {name for (name,) in cursor.fetchall()}
+        make_usage(datetime(2031, 6, 10, 3, 0, tzinfo=UTC))
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a few rows: make the planner show the index
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT SUM(amount), COUNT(*) FROM cards_usagerecord WHERE card_id IN (1, 2) "
+            "AND occurred_at >= %s AND occurred_at < %s AND kind IN ('ride', 'bus')",
+            [datetime(2031, 5, 31, 15, tzinfo=UTC), datetime(2031, 6, 30, 15, tzinfo=UTC)],
+        )
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+
+    assert {"cards_usagerecord", *partitions_now} <= set(found)
+    assert all("INCLUDE (amount, kind)" in definition for definition in found.values())
+    assert "Index Only Scan" in plan, plan

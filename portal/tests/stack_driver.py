@@ -16,16 +16,27 @@ import uuid
 
 
 def members(count: int) -> dict:
-    from accounts.tests.factories import MemberFactory
-    from cards.tests.factories import CardFactory
+    """Members with a card and one card charge last month (a receipt, monthly or asked for, is
+    made only for a period with card payments)."""
+    from datetime import datetime, time
 
+    from accounts.tests.factories import MemberFactory
+    from cards.models import PaymentMethodKind, UsageKind
+    from cards.tests.factories import CardFactory, UsageRecordFactory
+    from cards.window import JAPAN, japan_today, last_month
+
+    year, month = last_month(japan_today())
+    paid_at = datetime.combine(datetime(year, month, 15).date(), time(9, 0), tzinfo=JAPAN)
     made = []
     for _ in range(count):
         key = uuid.uuid4().hex[:12]  # every run is a new process: factory sequences start again
         member = MemberFactory(email=f"{key}@example.jp", wester_id=f"sub-{key}", username=f"member-{key}",
                                email_monthly_statement=True)
         CardFactory.reset_sequence(member.pk * 1000)
-        CardFactory(member=member)
+        card = CardFactory(member=member)
+        UsageRecordFactory(card=card, occurred_at=paid_at, kind=UsageKind.CHARGE, amount=3000, balance=5000,
+                           from_station="", to_station="", payment_method=PaymentMethodKind.CARD,
+                           payment_brand="VISA", payment_last4="4242")
         made.append(member.pk)
     return {"members": made}
 

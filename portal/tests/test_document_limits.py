@@ -18,6 +18,8 @@ from billing.documents import services as document_services
 from billing.models import Document, DocumentOrigin, DocumentStatus
 from billing.tests.conftest import eager_tasks, media_root  # noqa: F401 (fixtures)
 from billing.tests.document_data import domain_example_refund, month_of_payments
+from cards.models import PaymentMethodKind, UsageKind
+from cards.tests.factories import UsageRecordFactory
 from support import services as support_services
 from support.tests.helpers import document, supervisor
 
@@ -57,6 +59,14 @@ def earlier_requests(member, count: int, *, minutes_ago: int, status=DocumentSta
     for n in range(count):
         row = document(member, number=f"R-202611-{minutes_ago:03d}{n:03d}", status=status)
         Document.objects.filter(pk=row.pk).update(requested_at=NOW - timedelta(minutes=minutes_ago - n))
+
+
+def last_day_charge(member) -> None:
+    """A card charge on 2026-10-31: a receipt of no card payment is refused, not counted."""
+    card = member.cards.first()
+    UsageRecordFactory(card=card, occurred_at=datetime(2026, 10, 31, 8, 0, tzinfo=JAPAN),
+                       kind=UsageKind.CHARGE, amount=1000, from_station="", to_station="",
+                       payment_method=PaymentMethodKind.CARD, payment_brand="VISA", payment_last4="4242")
 
 
 def made(documents) -> None:
@@ -177,6 +187,7 @@ def test_thirty_requests_at_once_make_three_documents(hanako, queued):
     after another, so only three are stored (the three-at-once limit) and the rest get 429."""
     statuses: list[int] = []
     barrier = threading.Barrier(10)
+    last_day_charge(hanako)  # every period asked for (10-01 … 10-30 to 10-31) holds a card payment
 
     def request(day: int) -> None:
         client = Client()
