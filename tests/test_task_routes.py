@@ -35,7 +35,10 @@ def test_no_call_site_names_a_queue():
 
 def test_every_email_task_runs_on_the_mail_queue():
     app.loader.import_default_modules()
-    email_tasks = sorted(name for name, task in app.tasks.items() if isinstance(task, mail.EmailTask))
+    email_tasks = sorted(
+        name for name, task in app.tasks.items()
+        if isinstance(task, mail.EmailTask) and ".tests." not in name  # not a test's own task
+    )
     assert len(email_tasks) >= 4  # pass reminders, payment-card reminders, documents, security notices
     queues = {name: app.amqp.router.route({}, name, args=(1,), kwargs={})["queue"].name for name in email_tasks}
     assert queues == dict.fromkeys(email_tasks, "mail")

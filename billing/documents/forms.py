@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 
 from django import forms
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.documents.models import DocumentKind
-from cards import window
-from cards.window import OutsideWindow, earliest_date
+from cards import payments, window
+from cards.masking import mask_icoca_number
+from cards.stations import display_name
+from cards.window import JAPAN, OutsideWindow, earliest_date
+from portal.money import yen
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
-    """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``."""
+    """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``, in
+    English ``("2026-11", "Nov 2026")`` (YEAR_MONTH_FORMAT, as everywhere else)."""
     return [
-        (f"{year:04d}-{month:02d}", _("%(year)d年%(month)d月") % {"year": year, "month": month})
+        (f"{year:04d}-{month:02d}", date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"))
         for year, month in window.window_months(today)
     ]
 
@@ -65,11 +72,80 @@ class PeriodForm(forms.Form):
             self.fields[name].widget.attrs.update(min=earliest_date(today).isoformat(), max=today.isoformat())
 
 
-class PaymentForm(forms.Form):
-    payment = forms.ChoiceField(label=_("お支払い"))
+class PaymentSelect(forms.Select):
+    """The one-payment picker: a <select> of the payments grouped by month (an <optgroup>
+    each), every option with its date, time, what it paid and the amount. Each option
+    carries ``data-search``, the words static/js/payment_filter.js matches besides its
+    text (the date as 2026-11-03, 11/3 and 11月3日, the amount in digits)."""
 
-    def __init__(self, *args, choices: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, search: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.search = search or {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex=subindex, attrs=attrs)
+        words = self.search.get(str(value))
+        if words:
+            option["attrs"] = {**option["attrs"], "data-search": words}
+        return option
+
+
+def payment_label(payment: payments.CardPayment, language: str) -> str:
+    """``2026/11/3 08:15 チャージ 3,000円（仕事用）`` / ``3 Nov 2026 08:15 Charge ¥3,000 (Work)``."""
+    if payment.kind == payments.CHARGE:
+        what = gettext("チャージ")
+    else:
+        section = payment.commuter_pass
+        what = gettext("定期券 %(section)s") % {
+            "section": f"{display_name(section.from_station, language)}⇔{display_name(section.to_station, language)}"
+        }
+    card = payment.card.nickname or mask_icoca_number(payment.card.icoca_number)
+    return gettext("%(at)s %(what)s %(amount)s（%(card)s）") % {
+        "at": date_format(payment.at.astimezone(JAPAN), "SHORT_DATETIME_FORMAT"), "what": what,
+        "amount": yen(payment.amount, language), "card": card,
+    }
+
+
+def payment_search_words(payment: payments.CardPayment, language: str) -> str:
+    """What a member may type for this payment besides its label: ``2026-11-03 2026/11/03
+    11/3 3000`` (and ``2026年11月3日`` in Japanese, so 11月3日 matches too; English labels
+    already read "3 Nov 2026"). The filter matches parts of words."""
+    day = payment.at.astimezone(JAPAN).date()
+    words = f"{day.isoformat()} {day:%Y/%m/%d} {day.month}/{day.day} {payment.amount}"
+    if language == "ja":
+        words += f" {day.year}年{day.month}月{day.day}日"
+    return words
+
+
+def payment_choices(found: Iterable[payments.CardPayment]) -> tuple[list, dict[str, str]]:
+    """The payments (newest first) as choices grouped by their month in Japan, newest month
+    first: ``[("2026年11月（3件）", [(ref, label), ...]), ...]``, and each ref's search words."""
+    language = get_language() or "ja"
+    months: dict[tuple[int, int], list[tuple[str, str]]] = {}
+    search = {}
+    for payment in found:
+        at = payment.at.astimezone(JAPAN)
+        months.setdefault((at.year, at.month), []).append((payment.ref, payment_label(payment, language)))
+        search[payment.ref] = payment_search_words(payment, language)
+    grouped = [
+        (gettext("%(month)s（%(count)d件）") % {"month": date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"),
+                                          "count": len(options)}, options)
+        for (year, month), options in months.items()
+    ]
+    return grouped, search
+
+
+class PaymentForm(forms.Form):
+    payment = forms.ChoiceField(label=_("お支払い"), error_messages={
+        "required": _("お支払いを選んでください。"),
+        # A payment no longer offered (gone out of the window since the page was opened).
+        "invalid_choice": _("このお支払いは選べません。一覧からもう一度選んでください。"),
+    })
+
+    def __init__(self, *args, card_payments: Iterable[payments.CardPayment], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices, search = payment_choices(card_payments)
+        self.fields["payment"].widget = PaymentSelect(search=search)
         self.fields["payment"].choices = choices
 
 

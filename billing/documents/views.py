@@ -15,7 +15,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -27,12 +26,10 @@ from billing.documents import selectors as document_selectors
 from billing.documents import services as document_services
 from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm, UsageHistoryForm
 from billing.documents.models import Document
-from billing.documents.receipts import japan_time
 from cards import payments
 from cards.history import selectors as history_selectors
 from cards.masking import mask_icoca_number
 from cards.window import JAPAN, earliest_date, japan_today
-from portal.money import yen
 
 PAGE_SIZE = 20
 PAYMENT_CHOICES = 200
@@ -45,24 +42,11 @@ def _document(request: HttpRequest, public_id: uuid.UUID) -> Document:
         raise Http404("no such document") from None
 
 
-def _payment_choices(member, today) -> list[tuple[str, str]]:
+def _card_payments(member, today) -> list[payments.CardPayment]:
     """The member's card payments inside the window, newest first, as the
     「1件のお支払い」 choice offers them."""
     start = datetime(*earliest_date(today).timetuple()[:3], tzinfo=JAPAN)
-    found = payments.member_card_payments(member, start=start, end=datetime.now(JAPAN), limit=PAYMENT_CHOICES)
-    choices = []
-    for payment in found:
-        what = (
-            _("チャージ") if payment.kind == payments.CHARGE
-            else _("定期券 %(section)s") % {
-                "section": f"{payment.commuter_pass.from_station}⇔{payment.commuter_pass.to_station}"
-            }
-        )
-        card = payment.card.nickname or mask_icoca_number(payment.card.icoca_number)
-        choices.append((payment.ref, _("%(at)s %(what)s %(amount)s（%(card)s）") % {
-            "at": japan_time(payment.at), "what": what, "amount": yen(payment.amount, get_language()), "card": card,
-        }))
-    return choices
+    return payments.member_card_payments(member, start=start, end=datetime.now(JAPAN), limit=PAYMENT_CHOICES)
 
 
 def _card_choices(member) -> list[tuple[str, str]]:
@@ -91,7 +75,7 @@ def _list_page(request: HttpRequest, *, forms: dict | None = None, status: int =
     context = {
         "month_form": forms.get("month") or MonthForm(today=today),
         "period_form": forms.get("period") or PeriodForm(today=today),
-        "payment_form": forms.get("payment") or PaymentForm(choices=_payment_choices(member, today)),
+        "payment_form": forms.get("payment") or PaymentForm(card_payments=_card_payments(member, today)),
         "usage_form": forms.get("usage") or _usage_form(member, today),
         "active_mode": forms.get("mode", ""),
         "search_form": search_form,
@@ -136,7 +120,7 @@ def document_request(request: HttpRequest) -> HttpResponse:
     elif mode == "period":
         form = PeriodForm(request.POST, today=today)
     elif mode == "payment":
-        form = PaymentForm(request.POST, choices=_payment_choices(member, today))
+        form = PaymentForm(request.POST, card_payments=_card_payments(member, today))
     else:
         return redirect("documents:document-list")
     if form.is_valid():

@@ -3,8 +3,9 @@ headers, and 404 for anyone else's document everywhere."""
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -127,6 +128,68 @@ def test_one_payment_from_the_list_of_card_payments(signed_in, hanako):
     assert response.status_code == 302
     document = Document.objects.get()
     assert document.total_amount == 36960
+
+
+def hundred_card_charges(member) -> list:
+    """100 charges paid by card, one every 3 days back from 2 days ago (ten months)."""
+    from cards.models import PaymentMethodKind, UsageKind
+    from cards.tests.factories import CardFactory, UsageRecordFactory
+
+    card = CardFactory(member=member, nickname="仕事用")
+    return [
+        UsageRecordFactory(
+            card=card, occurred_at=NOW - timedelta(days=2 + n * 3, hours=n % 5), kind=UsageKind.CHARGE,
+            amount=1000 + (n % 7) * 500, balance=9000, from_station="", to_station="", place="モバイルICOCA",
+            payment_method=PaymentMethodKind.CARD, payment_brand="VISA", payment_last4="4242",
+        )
+        for n in range(100)
+    ]
+
+
+def test_a_hundred_payments_are_grouped_by_month_each_with_its_date_and_amount(signed_in, hanako, settings):
+    """Without JavaScript the one-payment list is usable with 100 payments: one <optgroup>
+    a month, newest first, with its count; each option the date, time and amount; the
+    filter (static/js/payment_filter.js) is there but hidden until the script shows it."""
+    charges = hundred_card_charges(hanako)
+    page = page_of(signed_in.get(LIST))
+    select = re.search(r'<select name="payment"[^>]*>(.*?)</select>', page, re.S)[1]
+    months = re.findall(r'<optgroup label="([^"]+)">(.*?)</optgroup>', select, re.S)
+    expected = {}
+    for charge in charges:
+        at = charge.occurred_at.astimezone(JAPAN)
+        expected.setdefault((at.year, at.month), []).append(charge)
+    assert [label for label, _ in months] == [
+        f"{year}年{month}月（{len(found)}件）" for (year, month), found in expected.items()
+    ]
+    assert len(re.findall(r"<option ", select)) == 100
+    first = charges[0]
+    at = first.occurred_at.astimezone(JAPAN)
+    assert (f'<option value="charge:{first.center_id}" data-search="{at:%Y-%m-%d} {at:%Y/%m/%d} '
+            f'{at.month}/{at.day} {first.amount} {at.year}年{at.month}月{at.day}日">'
+            f"{at.year}/{at.month}/{at.day} {at:%H:%M} チャージ {first.amount:,}円（仕事用）</option>") in select
+    assert re.search(r'<div class="field payment-filter" data-payment-filter="id_payment"[^>]*hidden>', page, re.S)
+
+    # An old one from the list is printed.
+    oldest = charges[-1]
+    response = signed_in.post("/documents/request/", {"mode": "payment", "payment": f"charge:{oldest.center_id}"})
+    assert response.status_code == 302
+    assert Document.objects.get().total_amount == oldest.amount
+
+    signed_in.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = page_of(signed_in.get(LIST))
+    assert '<optgroup label="Nov 2026 (8)">' in page
+    assert '<option value="2026-11">Nov 2026</option>' in page  # the month form too: "Nov 2026", not "2026/11"
+    assert f"{at.day} Nov 2026 {at:%H:%M} Charge ¥{first.amount:,} (仕事用)</option>" in page
+
+
+def test_a_payment_not_in_the_list_is_refused_with_the_lists_message(signed_in, hanako):
+    hundred_card_charges(hanako)
+    response = signed_in.post("/documents/request/", {"mode": "payment", "payment": "charge:no-such-payment"})
+    assert response.status_code == 400
+    assert '<ul class="errorlist" id="id_payment_error"><li>このお支払いは選べません。一覧からもう一度選んでください。</li></ul>' in (
+        page_of(response))
+    assert "no-such-payment" not in page_of(response)
+    assert not Document.objects.exists()
 
 
 def test_someone_elses_document_is_not_found_anywhere(signed_in, hanako):

@@ -52,11 +52,13 @@ def test_rows_outside_are_listed_unchanged_and_exit_1(good_rows):
     UsageRecordFactory(card=pinned, center_id="U-9999", occurred_at=LAST)
     UsageRecordFactory(card=pinned, center_id="U-late", occurred_at=datetime(2026, 12, 7, 12, 0, 1, tzinfo=UTC))
     UsageRecordFactory(card=pinned, center_id="U-early", occurred_at=datetime(1999, 12, 31, 14, 59, 59, tzinfo=UTC))
-    CommuterPassFactory(card=pinned, center_id="P-forever", valid_from=date.min, valid_until=date.max, months=6)
+    paid = datetime(2026, 12, 1, tzinfo=UTC)  # before --now whatever today is: only the dates below are outside
+    CommuterPassFactory(card=pinned, center_id="P-forever", valid_from=date.min, valid_until=date.max, months=6,
+                        paid_at=paid)
     CommuterPassFactory(card=pinned, center_id="P-ahead", valid_from=date(2027, 1, 7), valid_until=date(2027, 2, 6),
-                        months=1)
+                        months=1, paid_at=paid)
     CommuterPassFactory(card=pinned, center_id="P-long", valid_from=date(2026, 10, 15), valid_until=date(2026, 11, 15),
-                        months=1)
+                        months=1, paid_at=paid)
     RefundFactory(card=pinned, center_id="R-2099", refunded_at=datetime(2099, 1, 1, tzinfo=UTC))
     PointsEntryFactory(center_id="W-1999", occurred_at=datetime(1999, 1, 1, tzinfo=UTC))
     before = (list(UsageRecord.objects.order_by("pk").values_list("occurred_at", flat=True)),

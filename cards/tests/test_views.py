@@ -514,12 +514,21 @@ def test_the_menu_of_a_signed_in_member(member_client):
         assert f'href="{href}"' in menu and label in menu
     assert "ログアウト" in menu
     assert 'href="/" aria-current="page"' in menu
-    for name, label in (("cards:history", "利用履歴"), ("payment_methods:payment-method-list", "決済用カード")):
+    for name, label in (("cards:history", "利用履歴"), ("payment_methods:payment-method-list", "決済用カード"),
+                        ("documents:document-list", "領収書・明細書"), ("documents:refund-list", "払いもどし")):
         assert (label in menu) == (_optional(name) is not None)
+    assert 'href="/refunds/">払いもどし</a>' in menu
+    # On a phone the menu folds behind a disclosure button (tests/e2e/test_member_pages.py).
+    assert ('<button type="button" class="menu-button" aria-expanded="false" aria-controls="site-nav" '
+            "data-menu-button>") in page
+    assert 'id="site-nav"' in page
+    assert '<script src="/static/js/menu.js" defer></script>' in page
 
 
 def test_a_visitor_has_no_menu(client):
-    assert 'class="site-nav"' not in client.get("/").content.decode()
+    page = client.get("/").content.decode()
+    assert 'class="site-nav"' not in page
+    assert "data-menu-button" not in page
 
 
 def test_every_card_page_renders_in_english_too(member_client, member):

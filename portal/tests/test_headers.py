@@ -203,9 +203,9 @@ def payment_registration(member):
 # (and the provider's return, which redirects on), the sign-in and its callback.
 NOT_MEMBER_PAGES = {
     "cards:card-rename", "documents:document-request", "documents:document-reprint", "documents:document-retry",
-    "documents:document-email-retry", "documents:refund-statement-request", "billing:payment-method-register",
-    "billing:payment-method-return", "billing:payment-method-set-default", "accounts:oidc-callback",
-    "accounts:oidc-login", "accounts:card-name",
+    "documents:document-email-retry", "documents:refund-statement-request", "documents:usage-history-request",
+    "billing:payment-method-register", "billing:payment-method-return", "billing:payment-method-set-default",
+    "accounts:oidc-callback", "accounts:oidc-login", "accounts:card-name",
 }
 
 

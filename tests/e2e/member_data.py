@@ -93,6 +93,7 @@ def member_with_everything(*, payments: int = 100) -> MemberData:
 
 def sign_in_browser(context, live_server, member) -> None:
     """Give the browser the session of a signed-in member (the sign-in itself has its own tests)."""
+    member.refresh_from_db()  # as a real sign-in reads it: plain strings, not the factory's enum members
     client = Client()
     client.force_login(member)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME]

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_a_member_without_a_romaji_name_registers_a_card(page, live_server, wester_id, axe_check):
     sign_in(page, live_server, "demo-kensho")
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
+    expect(page.get_by_role("button", name="ログアウト", include_hidden=True)).to_be_attached()  # signed in (in the folded menu)
     page.goto(live_server.url + "/payment-methods/")
     expect(page.get_by_text("WESTER IDにローマ字のお名前が登録されていません。")).to_be_visible()
     name_box = page.get_by_role("textbox", name="カードに書かれているお名前（ローマ字）")
@@ -70,7 +70,7 @@ def test_a_member_without_a_romaji_name_registers_a_card(page, live_server, west
 
 def test_a_member_with_a_romaji_name_is_told_the_rule_and_never_asked(page, live_server, wester_id, axe_check):
     sign_in(page, live_server, "demo-hanako")
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
+    expect(page.get_by_role("button", name="ログアウト", include_hidden=True)).to_be_attached()  # signed in (in the folded menu)
     page.goto(live_server.url + "/payment-methods/")
     expect(page.locator("#holder-rule")).to_contain_text("WESTER IDに登録されたお名前「HANAKO YAMADA」と同じカードだけ")
     expect(page.get_by_role("textbox", name="カードに書かれているお名前（ローマ字）")).to_have_count(0)

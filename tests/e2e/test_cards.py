@@ -14,6 +14,7 @@ from accounts.services import member_get_or_create
 from cards.models import Card, CardStatus, Device
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory
 from cards.window import japan_today
+from tests.e2e.menu import main_menu
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +70,7 @@ def test_member_sees_card_faces_renames_a_card_and_reports_a_lost_phone(page, li
     page.get_by_role("button", name="名前を保存").click()
     expect(page.get_by_role("status")).to_contain_text("ICOCAの名前を「通勤用」に変更しました。")
 
-    page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="マイページ").click()
+    main_menu(page).get_by_role("link", name="マイページ").click()
     expect(card_face(page, "通勤用")).to_contain_text(work.masked_number)
     expect(page.get_by_role("heading", name="仕事用")).to_have_count(0)
 

@@ -16,6 +16,7 @@ from accounts.services import member_get_or_create
 from cards.tests.factories import PointsEntryFactory
 from portal.tests.test_headers import member_urls
 from support.tests.helpers import supervisor
+from tests.e2e.menu import main_menu
 from tests.e2e.test_sign_in import sign_in
 from tests.e2e.test_support import staff_sign_in
 
@@ -59,7 +60,7 @@ def test_every_member_page_loads_without_a_csp_violation(page, live_server, west
     page.go_back()
 
     page.goto(live_server.url + "/")
-    page.get_by_role("button", name="ログアウト").click()
+    main_menu(page).get_by_role("button", name="ログアウト").click()
     expect(page).to_have_url(re.compile(r"/oauth2/end_session"))
 
 

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_card_the_history_shows_is_a_registered_payment_card(page, live_server, wester_id, tmp_path, axe_check):
     call_command("seed_demo", "--output", str(tmp_path / "demo.jsonl"), stdout=io.StringIO(), stderr=io.StringIO())
     sign_in(page, live_server, "demo-hanako")
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
+    expect(page.get_by_role("button", name="ログアウト", include_hidden=True)).to_be_attached()  # signed in (in the folded menu)
 
     page.goto(live_server.url + "/history/?kind=pass")
     expect(page.get_by_role("main")).to_contain_text("VISA ••••4242")

@@ -32,7 +32,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def open_payment_methods(page, live_server) -> None:
     sign_in(page, live_server, "demo-hanako")
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
+    expect(page.get_by_role("button", name="ログアウト", include_hidden=True)).to_be_attached()  # signed in (in the folded menu)
     page.goto(live_server.url + "/payment-methods/")
     expect(page.get_by_role("heading", name="決済用カード", exact=True)).to_be_visible()
 

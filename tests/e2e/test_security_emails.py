@@ -23,7 +23,7 @@ def test_a_lost_device_is_confirmed_by_e_mail(page, live_server, wester_id, axe_
     member, _ = member_get_or_create(wester_id="demo-hanako")
     CardFactory(member=member, nickname="仕事用", device=Device.IPHONE, icoca_number="JW0000000000A4321")
     sign_in(page, live_server, "demo-hanako")
-    expect(page.get_by_role("button", name="ログアウト")).to_be_visible()
+    expect(page.get_by_role("button", name="ログアウト", include_hidden=True)).to_be_attached()  # signed in (in the folded menu)
     page.goto(live_server.url + "/lost-device/")
     page.get_by_role("radio", name=re.compile("iPhone")).check()
     page.get_by_role("button", name=re.compile("次へ")).click()

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import Member
+from tests.e2e.menu import main_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,7 +36,7 @@ def test_member_signs_out_of_portal_and_provider(page, live_server, wester_id):
     sign_in(page, live_server, "demo-taro")
     expect(page.get_by_text("田中 太郎 さん、こんにちは。")).to_be_visible()
 
-    page.get_by_role("button", name="ログアウト").click()
+    main_menu(page).get_by_role("button", name="ログアウト").click()
     # The provider's end-session page (the local one always asks for confirmation)
     # sends the member back to the portal's sign-in page.
     expect(page).to_have_url(re.compile(r"/oauth2/end_session\?.*id_token_hint="))
