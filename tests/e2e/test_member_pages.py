@@ -232,6 +232,10 @@ def test_the_menu_folds_behind_a_disclosure_button_on_a_phone(page, live_server,
     expect(menu).to_be_hidden()
     header = page.locator(".site-header").bounding_box()
     assert header["height"] < 70, header  # one row: the brand and the button
+    page.emulate_media(forced_colors="active")  # Windows high contrast: the three bars stay drawn
+    bars = page.locator(".menu-button__icon").evaluate("(e) => getComputedStyle(e, '::before').backgroundColor")
+    assert bars == page.locator(".menu-button").evaluate("(e) => getComputedStyle(e).color")  # the label's colour
+    page.emulate_media(forced_colors="none")
 
     # The keyboard: Tab to the button (after the skip link and the brand), Enter opens it.
     page.keyboard.press("Tab")
