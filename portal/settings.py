@@ -28,6 +28,7 @@ from portal.secret_key import SecretKeyFileError, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Env()  # django-environ; an empty variable is unset, a yes/no one must say yes or no
+# Lists are comma-separated, spaces around an item ignored (``cast=str.strip``).
 VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 PORTAL_ENV = env.str("PORTAL_ENV", default="local")
@@ -37,7 +38,7 @@ PRODUCTION = PORTAL_ENV == "production"
 
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 SECRET_KEY = env.str("SECRET_KEY", default=None)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", cast=str.strip, default=[] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"])
 
 if PRODUCTION:
     if not SECRET_KEY:
@@ -57,7 +58,7 @@ elif not SECRET_KEY:
     except (OSError, SecretKeyFileError) as problem:
         raise ImproperlyConfigured(f"SECRET_KEY: {problem}") from None
 
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
 
 INSTALLED_APPS = [
     "accounts.apps.StaffAdminConfig",
@@ -465,7 +466,7 @@ PORTAL_FORM_ACTION_ORIGINS = [
     _origin(WESTER_ID_ISSUER),
     # More sites a sign-in or sign-out redirects through (WESTER ID's authorize or
     # end-session endpoint on another host), comma separated.
-    *(_origin(url) for url in env.list("PORTAL_FORM_ACTION_EXTRA", default=[])),
+    *(_origin(url) for url in env.list("PORTAL_FORM_ACTION_EXTRA", cast=str.strip, default=[])),
 ]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -479,7 +480,7 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": list(dict.fromkeys(PORTAL_FORM_ACTION_ORIGINS)),
         # Browsers post what they block here when set (a collector of the operator's).
-        "report-uri": env.list("CSP_REPORT_URI", default=[]) or None,
+        "report-uri": env.list("CSP_REPORT_URI", cast=str.strip, default=[]) or None,
     }
 }
 # Nothing the portal does needs a device feature: all off, for the portal and any frame.
