@@ -17,7 +17,7 @@ def proc_kib(field: str) -> int:
 def bare_table_html(content) -> str:
     """The receipt's rows as a plain table, in the same font, no styling."""
     from billing.documents import rendering as pdf
-    from billing.documents.receipts import display_lines
+    from billing.documents.wording import display_lines
 
     faces = "".join(
         f'@font-face {{ font-family: "{face["family"]}"; src: url("{face["url"]}"); font-weight: {face["weight"]}; }}'

@@ -4,6 +4,7 @@ from billing.documents.models import (  # noqa: F401
     Document,
     DocumentCounter,
     DocumentKind,
+    DocumentLanguage,
     DocumentOrigin,
     DocumentStatus,
     document_file_name,

@@ -14,8 +14,10 @@ import time
 from datetime import date
 
 from django.conf import settings
+from django.utils import translation
 
 from billing.documents import rendering as pdf
+from billing.documents import wording
 from billing.documents.models import Document, DocumentKind
 from billing.documents.receipts import ReceiptContent, ReceiptLine, compose
 from billing.documents.refund_statements import RefundPass, RefundStatementContent, refund_statement
@@ -165,13 +167,6 @@ def render(document: Document) -> bytes:
 
 def file_name(document: Document) -> str:
     """The name a member's browser saves the PDF under: ``利用明細書_R-202611-000123.pdf``
-    (``_再発行`` added on a reprint); English titles for an English document."""
-    if document.language == "en":
-        title = {"receipt": "ICOCA-receipt", "refund_statement": "ICOCA-refund-statement",
-                 "usage_history": "ICOCA-usage-history"}[document.kind]
-        suffix = "_reissue" if document.is_reprint else ""
-    else:
-        title = {"receipt": "利用明細書", "refund_statement": "払いもどし計算書",
-                 "usage_history": "利用履歴証明"}[document.kind]
-        suffix = "_再発行" if document.is_reprint else ""
-    return f"{title}_{document.number}{suffix}.pdf"
+    (``_再発行`` added on a reprint); English words for an English document."""
+    with translation.override(document.language):
+        return wording.file_name(document.kind, document.number, reprint=document.is_reprint)

@@ -12,14 +12,15 @@ from functools import partial
 
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from accounts.links import portal_url
 from billing.documents import composing as documents
+from billing.documents import wording
 from billing.documents.exceptions import DocumentNotReady
 from billing.documents.models import Document, DocumentStatus
-from billing.documents.rendering import TITLES, long_date
+from billing.documents.rendering import long_date
 from billing.documents.storage_errors import temporary_storage_errors
 from cards.window import JAPAN
 from portal import mail, queue
@@ -30,10 +31,12 @@ logger = logging.getLogger(__name__)
 
 def _context(document: Document) -> dict[str, object]:
     language = document.language
+    with translation.override(language):
+        title = wording.title(document.kind)
     return {
         "document": document,
         "member_name": document.addressee_name,
-        "title": TITLES[document.kind][language],
+        "title": title,
         "issued_on": long_date(document.first_issued_at.astimezone(JAPAN).date(), language),
         "period_start": long_date(document.period_start, language) if document.period_start else "",
         "period_end": long_date(document.period_end, language) if document.period_end else "",
@@ -46,7 +49,8 @@ def _context(document: Document) -> dict[str, object]:
 
 def document_email_send(document: Document) -> None:
     """Send the PDF of a ready document to its member now, in the document's
-    language. Raises what the mail server (or the file store) raises."""
+    language (the one asked for on the request form). Raises what the mail server (or
+    the file store) raises."""
     with temporary_storage_errors(), document.file.open("rb") as stored:  # retried like the mail server
         data = stored.read()
     mail.member_email_send(

@@ -11,7 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from billing.documents.models import DocumentKind
+from billing.documents.models import DocumentKind, DocumentLanguage
+from billing.documents.wording import active_language as page_language
 from cards import payments, window
 from cards.masking import mask_icoca_number
 from cards.stations import display_name
@@ -45,8 +46,28 @@ class WindowMonthField(forms.ChoiceField):
         super().validate(value)
 
 
-class MonthForm(forms.Form):
+class DocumentLanguageForm(forms.Form):
+    """The language a document is asked for in, the page's by default. A post without the
+    field (a page from before it existed) asks in the page's language; any value other
+    than ``ja`` or ``en`` is refused."""
+
+    language = forms.ChoiceField(label=_("書類の言語"), choices=DocumentLanguage.choices, required=False)
+    #: The field's HTML id: several of these forms share a page.
+    language_id = "id_language"
+
+    def __init__(self, *args, language_id: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].initial = page_language()
+        self.fields["language"].widget.attrs["id"] = language_id or self.language_id
+
+    def document_language(self) -> str:
+        return self.cleaned_data.get("language") or page_language()
+
+
+class MonthForm(DocumentLanguageForm):
     month = WindowMonthField(label=_("月"))
+    field_order = ["month", "language"]
+    language_id = "id_month_language"
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,9 +83,11 @@ class MonthForm(forms.Form):
         return int(year), int(month)
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(DocumentLanguageForm):
     start = forms.DateField(label=_("いつから"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("いつまで"), widget=forms.DateInput(attrs={"type": "date"}))
+    field_order = ["start", "end", "language"]
+    language_id = "id_period_language"
 
     def __init__(self, *args, today: date, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,12 +158,14 @@ def payment_choices(found: Iterable[payments.CardPayment]) -> tuple[list, dict[s
     return grouped, search
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(DocumentLanguageForm):
     payment = forms.ChoiceField(label=_("お支払い"), error_messages={
         "required": _("お支払いを選んでください。"),
         # A payment no longer offered (gone out of the window since the page was opened).
         "invalid_choice": _("このお支払いは選べません。一覧からもう一度選んでください。"),
     })
+    field_order = ["payment", "language"]
+    language_id = "id_payment_language"
 
     def __init__(self, *args, card_payments: Iterable[payments.CardPayment], **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,7 +202,7 @@ USAGE_SCOPES = [
 ]
 
 
-class UsageHistoryForm(forms.Form):
+class UsageHistoryForm(DocumentLanguageForm):
     """What a 利用履歴証明 covers: a card or all, a period inside the window, the kinds,
     and for ``route`` two stations. Posted from /documents/ and from the history page
     (its filters as hidden fields). Whether a station is known is the service's to say
@@ -189,6 +214,8 @@ class UsageHistoryForm(forms.Form):
     scope = forms.ChoiceField(label=_("載せるご利用"), choices=USAGE_SCOPES, initial="all")
     station_a = forms.CharField(label=_("駅（1つめ）"), required=False, max_length=40)
     station_b = forms.CharField(label=_("駅（2つめ）"), required=False, max_length=40)
+    field_order = ["card", "start", "end", "scope", "station_a", "station_b", "language"]
+    language_id = "id_usage_language"
 
     def __init__(self, *args, today: date, cards: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)

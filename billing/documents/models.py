@@ -31,6 +31,13 @@ class DocumentOrigin(models.TextChoices):
     REPRINT = "reprint", _("再発行")
 
 
+class DocumentLanguage(models.TextChoices):
+    """The language a document is issued (or reprinted) in: the page's by default."""
+
+    JA = "ja", _("日本語")
+    EN = "en", _("英語")
+
+
 class DocumentCounter(models.Model):
     """The last sequence handed out for one kind and month (``R-202611``):
     document numbers come from here (billing/documents/numbering.py)."""
@@ -61,8 +68,13 @@ class Document(models.Model):
     billing/documents/usage_histories.py), the issuer's name and
     registration number and the addressee. Later changes to cards, names or
     settings never change a document. Once ``ready`` the row and its PDF stay
-    as they are; printing again makes the ``reprint`` (a row of its own, the
-    same content with the 再発行 mark and the first issue date).
+    as they are; printing again makes a ``reprint``: a row of its own with the
+    same number, content (figures) and first issue date, the 再発行 mark, and
+    its own PDF. An original has at most one reprint per language
+    (``document_reprint_per_language``): asking again in the same language
+    gives the same reprint, asking in the other language makes the other one,
+    so a receipt issued in Japanese can be printed in English without a second
+    number or a second original (docs/decisions.md).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -73,8 +85,8 @@ class Document(models.Model):
     origin = models.CharField(_("作成のきっかけ"), max_length=8, choices=DocumentOrigin.choices,
                               default=DocumentOrigin.REQUEST)
     number = models.CharField(_("書類番号"), max_length=24)
-    reissue_of = models.OneToOneField(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reprint", verbose_name=_("再発行元"),
+    reissue_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reprints", verbose_name=_("再発行元"),
     )
     # What was asked: a period (Japan dates, both included) or one payment for a
     # receipt; the refund for a refund statement; a period and a scope (which card,
@@ -87,7 +99,7 @@ class Document(models.Model):
         "cards.Refund", null=True, blank=True, on_delete=models.PROTECT, related_name="documents",
         verbose_name=_("払いもどし"),
     )
-    language = models.CharField(_("言語"), max_length=2)
+    language = models.CharField(_("言語"), max_length=2, choices=DocumentLanguage.choices)
     # The snapshot: what the PDF shows, fixed when the document was created.
     content = models.JSONField(_("内容"), default=dict)
     total_amount = models.IntegerField(_("金額"))
@@ -140,6 +152,10 @@ class Document(models.Model):
                 condition=Q(kind__in=("receipt", "usage_history"), refund__isnull=True)
                 | Q(kind="refund_statement", refund__isnull=False),
                 name="document_refund_for_statement",
+            ),
+            models.UniqueConstraint(
+                fields=["reissue_of", "language"], condition=Q(reissue_of__isnull=False),
+                name="document_reprint_per_language",
             ),
             models.CheckConstraint(
                 condition=Q(origin="reprint", reissue_of__isnull=False) | (~Q(origin="reprint") & Q(reissue_of__isnull=True)),

@@ -18,13 +18,13 @@ and the total only, all printed at 10 %). Pure Python: no Django imports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cards.masking import PAYMENT_CARD_MASK, payment_card_label
+from cards.masking import payment_card_label
 from cards.window import JAPAN
-from portal.money import LANGUAGES, check_money, yen
+from portal.money import check_money
 
 CHARGE = "charge"
 COMMUTER_PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
@@ -38,10 +38,6 @@ CONTENT_VERSION = 2
 _RATE_FROM_KIND = -1  # ReceiptLine.tax_rate not given: the rate of the line's kind today
 
 BRAND_NAMES = {"JCB": "JCB", "VISA": "VISA", "MASTERCARD": "Mastercard", "AMEX": "American Express"}
-PASS_KIND_NAMES = {
-    "ja": {"commuter": "通勤", "student": "通学"},
-    "en": {"commuter": "commuter", "student": "student"},
-}
 
 
 def on_receipt(*, kind: str, payment_method: str) -> bool:
@@ -220,13 +216,7 @@ def compose(lines: Iterable[ReceiptLine]) -> ReceiptContent:
     return ReceiptContent(lines=ordered, tax_groups=tax_summary(ordered), total=sum(line.amount for line in ordered))
 
 
-# --- How a line reads ---------------------------------------------------------------
-
-
-def _language(language: str) -> str:
-    if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    return language
+# --- How figures read (the words around them: billing/documents/wording.py) -----------
 
 
 def japan_time(at: datetime) -> str:
@@ -246,91 +236,3 @@ def payment_label(brand: str, last4: str) -> str:
 def card_label(nickname: str, masked_number: str) -> str:
     """``仕事用 JW•••••••••••0001``, or the masked number alone."""
     return f"{nickname} {masked_number}" if nickname else masked_number
-
-
-def pass_description_parts(
-    *, from_station: str, to_station: str, pass_kind: str, months: int, valid_from: date, valid_until: date,
-    language: str = "ja",
-) -> list[str]:
-    """The words of a pass line that must not be broken apart: ``定期券`` ``大阪⇔三ノ宮``
-    ``通勤`` ``3か月`` ``2026/10/01〜2026/12/31``."""
-    kind = PASS_KIND_NAMES[_language(language)].get(pass_kind, pass_kind)
-    section = f"{from_station}⇔{to_station}"
-    if language == "en":
-        unit = "month" if months == 1 else "months"
-        return ["Commuter pass", section, f"({kind}, {months} {unit})", f"{slash_date(valid_from)}–{slash_date(valid_until)}"]
-    return ["定期券", section, kind, f"{months}か月", f"{slash_date(valid_from)}〜{slash_date(valid_until)}"]
-
-
-def pass_description(**terms) -> str:
-    """``定期券 大阪⇔三ノ宮 通勤 3か月 2026/10/01〜2026/12/31``; in English
-    ``Commuter pass 大阪⇔三ノ宮 (commuter, 3 months) 2026/10/01–2026/12/31``."""
-    return " ".join(pass_description_parts(**terms))
-
-
-def describe_parts(line: ReceiptLine, language: str = "ja") -> list[str]:
-    if line.kind == CHARGE:
-        return ["Charge" if _language(language) == "en" else "チャージ"]
-    return pass_description_parts(
-        from_station=line.from_station, to_station=line.to_station, pass_kind=line.pass_kind,
-        months=line.months, valid_from=line.valid_from, valid_until=line.valid_until, language=language,
-    )
-
-
-def describe(line: ReceiptLine, language: str = "ja") -> str:
-    """What the payment was: ``チャージ`` / ``Charge`` or the pass."""
-    return " ".join(describe_parts(line, language))
-
-
-def tax_label(rate: int | None, language: str = "ja") -> str:
-    """``10%対象`` / ``不課税``; ``10% rate`` / ``Not subject to consumption tax``."""
-    if _language(language) == "en":
-        return f"{rate}% rate" if rate is not None else "Not subject to consumption tax"
-    return f"{rate}%対象" if rate is not None else "不課税"
-
-
-@dataclass(frozen=True)
-class DisplayLine:
-    """A line as the PDF prints it."""
-
-    when: str
-    card: str
-    card_nickname: str
-    card_number: str
-    description: str
-    description_parts: list[str]
-    payment: str
-    payment_brand: str
-    payment_number: str
-    amount: str
-    tax: str  # the line's tax marking: 不課税, 10%（税込）
-
-
-def display_lines(lines: Sequence[ReceiptLine], language: str = "ja") -> list[DisplayLine]:
-    en = _language(language) == "en"
-    result = []
-    for line in lines:
-        if line.tax_rate is None:
-            tax = "Not taxable" if en else "不課税"
-        else:
-            tax = f"{line.tax_rate}% incl." if en else f"{line.tax_rate}%（税込）"
-        result.append(
-            DisplayLine(
-                when=japan_time(line.at),
-                card=card_label(line.card_nickname, line.card_number),
-                card_nickname=line.card_nickname,
-                card_number=line.card_number,
-                description=describe(line, language),
-                description_parts=describe_parts(line, language),
-                # a brand's own words never part ("American Express"): the cell breaks, if at
-                # all, only between the brand and its ••••last 4
-                payment=payment_card_label(
-                    BRAND_NAMES.get(line.payment_brand, line.payment_brand).replace(" ", "\u00a0"), line.payment_last4
-                ),
-                payment_brand=BRAND_NAMES.get(line.payment_brand, line.payment_brand),
-                payment_number=f"{PAYMENT_CARD_MASK}{line.payment_last4}",
-                amount=yen(line.amount, language),
-                tax=tax,
-            )
-        )
-    return result

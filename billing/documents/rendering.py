@@ -14,7 +14,9 @@ PDF/A-3b, A4, in the project's own font.
   value printed on a document can make a worker read or request anything.
 
 Every input is plain data (the snapshot a document keeps), so rendering the same
-document again gives the same text.
+document again gives the same text. One template per document kind, its words translated
+with gettext like the pages: each render runs inside ``translation.override`` of the
+document's language, and billing/documents/wording.py says the words around the figures.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from urllib.parse import unquote, urlsplit
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from billing.documents.receipts import ReceiptContent, display_lines, japan_time, tax_label
+from billing.documents import wording
+from billing.documents.receipts import ReceiptContent, japan_time
 from billing.documents.refund_statements import RefundStatementContent
 from billing.documents.usage_histories import UsageHistoryContent
 from cards.models import UsageKind
@@ -40,12 +43,6 @@ FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FAMILY = "BIZ UDPGothic"
 FONT_FILES = {400: FONT_DIR / "BIZUDPGothic-Regular.ttf", 700: FONT_DIR / "BIZUDPGothic-Bold.ttf"}
 PDF_VARIANT = "pdf/a-3b"
-
-TITLES = {
-    "receipt": {"ja": "利用明細書（領収書）", "en": "Usage statement (receipt)"},
-    "refund_statement": {"ja": "払いもどし計算書", "en": "Refund statement"},
-    "usage_history": {"ja": "利用履歴証明", "en": "Record of use (usage history)"},
-}
 
 _font_config = None
 _font_config_lock = threading.Lock()
@@ -133,7 +130,9 @@ class Header:
 
     @property
     def title(self) -> str:
-        return TITLES[self.kind][self.language]
+        """In the document's language (wording.title reads the active one)."""
+        with translation.override(self.language):
+            return wording.title(self.kind)
 
     def context(self) -> dict[str, object]:
         language = self.language
@@ -162,16 +161,21 @@ class Period:
 
 
 def receipt_html(*, header: Header, content: ReceiptContent, period: Period) -> str:
+    with translation.override(header.language):
+        return _receipt_html(header=header, content=content, period=period)
+
+
+def _receipt_html(*, header: Header, content: ReceiptContent, period: Period) -> str:
     language = header.language
     context = header.context() | {
         "period_start": long_date(period.start, language),
         "period_end": long_date(period.end, language),
         "single_payment": period.single_payment,
-        "lines": display_lines(content.lines, language),
+        "lines": wording.display_lines(content.lines),
         "line_count": len(content.lines),
         "tax_groups": [
             {
-                "label": tax_label(group.rate, language),
+                "label": wording.tax_group_label(group.rate),
                 "total": yen(group.total, language),
                 "tax": yen(group.tax, language) if group.tax is not None else "",
                 "taxable": group.taxable,
@@ -184,10 +188,15 @@ def receipt_html(*, header: Header, content: ReceiptContent, period: Period) -> 
         "total": yen(content.total, language),
         "empty": content.is_empty,
     }
-    return render_to_string(f"pdf/receipt_{language}.html", context)
+    return render_to_string("pdf/receipt.html", context)
 
 
 def refund_statement_html(*, header: Header, content: RefundStatementContent) -> str:
+    with translation.override(header.language):
+        return _refund_statement_html(header=header, content=content)
+
+
+def _refund_statement_html(*, header: Header, content: RefundStatementContent) -> str:
     language = header.language
 
     def money(amount: int) -> str:
@@ -210,10 +219,10 @@ def refund_statement_html(*, header: Header, content: RefundStatementContent) ->
     }
     if p is not None:
         context |= {
-            "pass_section": f"{p.from_station}⇔{p.to_station}",
-            "pass_kind": {"ja": {"commuter": "通勤", "student": "通学"}, "en": {"commuter": "commuter", "student": "student"}}[
-                language
-            ].get(p.pass_kind, p.pass_kind),
+            "pass_from_station": wording.place_html(p.from_station),
+            "pass_to_station": wording.place_html(p.to_station),
+            "pass_via": wording.place_html(p.via) if p.via else "",
+            "pass_kind": wording.pass_kind(p.pass_kind),
             "pass_from": long_date(p.valid_from, language),
             "pass_until": long_date(p.valid_until, language),
             "pass_price": money(p.price),
@@ -227,7 +236,7 @@ def refund_statement_html(*, header: Header, content: RefundStatementContent) ->
             "pass_reason": content.pass_reason_code,
             "pass_before_floor": content.pass_refundable and p.price - content.fare_deducted < 0,
         }
-    return render_to_string(f"pdf/refund_statement_{language}.html", context)
+    return render_to_string("pdf/refund_statement.html", context)
 
 
 def usage_history_rows(content: UsageHistoryContent, language: str) -> list[tuple[str, ...]]:

@@ -17,9 +17,14 @@ def member_documents(member) -> QuerySet[Document]:
     original), newest request first."""
     return (
         Document.objects.filter(member=member, reissue_of__isnull=True)
-        .select_related("reprint")
         .order_by("-requested_at", "-id")
     )
+
+
+def document_reprints(document: Document) -> list[Document]:
+    """The reprints of ``document``'s original (one per language at most), Japanese first."""
+    original_id = document.reissue_of_id or document.pk
+    return sorted(Document.objects.filter(reissue_of_id=original_id), key=lambda reprint: reprint.language != "ja")
 
 
 def member_document(member, public_id) -> Document:

@@ -30,7 +30,14 @@ from django.utils.translation import gettext_lazy as _
 from billing.documents import composing as documents
 from billing.documents.emailing import send_email, send_email_on_commit, wants_email
 from billing.documents.exceptions import DocumentNotReady, DocumentRequestInvalid, NoCardPayments
-from billing.documents.models import Document, DocumentCounter, DocumentKind, DocumentOrigin, DocumentStatus
+from billing.documents.models import (
+    Document,
+    DocumentCounter,
+    DocumentKind,
+    DocumentLanguage,
+    DocumentOrigin,
+    DocumentStatus,
+)
 from billing.documents.numbering import counter_key, format_number
 from billing.documents.receipts import JAPAN
 from billing.documents.refund_statements import InconsistentRefund
@@ -68,6 +75,16 @@ def _allocate_number(kind: str) -> str:
         except IntegrityError:  # created meanwhile by another request
             DocumentCounter.objects.filter(key=key).update(last=F("last") + 1)
     return format_number(kind, today.year, today.month, DocumentCounter.objects.get(key=key).last)
+
+
+def document_language(member, language: str | None) -> str:
+    """The language a document is asked for in (the request form's, the page's by default);
+    without one, the member's language from /settings/ (the monthly statement)."""
+    if language is None:
+        return mail.member_language(member)
+    if language not in DocumentLanguage.values:
+        raise DocumentRequestInvalid(_("書類の言語は、日本語か英語を選んでください。"))
+    return language
 
 
 RENDER_TASK = "billing.documents.tasks.document_render"
@@ -119,13 +136,12 @@ def _same_scope(member, *, kind: str, period_start=None, period_end=None, paymen
 
 
 def _create(
-    *, member, kind: str, content, total: int, origin: str = DocumentOrigin.REQUEST, **scope
+    *, member, kind: str, content, total: int, language: str, origin: str = DocumentOrigin.REQUEST, **scope
 ) -> DocumentRequested:
     if origin == DocumentOrigin.REQUEST:  # a member's new request: over the limits, 429 and nothing stored
         document_limits.document_request_check(member)
     if kind == DocumentKind.RECEIPT and content.is_empty:  # nothing to receipt: no number, no row, no e-mail
         raise NoCardPayments(_("この期間に登録カードでのお支払いはありません。"))
-    language = mail.member_language(member)
     document = Document.objects.create(
         member=member,
         kind=kind,
@@ -150,11 +166,14 @@ def _existing(document: Document) -> DocumentRequested:
 
 @transaction.atomic
 def receipt_request(
-    *, member, start: date, end: date, today: date | None = None, payment_ref: str = ""
+    *, member, start: date, end: date, today: date | None = None, language: str | None = None
 ) -> DocumentRequested:
     """A receipt of the member's card payments from ``start`` to ``end`` (Japan
-    dates, both included). Asking again for exactly the same period gives the
-    document already made (print it again with 再発行) rather than a second original."""
+    dates, both included), in ``language`` (``ja`` or ``en``; the member's by default).
+    Asking again for exactly the same period gives the document already made, whatever
+    its language (print it again, in either language, with 再発行) rather than a second
+    original."""
+    language = document_language(member, language)
     today = today or japan_today()
     if start > end:
         raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
@@ -166,7 +185,7 @@ def receipt_request(
         return _existing(existing)
     content = documents.period_receipt(member, start=start, end=end)
     return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
-                   period_start=start, period_end=end)
+                   language=language, period_start=start, period_end=end)
 
 
 def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
@@ -179,15 +198,20 @@ def month_bounds(year: int, month: int, today: date) -> tuple[date, date]:
     return start, min(month_last_day(year, month), today)
 
 
-def receipt_request_month(*, member, year: int, month: int, today: date | None = None) -> DocumentRequested:
+def receipt_request_month(
+    *, member, year: int, month: int, today: date | None = None, language: str | None = None
+) -> DocumentRequested:
     today = today or japan_today()
     start, end = month_bounds(year, month, today)
-    return receipt_request(member=member, start=start, end=end, today=today)
+    return receipt_request(member=member, start=start, end=end, today=today, language=language)
 
 
 @transaction.atomic
-def receipt_request_payment(*, member, payment_ref: str, today: date | None = None) -> DocumentRequested:
+def receipt_request_payment(
+    *, member, payment_ref: str, today: date | None = None, language: str | None = None
+) -> DocumentRequested:
     """A receipt for one card payment (``charge:<id>`` or ``pass:<id>``) of the member's."""
+    language = document_language(member, language)
     today = today or japan_today()
     payment = payments.member_card_payment(member, payment_ref)
     if payment is None:
@@ -199,12 +223,15 @@ def receipt_request_payment(*, member, payment_ref: str, today: date | None = No
         return _existing(existing)
     content = documents.payment_receipt(payment)
     return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
-                   period_start=day, period_end=day, payment_ref=payment.ref)
+                   language=language, period_start=day, period_end=day, payment_ref=payment.ref)
 
 
 @transaction.atomic
-def refund_statement_request(*, member, refund, today: date | None = None) -> DocumentRequested:
+def refund_statement_request(
+    *, member, refund, today: date | None = None, language: str | None = None
+) -> DocumentRequested:
     """The 払いもどし計算書 of one of the member's refunds (one original per refund)."""
+    language = document_language(member, language)
     today = today or japan_today()
     if refund.card.member_id != member.pk:
         raise DocumentRequestInvalid(_("指定の払いもどしが見つかりません。"))
@@ -220,7 +247,7 @@ def refund_statement_request(*, member, refund, today: date | None = None) -> Do
             "この払いもどしの計算書は、計算を確認する必要があるため作成できませんでした。サポートセンターにお問い合わせください。"
         )) from error
     return _create(member=member, kind=DocumentKind.REFUND_STATEMENT, content=content, total=content.total,
-                   refund=refund)
+                   language=language, refund=refund)
 
 
 NO_USAGE = _("この条件に合うご利用（乗車・バス・お買い物）はありません。期間や条件を変えてお申し込みください。")
@@ -246,7 +273,7 @@ def _route_stations(texts, lines) -> tuple[str, str]:
 @transaction.atomic
 def usage_history_request(
     *, member, start: date, end: date, scope: str = "all", card: str = "", stations: tuple[str, str] | None = None,
-    today: date | None = None,
+    today: date | None = None, language: str | None = None,
 ) -> DocumentRequested:
     """A 利用履歴証明 of the member's usage from ``start`` to ``end`` (Japan dates, both
     included): of one card (its public id; with the cards its reissues replaced) or all,
@@ -254,7 +281,8 @@ def usage_history_request(
     rides between ``stations`` either way. Refused, with nothing stored or queued: a
     period outside the window or ahead of today, a card that is not the member's, an
     unknown station, nothing to list. Asking again for exactly the same gives the
-    document already made."""
+    document already made. In ``language`` (``ja`` or ``en``; the member's by default)."""
+    language = document_language(member, language)
     today = today or japan_today()
     if start > end:
         raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
@@ -285,27 +313,31 @@ def usage_history_request(
     if content.is_empty:
         raise DocumentRequestInvalid(NO_USAGE)
     return _create(member=member, kind=DocumentKind.USAGE_HISTORY, content=content, total=content.total,
-                   period_start=start, period_end=end, scope=wanted.key())
+                   language=language, period_start=start, period_end=end, scope=wanted.key())
 
 
 @transaction.atomic
-def document_reprint(*, member, document: Document) -> Document:
-    """Print an issued document again: the reprint (再発行) has the same number,
-    content and first issue date, marked 再発行. It is made once; printing
-    again later gives the same reprint and counts it."""
+def document_reprint(*, member, document: Document, language: str | None = None) -> Document:
+    """Print an issued document again, in ``language`` (the original's by default): the
+    reprint (再発行) has the same number, content (every figure, read from the stored
+    content) and first issue date, marked 再発行, its labels in its own language. One
+    reprint per language is made; printing again later in that language gives the same
+    reprint and counts it. The issuer's name is the one the original printed, or, in the
+    other language, the operator's name as written in that language."""
     original = Document.objects.select_for_update().get(pk=document.reissue_of_id or document.pk, member=member)
+    language = original.language if language is None else document_language(member, language)
     if original.status != DocumentStatus.READY:
         raise DocumentNotReady(_("発行が済んでいない書類は再発行できません。"))
     original.reissue_count += 1
     original.save(update_fields=["reissue_count"])
-    reprint = Document.objects.filter(reissue_of=original).first()
+    reprint = Document.objects.filter(reissue_of=original, language=language).first()
     if reprint is None:
+        issuer_name = original.issuer_name if language == original.language else mail.operator_name(language)
         reprint = Document.objects.create(
             member=member, kind=original.kind, origin=DocumentOrigin.REPRINT, number=original.number,
             reissue_of=original, period_start=original.period_start, period_end=original.period_end,
-            payment_ref=original.payment_ref, scope=original.scope, refund=original.refund,
-            language=original.language,
-            content=original.content, total_amount=original.total_amount, issuer_name=original.issuer_name,
+            payment_ref=original.payment_ref, scope=original.scope, refund=original.refund, language=language,
+            content=original.content, total_amount=original.total_amount, issuer_name=issuer_name,
             issuer_registration_number=original.issuer_registration_number,
             addressee_name=original.addressee_name, first_issued_at=original.first_issued_at,
         )
@@ -443,7 +475,8 @@ def monthly_statement_create(*, member_id: int, year: int, month: int) -> Docume
             if content.is_empty:
                 return None
             return _create(member=member, kind=DocumentKind.RECEIPT, content=content, total=content.total,
-                           origin=DocumentOrigin.MONTHLY, period_start=start, period_end=end).document
+                           language=mail.member_language(member), origin=DocumentOrigin.MONTHLY,
+                           period_start=start, period_end=end).document
     except IntegrityError:
         if Document.objects.filter(member=member, origin=DocumentOrigin.MONTHLY, period_start=start,
                                    period_end=end).exists():

@@ -24,8 +24,15 @@ from billing.documents import composing as documents
 from billing.documents import emailing as document_mail
 from billing.documents import selectors as document_selectors
 from billing.documents import services as document_services
-from billing.documents.forms import MonthForm, PaymentForm, PeriodForm, SearchForm, UsageHistoryForm
-from billing.documents.models import Document
+from billing.documents.forms import (
+    DocumentLanguageForm,
+    MonthForm,
+    PaymentForm,
+    PeriodForm,
+    SearchForm,
+    UsageHistoryForm,
+)
+from billing.documents.models import Document, DocumentLanguage
 from cards import payments
 from cards.history import selectors as history_selectors
 from cards.masking import mask_icoca_number
@@ -96,9 +103,14 @@ def document_list(request: HttpRequest) -> HttpResponse:
     return _list_page(request)
 
 
-def _requested(request: HttpRequest, requested: document_services.DocumentRequested) -> HttpResponse:
+def _requested(request: HttpRequest, requested: document_services.DocumentRequested, language: str) -> HttpResponse:
     document = requested.document
-    if not requested.created:
+    if not requested.created and document.language != language:
+        messages.info(request, _("同じ内容の書類はすでに%(language)sで発行しています（%(number)s）。"
+                                 "%(wanted)sの書類は、このページの「再発行」で作成できます（番号と金額は同じです）。")
+                      % {"number": document.number, "language": document.get_language_display(),
+                         "wanted": DocumentLanguage(language).label})
+    elif not requested.created:
         messages.info(request, _("同じ内容の書類はすでに発行しています（%(number)s）。もう一度印刷するときは「再発行」をお使いください。")
                       % {"number": document.number})
     elif requested.queued is False:
@@ -124,22 +136,26 @@ def document_request(request: HttpRequest) -> HttpResponse:
     else:
         return redirect("documents:document-list")
     if form.is_valid():
+        language = form.document_language()
         try:
             if mode == "month":
                 year, month = form.year_month()
-                requested = document_services.receipt_request_month(member=member, year=year, month=month, today=today)
+                requested = document_services.receipt_request_month(
+                    member=member, year=year, month=month, today=today, language=language
+                )
             elif mode == "period":
                 requested = document_services.receipt_request(
-                    member=member, start=form.cleaned_data["start"], end=form.cleaned_data["end"], today=today
+                    member=member, start=form.cleaned_data["start"], end=form.cleaned_data["end"], today=today,
+                    language=language,
                 )
             else:
                 requested = document_services.receipt_request_payment(
-                    member=member, payment_ref=form.cleaned_data["payment"], today=today
+                    member=member, payment_ref=form.cleaned_data["payment"], today=today, language=language
                 )
         except PortalError as error:
             form.add_error(None, str(error))
         else:
-            return _requested(request, requested)
+            return _requested(request, requested, language)
     return _list_page(request, forms={mode: form, "mode": mode}, status=400)
 
 
@@ -161,12 +177,12 @@ def usage_history_request(request: HttpRequest) -> HttpResponse:
         try:
             requested = document_services.usage_history_request(
                 member=member, start=data["start"], end=data["end"], scope=data["scope"], card=data["card"],
-                stations=data["stations"], today=today,
+                stations=data["stations"], today=today, language=form.document_language(),
             )
         except PortalError as error:
             form.add_error(None, str(error))
         else:
-            return _requested(request, requested)
+            return _requested(request, requested, form.document_language())
     return _list_page(request, forms={"usage": form, "mode": "usage"}, status=400)
 
 
@@ -174,7 +190,12 @@ def usage_history_request(request: HttpRequest) -> HttpResponse:
 @require_GET
 def document_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     document = _document(request, public_id)
-    response = render(request, "billing/document_detail.html", {"document": document})
+    context = {
+        "document": document,
+        "reprints": document_selectors.document_reprints(document),
+        "reprint_form": DocumentLanguageForm(language_id="id_reprint_language"),
+    }
+    response = render(request, "billing/document_detail.html", context)
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -218,9 +239,17 @@ def document_download(request: HttpRequest, public_id: uuid.UUID) -> FileRespons
 @login_required
 @require_POST
 def document_reprint(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """再発行, in the language the form asks for (the page's by default): same number, same
+    figures, same first issue date."""
     document = _document(request, public_id)
+    form = DocumentLanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("書類の言語は、日本語か英語を選んでください。"))
+        return redirect("documents:document-detail", public_id=document.public_id)
     try:
-        reprint = document_services.document_reprint(member=request.user, document=document)
+        reprint = document_services.document_reprint(
+            member=request.user, document=document, language=form.document_language()
+        )
     except PortalError as error:
         messages.error(request, str(error))
         return redirect("documents:document-detail", public_id=document.public_id)
@@ -268,6 +297,7 @@ def refund_list(request: HttpRequest) -> HttpResponse:
             "masked_number": mask_icoca_number(refund.card.icoca_number),
             "statement": statements.get(refund.pk),
             "in_window": refund.refunded_at.astimezone(JAPAN).date() >= earliest,
+            "language_form": DocumentLanguageForm(language_id=f"id_statement_language_{refund.pk}"),
         }
         for refund in refunds
     ]
@@ -282,10 +312,15 @@ def refund_statement_request(request: HttpRequest, center_id: str) -> HttpRespon
     refund = payments.member_refunds(request.user).filter(center_id=center_id).first()
     if refund is None:
         raise Http404("no such refund")
+    form = DocumentLanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("書類の言語は、日本語か英語を選んでください。"))
+        return redirect("documents:refund-list")
+    language = form.document_language()
     try:
-        requested = document_services.refund_statement_request(member=request.user, refund=refund)
+        requested = document_services.refund_statement_request(member=request.user, refund=refund, language=language)
     except PortalError as error:
         messages.error(request, str(error))
         return redirect("documents:refund-list")
-    return _requested(request, requested)
+    return _requested(request, requested, language)
 

@@ -67,6 +67,10 @@ REFUSALS = {
     "a refund that does not add up": lambda m: document_services.refund_statement_request(
         member=m, refund=inconsistent_refund(m)),
     "a reprint of a document not issued": lambda m: document_services.document_reprint(member=m, document=not_ready(m)),
+    "an unknown language": lambda m: document_services.receipt_request_month(member=m, year=2026, month=10,
+                                                                            language="fr"),
+    "a reprint in an unknown language": lambda m: document_services.document_reprint(
+        member=m, document=not_ready(m), language="xx"),
     "an e-mail of a document not made": lambda m: document_mail.document_email_resend(member=m, document=not_ready(m)),
 }
 

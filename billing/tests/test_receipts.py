@@ -15,8 +15,6 @@ from billing.documents.receipts import (
     ReceiptLine,
     TaxGroup,
     compose,
-    describe,
-    display_lines,
     on_receipt,
     payment_label,
     tax_included,
@@ -134,30 +132,7 @@ def test_a_line_needs_an_aware_time():
         charge(1000, at=datetime(2026, 11, 1))
 
 
-# --- how a line reads ------------------------------------------------------------------
-
-
-def test_a_line_reads_as_the_issue_describes_it():
-    (line,) = display_lines([commuter_pass(36960)])
-    assert line.when == "2026/09/28 21:04"  # Japan time
-    assert line.card == "仕事用 JW•••••••••••0001"
-    assert line.description == "定期券 大阪⇔三ノ宮 通勤 3か月 2026/10/01〜2026/12/31"
-    assert line.payment == "Mastercard ••••5454"
-    assert line.amount == "36,960円"
-    assert line.tax == "10%（税込）"
-    (line,) = display_lines([charge(3000)])
-    assert (line.when, line.description, line.payment, line.tax) == (
-        "2026/11/04 08:15", "チャージ", "VISA ••••4242", "不課税",
-    )
-
-
-def test_english_lines():
-    assert describe(charge(3000), "en") == "Charge"
-    assert describe(commuter_pass(12970, months=1), "en") == (
-        "Commuter pass 大阪⇔三ノ宮 (commuter, 1 month) 2026/10/01–2026/12/31"
-    )
-    (line,) = display_lines([charge(3000)], "en")
-    assert line.tax == "Not taxable"
+# --- how a payment card reads (the words of a line: test_document_wording.py) ------------
 
 
 def test_payment_cards_read_like_everywhere_else():
