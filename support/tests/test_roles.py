@@ -15,7 +15,8 @@ from accounts.services import audit_record
 from cards.models import FeedImport, FeedReject
 from cards.tests.factories import PointsEntryFactory
 from support import roles
-from support.admin import ACTIONS, MemberDataAdmin
+from support.admin.member_actions import ACTIONS
+from support.admin.member_data import MemberDataAdmin
 from support.tests.helpers import agent, member_with_everything, staff_in, supervisor
 
 pytestmark = pytest.mark.django_db
