@@ -15,23 +15,20 @@ are in portal/schedule.py.
 from __future__ import annotations
 
 import hmac
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from portal.env import Env
 from portal.schedule import CELERY_BEAT_SCHEDULE, CELERY_TASK_ROUTES  # noqa: F401 (settings)
 from portal.secret_key import SecretKeyFileError, local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-env = environ.Env()
-# ``NAME=`` (an empty line in an env file or a compose file) leaves the setting at its default;
-# lists are comma-separated, spaces around an item ignored (``cast=str.strip``).
-env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
+env = Env()  # django-environ; an empty variable is unset, a yes/no one must say yes or no
+# Lists are comma-separated, spaces around an item ignored (``cast=str.strip``).
 VAR_DIR = Path(env.str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
 
 PORTAL_ENV = env.str("PORTAL_ENV", default="local")

@@ -62,6 +62,18 @@ def test_production_refuses_to_start_without(missing, message):
     assert message in result.stderr
 
 
+@pytest.mark.parametrize("name", ["DEBUG", "PAYMENT_SANDBOX_ALLOWED", "CELERY_TASK_ALWAYS_EAGER"])
+def test_a_yes_no_variable_that_says_neither_stops_the_start_with_its_name(name):
+    result = manage("check", **{name: "ture"})
+    assert result.returncode != 0
+    assert f"{name}='ture' is neither true nor false" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["true", "1", "yes", "on", "false", "0", "no", "off", "False", " true "])
+def test_the_usual_ways_of_saying_yes_or_no_are_read(value):
+    assert manage("check", DEBUG=value).returncode == 0
+
+
 def test_production_refuses_debug_on_a_public_host():
     result = manage("check", DEBUG="true", **PRODUCTION)
     assert result.returncode != 0

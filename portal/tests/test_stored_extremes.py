@@ -5,16 +5,18 @@ FEED.md's limits existed or by any other path. Runs on PostgreSQL and on SQLite.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 
 from accounts.tests.factories import MemberFactory
 from billing.documents.models import Document
-from cards.models import Card
+from cards.models import Card, PaymentMethodKind, UsageKind
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory, UsageRecordFactory
 from cards.tests.history_factories import RefundFactory
+from cards.window import JAPAN
 from support.tests.helpers import agent
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -80,10 +82,15 @@ def test_a_members_pages_answer(client, extreme_member):
 
 def test_a_receipt_is_requested_and_downloaded(client, extreme_member, django_capture_on_commit_callbacks):
     client.force_login(extreme_member)
-    today = datetime.now(UTC)
+    paid_at = datetime.now(UTC) - timedelta(minutes=1)
+    # A receipt is for card payments (a period with none is refused): the widest charge paid by card.
+    UsageRecordFactory(card=extreme_member.cards.get(nickname="最初"), occurred_at=paid_at, kind=UsageKind.CHARGE,
+                       amount=INT_MAX, balance=INT_MAX, payment_method=PaymentMethodKind.CARD, payment_brand="visa",
+                       payment_last4="4242", from_station="", to_station="")
+    month = f"{paid_at.astimezone(JAPAN):%Y-%m}"
     with django_capture_on_commit_callbacks(execute=True):  # the PDF is made after the commit
-        response = client.post(reverse("documents:document-request"), {"mode": "month", "month": f"{today:%Y-%m}"})
-    assert response.status_code == 302, response.status_code
+        response = client.post(reverse("documents:document-request"), {"mode": "month", "month": month})
+    assert response.status_code == 302, re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)
     detail = client.get(response["Location"])
     assert detail.status_code == 200
     document = Document.objects.get(member=extreme_member)
