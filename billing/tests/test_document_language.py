@@ -300,3 +300,18 @@ def test_a_usage_history_in_the_language_asked(client):
     document = Document.objects.get(kind="usage_history")
     assert document.language == "en"
     assert "ICOCA-usage-history" in mail.outbox[0].attachments[0][0]
+
+
+def test_the_history_pages_print_button_carries_the_pages_language(client, settings):
+    from billing.tests.usage_history_data import commuter_month
+
+    taro = MemberFactory(email="taro@example.jp")
+    commuter_month(taro)
+    client.force_login(taro)
+    assert '<input type="hidden" name="language" value="ja">' in page_of(client.get("/history/?month=2026-10"))
+    page = page_of(english(client, settings).get("/history/?month=2026-10"))
+    assert '<input type="hidden" name="language" value="en">' in page
+    data = dict(re.findall(r'<input type="hidden" name="(card|start|end|scope|language)" value="([^"]*)">', page))
+    response = client.post("/documents/usage-history/", data)
+    assert response.status_code == 302, page_of(response)
+    assert Document.objects.get(kind="usage_history").language == "en"
