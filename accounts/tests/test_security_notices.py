@@ -9,8 +9,9 @@ from django.core import mail as outbox
 from accounts.models import SecurityNotice
 from accounts.services import security_notice_send
 from accounts.tests.factories import MemberFactory
-from billing.payment_methods import services as payment_services
 from billing.payment_methods.exceptions import PaymentRegistrationFailed
+from billing.payment_methods.services.methods import payment_method_remove, payment_method_set_default
+from billing.payment_methods.services.registration import payment_registration_complete
 from billing.tests.factories import PaymentMethodFactory
 from billing.tests.sandbox_client import HANAKO, register_through_sandbox
 from cards.models import CardStatus
@@ -73,7 +74,7 @@ def test_a_lost_device_in_english(settings, emily, django_capture_on_commit_call
 def test_a_registered_card_is_confirmed(client, hanako, django_capture_on_commit_callbacks):
     result = register_through_sandbox(client, hanako, "4100000000000100")
     with django_capture_on_commit_callbacks(execute=True):
-        payment_services.payment_registration_complete(member=hanako, signed_result=result)
+        payment_registration_complete(member=hanako, signed_result=result)
     message = _only_message()
     assert message.subject == "【重要】決済用カードが登録されました"
     assert "決済用カード VISA ••••0100 を登録しました。" in message.body
@@ -85,7 +86,7 @@ def test_a_registered_card_is_confirmed(client, hanako, django_capture_on_commit
 def test_a_refused_card_sends_nothing(client, hanako, django_capture_on_commit_callbacks):
     result = register_through_sandbox(client, hanako, "4000000000000002")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(PaymentRegistrationFailed):
-        payment_services.payment_registration_complete(member=hanako, signed_result=result)
+        payment_registration_complete(member=hanako, signed_result=result)
     assert outbox.outbox == [] and not SecurityNotice.objects.exists()
 
 
@@ -93,13 +94,13 @@ def test_default_and_removal_in_english(emily, django_capture_on_commit_callback
     first = PaymentMethodFactory(member=emily, brand="VISA", last4="1111", is_default=True)
     second = PaymentMethodFactory(member=emily, brand="JCB", last4="2222", is_default=False)
     with django_capture_on_commit_callbacks(execute=True):
-        payment_services.payment_method_set_default(member=emily, payment_method=second)
+        payment_method_set_default(member=emily, payment_method=second)
     message = _only_message()
     assert message.subject == "Important: your default payment card was changed"
     assert "Your default payment card (the one payments use) is now JCB ••••2222." in message.body
     outbox.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        payment_services.payment_method_remove(member=emily, payment_method=second)
+        payment_method_remove(member=emily, payment_method=second)
     message = _only_message()
     assert message.subject == "Important: a payment card was removed"
     assert "The payment card JCB ••••2222 was removed." in message.body

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.exceptions import PortalError
 from accounts.forms import CardNameForm
 from accounts.services import member_card_name_set
-from billing.payment_methods import payment_cards, selectors, services
+from billing.payment_methods import payment_cards, selectors
 from billing.payment_methods.exceptions import (
     PaymentMethodNotFound,
     PaymentRegistrationFailed,
@@ -25,6 +25,8 @@ from billing.payment_methods.exceptions import (
     registration_failure_message,
 )
 from billing.payment_methods.models import PaymentMethod, RegistrationStatus
+from billing.payment_methods.services import methods as method_services
+from billing.payment_methods.services import registration as registration_services
 from cards.window import japan_today
 
 LIST = "payment_methods:payment-method-list"
@@ -75,7 +77,7 @@ def payment_method_register(request):
         member_card_name_set(member=request.user, card_name=form.cleaned_data["card_name"])
     return_url = request.build_absolute_uri(reverse("payment_methods:payment-method-return"))
     try:
-        redirect_url = services.payment_registration_start(member=request.user, return_url=return_url)
+        redirect_url = registration_services.payment_registration_start(member=request.user, return_url=return_url)
     except PortalError as error:
         messages.error(request, str(error))
         return redirect(LIST)
@@ -91,7 +93,7 @@ def payment_method_return(request):
     if not signed_result:
         return redirect(LIST)
     try:
-        method = services.payment_registration_complete(member=request.user, signed_result=signed_result)
+        method = registration_services.payment_registration_complete(member=request.user, signed_result=signed_result)
     except PaymentRegistrationFailed as failure:
         return redirect("payment_methods:payment-registration-detail", public_id=failure.registration.public_id)
     except PortalError as error:
@@ -129,7 +131,7 @@ def payment_registration_detail(request, public_id: uuid.UUID):
 def payment_method_set_default(request, public_id: uuid.UUID):
     method = _member_method(request, public_id)
     try:
-        services.payment_method_set_default(member=request.user, payment_method=method)
+        method_services.payment_method_set_default(member=request.user, payment_method=method)
     except PaymentMethodNotFound as error:
         raise Http404 from error
     except PortalError as error:
@@ -147,7 +149,7 @@ def payment_method_remove(request, public_id: uuid.UUID):
     if request.method == "GET":
         return render(request, "billing/payment_method_remove.html", {"method": method})
     try:
-        new_default = services.payment_method_remove(member=request.user, payment_method=method)
+        new_default = method_services.payment_method_remove(member=request.user, payment_method=method)
     except PaymentMethodNotFound as error:
         raise Http404 from error
     except PortalError as error:

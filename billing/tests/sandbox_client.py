@@ -6,8 +6,8 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 from billing.models import PaymentRegistration
-from billing.payment_methods import services
 from billing.payment_methods.providers.sandbox import protocol
+from billing.payment_methods.services.registration import payment_registration_start
 
 RETURN_URL = "http://testserver/payment-methods/return/"
 HANAKO = {"first_name": "HANAKO", "last_name": "YAMADA", "name": "山田 花子"}
@@ -15,7 +15,7 @@ HANAKO = {"first_name": "HANAKO", "last_name": "YAMADA", "name": "山田 花子"
 
 def registration_start(member, return_url: str = RETURN_URL) -> tuple[PaymentRegistration, str]:
     """A new registration and the sandbox page it sends the member to."""
-    entry_url = services.payment_registration_start(member=member, return_url=return_url)
+    entry_url = payment_registration_start(member=member, return_url=return_url)
     return PaymentRegistration.objects.filter(member=member).order_by("-id").first(), entry_url
 
 

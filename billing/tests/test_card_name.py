@@ -9,7 +9,6 @@ import pytest
 from accounts.models import AuditEvent
 from accounts.services import member_card_name_set
 from accounts.tests.factories import MemberFactory
-from billing.payment_methods import services
 from billing.payment_methods.exceptions import CardNameRequired, PaymentRegistrationFailed
 from billing.payment_methods.models import PaymentMethod, PaymentRegistration, RegistrationFailure
 from billing.payment_methods.payment_cards import (
@@ -18,6 +17,7 @@ from billing.payment_methods.payment_cards import (
     holder_name_matches,
     romaji_name_source,
 )
+from billing.payment_methods.services.registration import payment_registration_complete, payment_registration_start
 from billing.tests.sandbox_client import RETURN_URL, register_through_sandbox
 
 NAME_ONLY = {"first_name": "", "last_name": "", "name": "検証 花子"}
@@ -115,7 +115,7 @@ def test_a_bad_card_name_changes_nothing():
 def test_no_registration_starts_without_a_romaji_name():
     member = MemberFactory(**NAME_ONLY)
     with pytest.raises(CardNameRequired):
-        services.payment_registration_start(member=member, return_url=RETURN_URL)
+        payment_registration_start(member=member, return_url=RETURN_URL)
     assert not PaymentRegistration.objects.exists()
 
 
@@ -123,7 +123,7 @@ def test_no_registration_starts_without_a_romaji_name():
 def test_a_card_in_the_name_the_member_gave_is_registered(client):
     member = MemberFactory(**NAME_ONLY, card_name="HANAKO KENSHO")
     result = register_through_sandbox(client, member, "4100000000000100", holder="KENSHO HANAKO")
-    method = services.payment_registration_complete(member=member, signed_result=result)
+    method = payment_registration_complete(member=member, signed_result=result)
     assert method.holder_name == "KENSHO HANAKO"
 
 
@@ -132,7 +132,7 @@ def test_a_card_in_another_name_says_which_name_and_where_to_change_it(client):
     member = MemberFactory(**NAME_ONLY, card_name="HANAKO KENSHO")
     result = register_through_sandbox(client, member, "4100000000000100", holder="TARO TANAKA")
     with pytest.raises(PaymentRegistrationFailed) as failed:
-        services.payment_registration_complete(member=member, signed_result=result)
+        payment_registration_complete(member=member, signed_result=result)
     assert failed.value.registration.failure_code == RegistrationFailure.HOLDER_NAME_MISMATCH
     assert "登録されたお名前（HANAKO KENSHO）と一致しない" in str(failed.value)
     assert "設定で直して" in str(failed.value) and "WESTER ID" not in str(failed.value)

@@ -14,7 +14,6 @@ from django.utils import timezone, translation
 from accounts.models import AuditEvent
 from accounts.tests.factories import MemberFactory
 from billing.models import PaymentMethod, PaymentRegistration, RegistrationFailure, RegistrationStatus
-from billing.payment_methods import services
 from billing.payment_methods.exceptions import (
     LastPaymentMethodInUse,
     PaymentMethodExpired,
@@ -24,6 +23,14 @@ from billing.payment_methods.exceptions import (
     TooManyRegistrations,
 )
 from billing.payment_methods.providers.sandbox import protocol
+from billing.payment_methods.services.methods import payment_method_remove, payment_method_set_default
+from billing.payment_methods.services.registration import (
+    MAX_REGISTRATION_STARTS_PER_DAY,
+    MAX_REGISTRATIONS_PER_DAY,
+    REGISTRATION_LIFETIME,
+    payment_registration_complete,
+    payment_registrations_expire,
+)
 from billing.tests.factories import PaymentMethodFactory
 from billing.tests.sandbox_client import HANAKO, forged, register_through_sandbox, registration_start
 from cards.tests.factories import CardFactory
@@ -38,7 +45,7 @@ def hanako():
 
 
 def complete(member, signed_result):
-    return services.payment_registration_complete(member=member, signed_result=signed_result)
+    return payment_registration_complete(member=member, signed_result=signed_result)
 
 
 def failure_of(member, signed_result) -> PaymentRegistrationFailed:
@@ -227,7 +234,7 @@ def test_the_same_card_is_not_registered_twice_by_one_member(client, hanako):
     assert PaymentMethod.objects.filter(member=hanako).count() == 1
     assert complete(hanako, register_through_sandbox(client, hanako, "5100000000000107")).fingerprint != first.fingerprint
 
-    services.payment_method_remove(member=hanako, payment_method=first)
+    payment_method_remove(member=hanako, payment_method=first)
     again = complete(hanako, register_through_sandbox(client, hanako, "4100000000000100"))
     assert again.fingerprint == first.fingerprint and again.pk != first.pk
 
@@ -343,7 +350,7 @@ def test_an_expired_answer_ends_the_registration(client, hanako):
 
 def test_an_answer_after_the_registration_expired_is_refused(hanako):
     registration, _ = registration_start(hanako)
-    later = timezone.now() + services.REGISTRATION_LIFETIME + timedelta(minutes=1)
+    later = timezone.now() + REGISTRATION_LIFETIME + timedelta(minutes=1)
     with time_machine.travel(later):
         failed = failure_of(hanako, forged(registration, now=int(later.timestamp())))
     assert failed.registration.failure_code == RegistrationFailure.EXPIRED
@@ -372,7 +379,7 @@ def _ended(member, *, status=RegistrationStatus.FAILED, failure=RegistrationFail
 
 def test_registrations_are_limited_per_day_and_the_member_is_told_when_to_try_again(hanako):
     first = _ended(hanako)
-    for _ in range(services.MAX_REGISTRATIONS_PER_DAY - 1):
+    for _ in range(MAX_REGISTRATIONS_PER_DAY - 1):
         _ended(hanako)
     with pytest.raises(TooManyRegistrations) as refused:
         registration_start(hanako)
@@ -389,7 +396,7 @@ def test_registrations_are_limited_per_day_and_the_member_is_told_when_to_try_ag
 
 
 def test_abandoned_attempts_do_not_count_towards_the_daily_limit(hanako):
-    for _ in range(services.MAX_REGISTRATIONS_PER_DAY - 1):
+    for _ in range(MAX_REGISTRATIONS_PER_DAY - 1):
         _ended(hanako)
     for failure in (RegistrationFailure.CANCELLED, RegistrationFailure.CHALLENGE_ABANDONED, RegistrationFailure.EXPIRED):
         _ended(hanako, status=RegistrationStatus.ABANDONED, failure=failure)
@@ -403,7 +410,7 @@ def test_abandoned_attempts_do_not_count_towards_the_daily_limit(hanako):
 
 
 def test_every_attempt_counts_towards_the_wider_cap(hanako):
-    for _ in range(services.MAX_REGISTRATION_STARTS_PER_DAY):
+    for _ in range(MAX_REGISTRATION_STARTS_PER_DAY):
         _ended(hanako, status=RegistrationStatus.ABANDONED, failure=RegistrationFailure.CANCELLED)
     with pytest.raises(TooManyRegistrations, match="50回"):
         registration_start(hanako)
@@ -411,16 +418,16 @@ def test_every_attempt_counts_towards_the_wider_cap(hanako):
 
 def test_another_members_attempts_do_not_count(hanako):
     other = MemberFactory(**HANAKO)
-    for _ in range(services.MAX_REGISTRATIONS_PER_DAY):
+    for _ in range(MAX_REGISTRATIONS_PER_DAY):
         _ended(other)
     assert registration_start(hanako)[0].status == RegistrationStatus.STARTED
 
 
 def test_registrations_nobody_came_back_from_are_abandoned(hanako):
     stale, _ = registration_start(hanako)
-    with time_machine.travel(timezone.now() + services.REGISTRATION_LIFETIME + timedelta(minutes=1)):
-        assert services.payment_registrations_expire() == 1
-        assert services.payment_registrations_expire() == 0
+    with time_machine.travel(timezone.now() + REGISTRATION_LIFETIME + timedelta(minutes=1)):
+        assert payment_registrations_expire() == 1
+        assert payment_registrations_expire() == 0
     stale.refresh_from_db()
     assert (stale.status, stale.failure_code) == (RegistrationStatus.ABANDONED, RegistrationFailure.EXPIRED)
     assert AuditEvent.objects.filter(member=hanako, action="payment_registration.abandoned", actor=None).exists()
@@ -428,7 +435,7 @@ def test_registrations_nobody_came_back_from_are_abandoned(hanako):
 
 def test_an_open_registration_is_not_expired_early(hanako):
     registration_start(hanako)
-    assert services.payment_registrations_expire() == 0
+    assert payment_registrations_expire() == 0
 
 
 def test_no_audit_entry_holds_the_token(client, hanako):
@@ -444,7 +451,7 @@ def test_set_default_moves_the_default():
     first = PaymentMethodFactory(is_default=True)
     second = PaymentMethodFactory(member=first.member, last4="0107", brand="MASTERCARD")
 
-    services.payment_method_set_default(member=first.member, payment_method=second)
+    payment_method_set_default(member=first.member, payment_method=second)
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -456,7 +463,7 @@ def test_an_expired_card_cannot_become_the_default():
     first = PaymentMethodFactory(is_default=True)
     expired = PaymentMethodFactory(member=first.member, exp_month=1, exp_year=2020)
     with pytest.raises(PaymentMethodExpired):
-        services.payment_method_set_default(member=first.member, payment_method=expired)
+        payment_method_set_default(member=first.member, payment_method=expired)
     first.refresh_from_db()
     assert first.is_default
 
@@ -465,9 +472,9 @@ def test_another_members_method_cannot_be_made_default_or_removed():
     mine = PaymentMethodFactory(is_default=True)
     theirs = PaymentMethodFactory(is_default=True)
     with pytest.raises(PaymentMethodNotFound):
-        services.payment_method_set_default(member=mine.member, payment_method=theirs)
+        payment_method_set_default(member=mine.member, payment_method=theirs)
     with pytest.raises(PaymentMethodNotFound):
-        services.payment_method_remove(member=mine.member, payment_method=theirs)
+        payment_method_remove(member=mine.member, payment_method=theirs)
     theirs.refresh_from_db()
     assert theirs.is_default and theirs.removed_at is None
 
@@ -477,7 +484,7 @@ def test_removing_keeps_the_row_and_moves_the_default_to_the_newest():
     older = PaymentMethodFactory(member=default.member, last4="0107")
     newer = PaymentMethodFactory(member=default.member, last4="0106")
 
-    new_default = services.payment_method_remove(member=default.member, payment_method=default)
+    new_default = payment_method_remove(member=default.member, payment_method=default)
 
     default.refresh_from_db()
     assert default.removed_at is not None and not default.is_default
@@ -492,7 +499,7 @@ def test_removing_the_last_method_is_refused_while_the_member_has_an_active_card
     CardFactory(member=method.member)
 
     with pytest.raises(LastPaymentMethodInUse) as error:
-        services.payment_method_remove(member=method.member, payment_method=method)
+        payment_method_remove(member=method.member, payment_method=method)
 
     assert "別のカードを登録してから" in str(error.value)
     method.refresh_from_db()
@@ -504,7 +511,7 @@ def test_removing_the_last_method_is_allowed_without_an_active_card(card_status)
     method = PaymentMethodFactory(is_default=True)
     if card_status:
         CardFactory(member=method.member, status=card_status)
-    assert services.payment_method_remove(member=method.member, payment_method=method) is None
+    assert payment_method_remove(member=method.member, payment_method=method) is None
     method.refresh_from_db()
     assert method.removed_at is not None
 
@@ -512,6 +519,6 @@ def test_removing_the_last_method_is_allowed_without_an_active_card(card_status)
 def test_a_removed_method_can_be_registered_again(hanako):
     first, _ = registration_start(hanako)
     method = complete(hanako, forged(first, token="tok_again"))
-    services.payment_method_remove(member=hanako, payment_method=method)
+    payment_method_remove(member=hanako, payment_method=method)
     second, _ = registration_start(hanako)
     assert complete(hanako, forged(second, token="tok_again")).is_default

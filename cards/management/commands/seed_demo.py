@@ -88,7 +88,7 @@ class Command(BaseCommand):
         """The payment cards the demo members' charges and passes were paid with become their
         payment methods (決済用カード), so the history and that page agree."""
         from billing.payment_methods.payment_cards import romaji_name
-        from billing.payment_methods.services import payment_methods_register_used
+        from billing.payment_methods.services.methods import payment_methods_register_used
 
         registered = 0
         for claims in DEMO_MEMBERS[:members]:
