@@ -276,3 +276,14 @@ def test_a_long_history_paginates_with_the_table_head_on_every_page(tmp_path):
         assert "日時" in page and "残額" in page, f"page {number} has no table head"
         assert f"{number} / {len(pages)}" in page
     assert "232,000円" in pages[-1] or "232,000円" in pages[0]
+
+
+def test_a_reprint_in_the_other_language_has_the_same_number_and_figures_in_english(member, tmp_path):
+    commuter_month(member)
+    original = request(member, scope="route", stations=("大阪", "京都"), language="ja")
+    reprint = document_services.document_reprint(member=member, document=original, language="en")
+    reprint.refresh_from_db()
+    assert (reprint.number, reprint.content, reprint.language) == (original.number, original.content, "en")
+    text = text_of(pdf_path(reprint, tmp_path))
+    assert original.number in text and "Osaka → Kyoto" in text and "¥5,800" in text
+    assert "not a receipt" in text and "乗車" not in text
