@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db.models import QuerySet
+from django.db.models.fields.json import KeyTransform
 
 from billing.documents.models import Document, DocumentKind
 from cards.window import japan_midnight
@@ -50,7 +51,15 @@ class DocumentSearch:
 
 
 def search_documents(member, search: DocumentSearch) -> QuerySet[Document]:
-    documents = member_documents(member)
+    """The list's documents: without their stored content (a usage history's holds every line
+    it prints), only the two parts of it the list shows, and the refund a statement names."""
+    documents = (
+        member_documents(member)
+        .defer("content")
+        .annotate(content_scope=KeyTransform("scope", "content"),
+                  content_card=KeyTransform("0", KeyTransform("cards", "content")))
+        .select_related("refund", "member")
+    )
     if search.issued_from is not None:
         documents = documents.filter(first_issued_at__gte=japan_midnight(search.issued_from))
     if search.issued_to is not None:

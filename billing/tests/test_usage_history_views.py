@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import MemberFactory
 from billing.documents import services as document_services
@@ -99,6 +101,23 @@ def test_the_documents_page_offers_it_and_a_request_makes_it(signed_in, hanako):
     assert "利用履歴証明" in detail and "大阪⇔京都の乗車" in detail and "5,800円" in detail
     listed = page_of(signed_in.get("/documents/?kind=usage_history"))
     assert document.number in listed and "すべてのカード" in listed
+
+
+def test_the_list_shows_each_usage_historys_scope_without_reading_its_lines(signed_in, hanako):
+    data = commuter_month(hanako)
+    card = data.cards[0]
+    signed_in.post(URL, OCTOBER | {"scope": "route", "station_a": "大阪", "station_b": "京都"})
+    with CaptureQueriesContext(connection) as one:
+        signed_in.get("/documents/?kind=usage_history")
+    signed_in.post(URL, OCTOBER | {"card": str(card.public_id), "start": "2026-10-02"})
+    signed_in.post(URL, OCTOBER | {"start": "2026-10-03"})
+    with CaptureQueriesContext(connection) as three:
+        listed = page_of(signed_in.get("/documents/?kind=usage_history"))
+    assert "大阪⇔京都の乗車" in listed and f"{card.nickname or 'ICOCA'} " in listed and "すべてのカード" in listed
+    assert len(three) == len(one)  # no query per document
+    document_reads = [q["sql"] for q in three.captured_queries if 'FROM "billing_document"' in q["sql"]]
+    assert document_reads and not [sql for sql in document_reads if '"billing_document"."content",' in sql
+                                   or '"billing_document"."content" FROM' in sql]  # only content's scope and first card
 
 
 @pytest.mark.parametrize(("data", "message"), [
