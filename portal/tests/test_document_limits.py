@@ -15,6 +15,7 @@ from django.test import Client
 
 from accounts.tests.factories import MemberFactory
 from billing.documents import services as document_services
+from billing.documents.services import issuing
 from billing.models import Document, DocumentOrigin, DocumentStatus
 from billing.tests.conftest import eager_tasks, media_root  # noqa: F401 (fixtures)
 from billing.tests.document_data import domain_example_refund, month_of_payments
@@ -38,7 +39,7 @@ def frozen_time():
 def queued(monkeypatch):
     """The render tasks sent, not run: a requested document stays pending."""
     sent = []
-    monkeypatch.setattr(document_services, "send_render_on_commit", lambda document, result=None: sent.append(document.pk))
+    monkeypatch.setattr(issuing, "send_render_on_commit", lambda document, result=None: sent.append(document.pk))
     return sent
 
 
