@@ -15,3 +15,8 @@ os.environ.setdefault("SECRET_KEY", "test-suite-only-key-never-used-by-a-running
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from portal.settings import *  # noqa: F403
+
+# A session is saved at most once a minute (accounts.sessions.session_touch); in the suite,
+# where a slow machine can take a minute between two requests of one test, that save would
+# make query counts depend on the machine's speed. The tests of the idle timeout set 60.
+SESSION_TOUCH_SECONDS = 24 * 60 * 60

@@ -143,6 +143,7 @@ def _signed_in(client) -> bool:
 
 def test_sessions_idle_out_after_thirty_minutes(client, settings):
     settings.CACHES = LOCAL_CACHE
+    settings.SESSION_TOUCH_SECONDS = 60
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False) as clock:
         client.force_login(MemberFactory())
@@ -156,6 +157,7 @@ def test_sessions_idle_out_after_thirty_minutes(client, settings):
 
 def test_a_page_within_a_minute_of_the_last_save_writes_no_session(client, settings):
     settings.CACHES = LOCAL_CACHE
+    settings.SESSION_TOUCH_SECONDS = 60
     with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=UTC), tick=False) as clock:
         client.force_login(MemberFactory())
         client.get("/")

@@ -136,8 +136,9 @@ def test_a_brand_the_portal_does_not_take_is_refused_as_it_is_typed(page, live_s
 
     # Before expiry, security code, name or 3-D Secure: said under the number.
     refused = page.locator("#card-number-brand")
-    expect(refused).to_have_text(
-        f"{brand}のカードはこのお店では使えません。使えるのはJCB、VISA、Mastercard、American Expressのカードです。"
+    expect(refused).to_have_text(  # the brand is asked of the server: allow a busy one its time
+        f"{brand}のカードはこのお店では使えません。使えるのはJCB、VISA、Mastercard、American Expressのカードです。",
+        timeout=15_000,
     )
     expect(number_box).to_have_attribute("aria-invalid", "true")
     expect(number_box).to_have_attribute("aria-describedby", re.compile(r"card-number-brand"))

@@ -69,4 +69,5 @@
 
   input.addEventListener("input", check);
   input.addEventListener("change", check);
+  check(); // a number typed or filled in before this script ran
 })();
