@@ -1,7 +1,8 @@
 """What members do on the portal, for Locust (``python -m loadtest`` runs it headless).
 
 The mix (weights are requests per 100 of a signed-in member's, see docs/performance.md,
-"Load" for the reasons):
+"Load" for the reasons). A Locust user is one member's visit of 10 to 30 pages after another,
+each visit a different member's session:
 
 | page                                   | weight |
 |----------------------------------------|-------:|
@@ -58,7 +59,12 @@ def _sessions() -> list[dict]:
 
 
 SESSIONS = _sessions()
-_next_session = itertools.count()
+# Each run (one Locust process per step) starts somewhere else in the list, so the steps of a
+# run do not all fall on the first few members (whose per-member limits, e.g. 30 CSVs an hour,
+# they would reach together).
+_next_session = itertools.count(random.randrange(len(SESSIONS)) if SESSIONS else 0)
+#: A member's visit: this many pages, then another member's visit begins.
+VISIT_PAGES = (10, 30)
 
 
 def _wait():
@@ -89,14 +95,23 @@ class SignedInMember(FastHttpUser):
     def on_start(self) -> None:
         if not SESSIONS:
             raise RuntimeError("LOAD_SESSIONS names no sessions (manage.py load_prepare --sessions N --output FILE)")
+        self.visit()
+
+    def visit(self) -> None:
+        """The next member's visit: their session, from マイページ on."""
         session = SESSIONS[next(_next_session) % len(SESSIONS)]
+        self.client.cookiejar.clear()
         self.client.cookiejar.set_cookie(_cookie(session["cookie"], session["session"]))
         self.cards: list[str] = []
         self.downloads: list[str] = []
+        self.pages_left = random.randint(*VISIT_PAGES)
         self.home()
 
     def page(self, path: str, name: str, **kwargs):
         """GET a member page; anything but 200 (a redirect to the sign-in page included) fails."""
+        self.pages_left -= 1
+        if self.pages_left < 0:
+            self.visit()
         with self.client.get(path, name=name, allow_redirects=False, catch_response=True, **kwargs) as response:
             if response.status_code != 200:
                 response.failure(f"{response.status_code}")
