@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import socket
+from io import StringIO
 
-from portal.management.commands.run_local import _port_free, provider_port
+from portal.management.commands.run_local import Command, _port_free, provider_port
+from support.roles import ROLE_GROUPS
 
 
 def _free_pair() -> int:
@@ -33,3 +36,11 @@ def test_a_taken_provider_port_gives_a_free_one():
 def test_a_web_port_far_from_8000_still_gets_a_usable_port():
     chosen = provider_port(65000)  # 66400 does not exist
     assert 1024 <= chosen <= 65535 and chosen != 65000
+
+
+def test_the_welcome_gives_a_create_staff_command_that_names_a_role():
+    out = StringIO()
+    Command(stdout=out)._print_welcome(8000, "http://127.0.0.1:9400")
+    line = next(line for line in out.getvalue().splitlines() if "create_staff" in line)
+    words = shlex.split(line)
+    assert words[words.index("--role") + 1] in ROLE_GROUPS  # create_staff refuses an account without one

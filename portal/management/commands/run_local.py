@@ -129,7 +129,8 @@ class Command(BaseCommand):
 {members}
 
   Support center (/admin/): create a staff account with
-      .venv/bin/python manage.py create_staff YOUR-NAME
+      .venv/bin/python manage.py create_staff YOUR-NAME --role agent
+  (or --role supervisor / operator; README, "Support center"),
   then sign in at http://127.0.0.1:{port}/admin/ and set up TOTP.
 
   E-mails are printed here. Ctrl-C stops everything.
