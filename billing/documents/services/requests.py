@@ -33,6 +33,15 @@ from portal import mail
 logger = logging.getLogger("billing.documents.services")
 
 
+def _check_period(start: date, end: date, today: date) -> None:
+    """A period of Japan dates a document may cover: in order, not past today, in the window."""
+    if start > end:
+        raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
+    if end > today:
+        raise DocumentRequestInvalid(_("期間の終わりは今日までの日付にしてください。"))
+    check_in_window(start, today)
+
+
 @transaction.atomic
 def receipt_request(
     *, member, start: date, end: date, today: date | None = None, language: str | None = None
@@ -44,11 +53,7 @@ def receipt_request(
     original."""
     language = document_language(member, language)
     today = today or japan_today()
-    if start > end:
-        raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
-    if end > today:
-        raise DocumentRequestInvalid(_("期間の終わりは今日までの日付にしてください。"))
-    check_in_window(start, today)
+    _check_period(start, end, today)
     existing = original_same_scope(member, kind=DocumentKind.RECEIPT, period_start=start, period_end=end)
     if existing is not None:
         return document_existing(existing)
@@ -153,11 +158,7 @@ def usage_history_request(
     document already made. In ``language`` (``ja`` or ``en``; the member's by default)."""
     language = document_language(member, language)
     today = today or japan_today()
-    if start > end:
-        raise DocumentRequestInvalid(_("期間の始めは終わりより前の日付にしてください。"))
-    if end > today:
-        raise DocumentRequestInvalid(_("期間の終わりは今日までの日付にしてください。"))
-    check_in_window(start, today)
+    _check_period(start, end, today)
     if scope not in SCOPES:
         raise DocumentRequestInvalid(_("利用履歴証明に載せられるのは、乗車・バス・お買い物です。"))
     if (scope == ROUTE) != bool(stations and len(stations) == 2 and all(stations)):
