@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from django.core.management import call_command
@@ -12,8 +12,10 @@ from django.test import Client
 from django.urls import clear_url_caches, reverse
 from django.urls.exceptions import NoReverseMatch
 
+from accounts.models import Member
 from accounts.tests.factories import MemberFactory
-from cards.tests.factories import CardFactory
+from cards.models import PaymentMethodKind, UsageKind
+from cards.tests.factories import CardFactory, CommuterPassFactory, UsageRecordFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +42,19 @@ def test_opt_in_sets_the_first_members_and_only_them():
     assert (first.email_monthly_statement, second.email_monthly_statement, third.email_monthly_statement) == (
         True, True, False)
     assert first.email == "member@example.jp"
+
+
+def test_with_a_month_the_members_opted_in_are_those_who_paid_by_card_in_it():
+    nothing, cash, card, pass_buyer = (CardFactory(member=MemberFactory()) for _ in range(4))
+    in_november = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+    UsageRecordFactory(card=cash, kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CASH, occurred_at=in_november)
+    UsageRecordFactory(card=card, kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD, occurred_at=in_november)
+    UsageRecordFactory(card=nothing, kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD,
+                       occurred_at=datetime(2026, 10, 31, 14, 59, tzinfo=UTC))  # 23:59 on 31 Oct in Japan
+    CommuterPassFactory(card=pass_buyer, payment_method=PaymentMethodKind.CARD, paid_at=in_november)
+    call_command("load_prepare", "--opt-in", "3", "--monthly", "2026-11")
+    opted = set(Member.objects.filter(email_monthly_statement=True).values_list("pk", flat=True))
+    assert opted == {card.member_id, pass_buyer.member_id}  # a statement each; the others would get none
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,10 @@ without WESTER ID.
 
     manage.py load_prepare --sessions 500 --output var/load/sessions.jsonl
     manage.py load_prepare --opt-in 20000 --monthly 2026-11     # and forget that month's statements
+
+With ``--monthly``, the members opted in are the first who paid by card that month: a member
+with no card payment gets no statement (billing.documents.services.monthly), so the burst
+expects one statement for each member opted in.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -21,6 +26,8 @@ from django.utils.module_loading import import_string
 
 from accounts.models import Member
 from accounts.sessions import SIGNED_IN_AT
+from cards.models import CommuterPass, PaymentMethodKind, UsageKind, UsageRecord
+from cards.window import japan_midnight, month_last_day
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -47,6 +54,16 @@ def make_sessions(members: list[Member]) -> list[dict[str, object]]:
     return made
 
 
+def paid_by_card(year: int, month: int) -> set[int]:
+    """The members who paid a charge or a pass by registered card in that Japan month."""
+    start = japan_midnight(date(year, month, 1))
+    end = japan_midnight(month_last_day(year, month) + timedelta(days=1))
+    charges = UsageRecord.objects.filter(kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD,
+                                         occurred_at__gte=start, occurred_at__lt=end)
+    passes = CommuterPass.objects.filter(payment_method=PaymentMethodKind.CARD, paid_at__gte=start, paid_at__lt=end)
+    return set(charges.values_list("card__member_id", flat=True)) | set(passes.values_list("card__member_id", flat=True))
+
+
 def parse_month(text: str) -> tuple[int, int]:
     try:
         year, month = (int(part) for part in text.split("-"))
@@ -64,7 +81,8 @@ class Command(BaseCommand):
         parser.add_argument("--sessions", type=int, default=0, help="signed-in sessions to make (members at random)")
         parser.add_argument("--output", type=Path, help="where the sessions go, one JSON object a line")
         parser.add_argument("--opt-in", type=int, default=0,
-                            help="this many seeded members (the first by id) want the monthly statement by e-mail")
+                            help="this many seeded members (the first by id; with --monthly, the first who paid "
+                                 "by card that month) want the monthly statement by e-mail")
         parser.add_argument("--monthly", help="YEAR-MONTH: delete that month's monthly statements first")
         parser.add_argument("--seed", default="load", help="random seed for choosing members")
 
@@ -82,14 +100,16 @@ class Command(BaseCommand):
         if monthly:
             self.forget_monthly(*parse_month(monthly))
         if opt_in:
-            chosen = ids[:opt_in]
+            paid = paid_by_card(*parse_month(monthly)) if monthly else None
+            chosen = [i for i in ids if paid is None or i in paid][:opt_in]
             with transaction.atomic():
                 Member.objects.filter(is_staff=False).exclude(id__in=chosen).update(email_monthly_statement=False)
                 for start in range(0, len(chosen), 5000):
                     part = chosen[start:start + 5000]
                     Member.objects.filter(id__in=part, email="").update(email="member@example.jp")
                     Member.objects.filter(id__in=part).update(email_monthly_statement=True)
-            self.stdout.write(f"{len(chosen):,} members want the monthly statement by e-mail")
+            self.stdout.write(f"{len(chosen):,} members want the monthly statement by e-mail"
+                              + (" (those who paid by card that month)" if monthly else ""))
         if sessions:
             picked = random.Random(seed).sample(ids, min(sessions, len(ids)))  # noqa: S311 (not security)
             members = list(Member.objects.filter(id__in=picked))
