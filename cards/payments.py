@@ -23,17 +23,31 @@ def _member_card_ids(member) -> QuerySet:
     return Card.objects.filter(member=member).values("id")
 
 
+def _card_charges(start: datetime, end: datetime) -> QuerySet[UsageRecord]:
+    """Everyone's charges paid by registered card (never cash or point charges) in ``[start, end)``."""
+    return UsageRecord.objects.filter(
+        kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD, occurred_at__gte=start, occurred_at__lt=end
+    )
+
+
+def _card_pass_purchases(start: datetime, end: datetime) -> QuerySet[CommuterPass]:
+    """Everyone's commuter passes paid by registered card in ``[start, end)``."""
+    return CommuterPass.objects.filter(payment_method=PaymentMethodKind.CARD, paid_at__gte=start, paid_at__lt=end)
+
+
+def members_paid_by_card(*, start: datetime, end: datetime) -> set[int]:
+    """The ids of the members who paid a charge or a pass by registered card in ``[start, end)``."""
+    charges = _card_charges(start, end).values_list("card__member_id", flat=True)
+    passes = _card_pass_purchases(start, end).values_list("card__member_id", flat=True)
+    return set(charges) | set(passes)
+
+
 def member_card_charges(member, *, start: datetime, end: datetime) -> QuerySet[UsageRecord]:
     """Charges paid by registered card with ``start <= occurred_at < end``
     (never cash or point charges), oldest first, with their card."""
     return (
-        UsageRecord.objects.filter(
-            card_id__in=_member_card_ids(member),
-            kind=UsageKind.CHARGE,
-            payment_method=PaymentMethodKind.CARD,
-            occurred_at__gte=start,
-            occurred_at__lt=end,
-        )
+        _card_charges(start, end)
+        .filter(card_id__in=_member_card_ids(member))
         .select_related("card")
         .order_by("occurred_at", "id")
     )
@@ -42,9 +56,8 @@ def member_card_charges(member, *, start: datetime, end: datetime) -> QuerySet[U
 def member_card_pass_purchases(member, *, start: datetime, end: datetime) -> QuerySet[CommuterPass]:
     """Commuter passes paid by registered card with ``start <= paid_at < end``."""
     return (
-        CommuterPass.objects.filter(
-            card__member=member, payment_method=PaymentMethodKind.CARD, paid_at__gte=start, paid_at__lt=end
-        )
+        _card_pass_purchases(start, end)
+        .filter(card__member=member)
         .select_related("card")
         .order_by("paid_at", "id")
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -26,8 +25,8 @@ from django.utils.module_loading import import_string
 
 from accounts.models import Member
 from accounts.sessions import SIGNED_IN_AT
-from cards.models import CommuterPass, PaymentMethodKind, UsageKind, UsageRecord
-from cards.window import japan_midnight, month_last_day
+from cards import payments
+from cards.window import japan_month_bounds
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -52,16 +51,6 @@ def make_sessions(members: list[Member]) -> list[dict[str, object]]:
         made.append({"member": member.pk, "wester_id": member.wester_id, "cookie": settings.SESSION_COOKIE_NAME,
                      "session": session.session_key})
     return made
-
-
-def paid_by_card(year: int, month: int) -> set[int]:
-    """The members who paid a charge or a pass by registered card in that Japan month."""
-    start = japan_midnight(date(year, month, 1))
-    end = japan_midnight(month_last_day(year, month) + timedelta(days=1))
-    charges = UsageRecord.objects.filter(kind=UsageKind.CHARGE, payment_method=PaymentMethodKind.CARD,
-                                         occurred_at__gte=start, occurred_at__lt=end)
-    passes = CommuterPass.objects.filter(payment_method=PaymentMethodKind.CARD, paid_at__gte=start, paid_at__lt=end)
-    return set(charges.values_list("card__member_id", flat=True)) | set(passes.values_list("card__member_id", flat=True))
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -100,7 +89,10 @@ class Command(BaseCommand):
         if monthly:
             self.forget_monthly(*parse_month(monthly))
         if opt_in:
-            paid = paid_by_card(*parse_month(monthly)) if monthly else None
+            paid = None
+            if monthly:
+                start, end = japan_month_bounds(*parse_month(monthly))
+                paid = payments.members_paid_by_card(start=start, end=end)
             chosen = [i for i in ids if paid is None or i in paid][:opt_in]
             with transaction.atomic():
                 Member.objects.filter(is_staff=False).exclude(id__in=chosen).update(email_monthly_statement=False)
