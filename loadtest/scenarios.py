@@ -132,6 +132,7 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
                         MIX, wait=args.burst_wait)
     time.sleep(5)
     started = time.monotonic()
+    started_at = time.time()
     sent = subprocess.run([PY, "-m", "celery", "-A", "portal", "call", "billing.documents.tasks.monthly_statements_queue"],
                           cwd=ROOT, env=stack.env(), capture_output=True, text=True, timeout=60)
     if sent.returncode != 0:
@@ -177,9 +178,10 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
                   "of the CPU).")
     report.append(f"- Redis used memory peak during the burst: {redis_peak / 2**20:.1f} MiB; the member worker's "
                   f"(which runs the chunked enqueuing) RSS peak: {member_worker_rss_peak / 2**20:.0f} MiB.")
-    enqueued = _enqueue_seconds(stack)
-    if enqueued:
-        report.append(f"- The last chunk was sent {enqueued}.")
+    enqueued = _enqueue_seconds(stack, started_at)
+    report.append("- Enqueuing, in chunks (DOCUMENT_MONTHLY_CHUNK) that wait while the documents queue is full "
+                  "(DOCUMENT_MONTHLY_QUEUE_LIMIT): the last chunk sent "
+                  + (f"{enqueued:.0f} s after the start." if enqueued is not None else "(not seen in worker-members.log)."))
     if killed_at is not None:
         report.append(f"- The documents worker was SIGKILLed {killed_at:.0f} s in and started again 3 s later.")
     report.append(f"- Member pages meanwhile: {step.rps:.1f} req/s, p50 {step.p50:.0f} ms, p95 {step.p95:.0f} ms, "
@@ -199,13 +201,17 @@ def _duplicate_monthly(stack: Stack, period: date) -> int:
         ).fetchone()[0]
 
 
-def _enqueue_seconds(stack: Stack) -> str:
+def _enqueue_seconds(stack: Stack, started_at: float) -> float | None:
+    """Seconds from the burst's start (``time.time()``) to the member worker's log line saying
+    the last chunk of monthly statements was sent, or None when it has not been logged."""
     path = stack.run_dir / "worker-members.log"
     with contextlib.suppress(OSError):
         for line in path.read_text(errors="replace").splitlines():
-            if "monthly statements all sent" in line:
-                return "(see worker-members.log: 'monthly statements all sent')"
-    return ""
+            if "monthly statements all sent" not in line:
+                continue
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                return datetime.fromisoformat(json.loads(line[line.index("{"):])["time"]).timestamp() - started_at
+    return None
 
 
 def _fault_load(stack: Stack, locust: Locust, name: str, users: int, seconds: int, fault) -> tuple[Step, list]:

@@ -1,0 +1,34 @@
+"""The burst's report reads when the last chunk of monthly statements was sent from the member
+worker's log, as the portal's JSON formatter writes it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from types import SimpleNamespace
+
+from loadtest.scenarios import _enqueue_seconds
+from portal.logging import JsonFormatter
+
+
+def _log_line(message: str, **extra) -> str:
+    record = logging.LogRecord("billing.documents.tasks", logging.INFO, __file__, 1, message, None, None)
+    record.__dict__.update(extra)
+    return JsonFormatter().format(record)
+
+
+def test_seconds_from_the_start_to_the_last_chunk(tmp_path):
+    started_at = time.time() - 42
+    (tmp_path / "worker-members.log").write_text(
+        "[2026-12-01 00:00:00,000: WARNING/MainProcess] celery@host ready.\n"
+        + _log_line("monthly statements all sent", year=2026, month=11) + "\n",
+        encoding="utf-8",
+    )
+    seconds = _enqueue_seconds(SimpleNamespace(run_dir=tmp_path), started_at)
+    assert seconds is not None and 41 <= seconds <= 44
+
+
+def test_not_logged_is_none(tmp_path):
+    (tmp_path / "worker-members.log").write_text(_log_line("something else") + "\n", encoding="utf-8")
+    assert _enqueue_seconds(SimpleNamespace(run_dir=tmp_path), time.time()) is None
+    assert _enqueue_seconds(SimpleNamespace(run_dir=tmp_path / "missing"), time.time()) is None
