@@ -1,20 +1,25 @@
-"""Runs the local WESTER ID stand-in (oidc-provider-mock) on 127.0.0.1 with
-the demo members (and one that sends only ``name``), for `make run` and the browser tests."""
+"""Runs the local WESTER ID stand-in (oidc-provider-mock, through accounts/identity_provider.py,
+which imports its signing key once) on 127.0.0.1 with the demo members (and one that sends
+only ``name``), for `make run` and the browser tests."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_MEMBERS, NAME_ONLY_MEMBERS
 
+# Run by its path with ``-P`` (nothing of the portal on sys.path): it needs only the mock.
+PROVIDER_SCRIPT = Path(__file__).resolve().parents[2] / "identity_provider.py"
+
 
 def identity_provider_command(port: int, members=DEMO_MEMBERS + NAME_ONLY_MEMBERS, *, require_nonce: bool = True) -> list[str]:
     """``require_nonce``: like a strict provider, refuse a sign-in request without a nonce."""
-    command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-P", str(PROVIDER_SCRIPT), "--host", "127.0.0.1", "--port", str(port)]
     if require_nonce:
         command.append("--require-nonce")
     for member in members:
