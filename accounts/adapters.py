@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount import app_settings as socialaccount_settings
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.internal import statekit
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider, _pick_data
@@ -18,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.devices import device_label
 from accounts.oidc import ID_TOKEN_SESSION_KEY, WesterIdOAuth2Adapter, WesterIdProvider
+from accounts.provider_http import provider_session
 from accounts.services import member_sign_in
 from portal import limits
 
@@ -78,6 +80,12 @@ class WesterIdAdapter(DefaultSocialAccountAdapter):
         if key not in read:
             read[key] = super().list_apps(request, provider=provider, client_id=client_id)
         return list(read[key])
+
+    def get_requests_session(self):
+        """The session allauth sends its requests to WESTER ID with (the token, the user
+        info): this thread's, with its connection kept (``accounts.provider_http``) instead
+        of a new connection for every request."""
+        return provider_session(timeout=socialaccount_settings.REQUESTS_TIMEOUT)
 
     def get_provider(self, request, provider, client_id=None):
         """WESTER ID's app gets the provider with a nonce (accounts.oidc)."""
