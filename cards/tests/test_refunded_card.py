@@ -4,11 +4,13 @@ The same on マイページ."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from billing.models import Document, DocumentKind
 from billing.tests.document_data import domain_example_refund
-from cards.models import Card
+from cards.models import Card, Refund
 from cards.tests.factories import CardFactory
 from cards.tests.test_views import _frozen, text  # noqa: F401 (_frozen: autouse, the frozen time)
 
@@ -70,6 +72,24 @@ def test_my_page_lists_it_with_the_date_and_the_refund(member_client, member, re
     assert "旧端末" in past and "2026/8/20に払いもどし済み" in past and "払いもどし額 7,920円" in past
     assert "2,920円" not in page
     assert f'href="/refunds/#refund-{refund.center_id}"' in member_client.get("/").content.decode()
+
+
+def test_my_page_shows_the_latest_refund_of_a_card_in_one_more_query(
+    member_client, member, refund, django_assert_num_queries
+):
+    """The refunds are read only for refunded cards (one query for them all); a card the
+    center sent two refunds for shows the latest."""
+    earlier = Refund.objects.get(pk=refund.pk)
+    earlier.pk, earlier.center_id, earlier.total = None, "R-EARLIER", 100
+    earlier.refunded_at = refund.refunded_at - timedelta(days=1)
+    earlier.save()
+    CardFactory(member=member, nickname="仕事用")
+    member_client.get("/")
+
+    with django_assert_num_queries(5):
+        page = text(member_client.get("/"))
+
+    assert "払いもどし額 7,920円" in page and "払いもどし額 100円" not in page
 
 
 def test_the_active_card_comes_before_a_deposited_or_suspended_one(member_client, member):

@@ -220,7 +220,51 @@ def test_the_home_page_query_budget(member_client, member, django_assert_max_num
         assert commuter_pass.card.masked_number in page
 
 
+def test_the_home_page_takes_four_queries(member_client, member, django_assert_num_queries):
+    """The member, the cards (with the card that replaced each), their unexpired passes and the
+    points balance, however many cards and passes; no refunds are read without a refunded card
+    (test_refunded_card.py)."""
+    for _ in range(3):
+        CommuterPassFactory(card__member=member)
+    old = CardFactory(member=member, reissued=True)
+    CardFactory(member=member, replaces=old, deposited=True)
+    PointsEntryFactory(member=member)
+    member_client.get("/")  # warm the session
+
+    with django_assert_num_queries(4):
+        response = member_client.get("/")
+
+    assert response.status_code == 200
+    assert response.content.decode().count('<article class="card-face') == 4
+
+
+def test_a_card_face_shows_the_pass_in_use_and_the_renewal_bought_to_follow_it(member_client, member):
+    card = CardFactory(member=member, nickname="通勤用")
+    CommuterPassFactory(card=card, valid_from=date(2026, 6, 1), valid_until=date(2026, 11, 30))  # ended
+    CommuterPassFactory(card=card, valid_from=date(2026, 7, 1), valid_until=date(2026, 12, 20))
+    CommuterPassFactory(card=card, valid_from=date(2026, 12, 21), valid_until=date(2027, 3, 20))
+    CommuterPassFactory(card=card, valid_from=date(2026, 12, 21), valid_until=date(2027, 1, 20))  # first of the two
+    CommuterPassFactory(card=card, valid_from=date(2026, 8, 1), valid_until=date(2026, 12, 18))  # ends before
+
+    face = text(member_client.get("/")).split("通勤用", 1)[1]
+
+    assert "2026/12/20まで有効 （あと3日）" in face
+    assert "次の定期券：2026/12/21から2027/1/20まで" in face
+    assert "まもなく有効期限です。" not in face
+
+
 # --- a card's own page ------------------------------------------------------------
+
+
+def test_the_card_page_takes_three_queries(member_client, member, django_assert_num_queries):
+    """The member, the card (with the cards it replaced and that replaced it) and its passes."""
+    card = CardFactory(member=member)
+    for month in (1, 4, 7, 10):
+        CommuterPassFactory(card=card, valid_from=date(2026, month, 1), valid_until=date(2026, month + 2, 28))
+    member_client.get(f"/cards/{card.public_id}/")
+
+    with django_assert_num_queries(3):
+        assert member_client.get(f"/cards/{card.public_id}/").status_code == 200
 
 
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):
