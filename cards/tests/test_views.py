@@ -12,7 +12,7 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEvent
@@ -251,6 +251,23 @@ def test_a_card_face_shows_the_pass_in_use_and_the_renewal_bought_to_follow_it(m
     assert "2026/12/20まで有効 （あと3日）" in face
     assert "次の定期券：2026/12/21から2027/1/20まで" in face
     assert "まもなく有効期限です。" not in face
+
+
+def test_the_menu_and_the_card_links_follow_the_script_prefix(member_client, member):
+    """The menu's addresses are reversed once per URL configuration and script prefix
+    (portal/templatetags/menu.py), so a site mounted under a prefix links under it."""
+    card = CardFactory(member=member)
+
+    with override_script_prefix("/portal/"):
+        mounted = member_client.get("/").content.decode()
+    plain = member_client.get("/").content.decode()
+
+    for html, prefix in ((mounted, "/portal"), (plain, "")):
+        menu = html[html.index('class="site-nav"') : html.index("</nav>")]
+        for name in ("home", "accounts:settings", "cards:help", "account_logout"):
+            assert f'"{prefix}{reverse(name)}"' in menu, (prefix, name)
+        assert f'href="{prefix}/cards/{card.public_id}/"' in html
+        assert f'action="{prefix}/i18n/setlang/"' in html
 
 
 # --- a card's own page ------------------------------------------------------------
