@@ -56,7 +56,7 @@ def test_pages_follow_each_other_in_a_fixed_number_of_queries(
         with django_assert_max_num_queries(8):
             response = member_client.get(url)
         context = response.context
-        seen += [entry.points for entry, _ in context["entries"]]
+        seen += [line.entry.points for line in context["lines"]]
         url = f"/points/?after={context['next_after']}" if context["next_after"] else ""
         if url:
             assert "次の4件" in text(response)
@@ -124,3 +124,57 @@ def test_every_category_is_a_word_never_the_code(member_client, member, language
         word = words[0] if language == "ja" else words[1]
         assert word in page, (category, word)
         assert category not in page
+
+
+def _lines_html(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<ol class="lines">') : html.index("</ol>")]
+
+
+def test_a_ledger_line_as_the_page_shows_it_in_japanese_and_english(member_client, member):
+    """The lines are formatted once per page in the view (cards.views.points_lines): the same
+    markup as the template's filters gave, time, kind, category and figure."""
+    PointsEntryFactory(member=member, occurred_at=datetime(2026, 12, 10, 8, 5, tzinfo=JAPAN), points=128)
+    PointsEntryFactory(member=member, occurred_at=datetime(2026, 12, 9, 23, 59, tzinfo=JAPAN),
+                       kind=PointsKind.CHARGE, points=-1500, category="")
+    PointsEntryFactory(member=member, occurred_at=datetime(2026, 12, 1, 0, 0, tzinfo=JAPAN),
+                       kind=PointsKind.ADJUST, points=3, category="a_new_code")
+
+    expected = {
+        "ja": [
+            ("2026-12-10T08:05:00+09:00", "2026/12/10 08:05", "earn", "獲得", "乗車ポイント", " num--plus", "+128 P"),
+            ("2026-12-09T23:59:00+09:00", "2026/12/9 23:59", "charge", "チャージに利用", "", "", "−1,500 P"),
+            ("2026-12-01T00:00:00+09:00", "2026/12/1 00:00", "adjust", "調整", "その他", " num--plus", "+3 P"),
+        ],
+        "en": [
+            ("2026-12-10T08:05:00+09:00", "10 Dec 2026 08:05", "earn", "Earned", "Ride points", " num--plus", "+128 P"),
+            ("2026-12-09T23:59:00+09:00", "9 Dec 2026 23:59", "charge", "Used for charge", "", "", "−1,500 P"),
+            ("2026-12-01T00:00:00+09:00", "1 Dec 2026 00:00", "adjust", "Adjustment", "Other", " num--plus", "+3 P"),
+        ],
+    }
+    word = {"ja": "ポイント", "en": "Points"}
+    detail = '<span class="line__detail">%s</span>'
+    for language, lines in expected.items():
+        member_client.cookies["django_language"] = language
+        html = _lines_html(member_client.get("/points/"))
+        shown = [
+            (
+                '<li class="line line--points">\n'
+                f'        <span class="line__when"><time datetime="{iso}">{when}</time></span>\n'
+                f'        <span class="line__kind"><span class="kind kind--points-{kind}">{label}</span></span>\n'
+                f'        <span class="line__what">{detail % what if what else ""}</span>\n'
+                f'        <span class="line__amount num{plus}"><span class="vh">{word[language]} </span>{figure}</span>\n'
+                "      </li>"
+            )
+            for iso, when, kind, label, what, plus, figure in lines
+        ]
+        assert html == '<ol class="lines">\n      \n      ' + "\n      \n      ".join(shown) + "\n      \n    "
+
+
+def test_the_points_page_takes_three_queries(member_client, member, django_assert_num_queries):
+    """The member, the page of the ledger and the balance, however many lines."""
+    for days in range(1, 30):
+        PointsEntryFactory(member=member, occurred_at=NOW - timedelta(days=days))
+    member_client.get("/points/")
+    with django_assert_num_queries(3):
+        assert member_client.get("/points/").status_code == 200
