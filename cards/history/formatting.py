@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import dateformat
 from django.utils.dates import WEEKDAYS_ABBR
@@ -20,16 +20,18 @@ def signed_points(points: int) -> str:
 
 class WhenFormat:
     """``11月20日(金) 08:12``, ``Fri 20 Nov 08:12``: a line's Japan time, formatted with
-    what the current language says once per page rather than once per line."""
+    what the current language says once per page rather than once per line, and each
+    day's date once (a page's fifty lines fall on a few days)."""
 
     def __init__(self) -> None:
         self.pattern = gettext("%(month_day)s(%(weekday)s) %(time)s")
         self.month_day = get_format("MONTH_DAY_FORMAT")
         self.weekdays = [str(WEEKDAYS_ABBR[day]) for day in range(7)]
+        self._days: dict[date, tuple[str, str]] = {}
 
     def __call__(self, local: datetime) -> str:
-        return self.pattern % {
-            "month_day": dateformat.format(local, self.month_day),
-            "weekday": self.weekdays[local.weekday()],
-            "time": f"{local:%H:%M}",
-        }
+        day = local.date()
+        month_day, weekday = self._days.get(day) or self._days.setdefault(
+            day, (dateformat.format(local, self.month_day), self.weekdays[local.weekday()])
+        )
+        return self.pattern % {"month_day": month_day, "weekday": weekday, "time": f"{local.hour:02d}:{local.minute:02d}"}

@@ -10,15 +10,11 @@ from enum import IntEnum
 from functools import cached_property
 
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from cards.history.formatting import WhenFormat
 from cards.masking import payment_card_label
 from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
-from cards.templatetags.stations import place_html
 from cards.window import JAPAN
 from portal.templatetags.money import signed_yen, yen
 
@@ -113,65 +109,10 @@ class HistoryLine:
     def local_time(self) -> datetime:
         return self.occurred_at.astimezone(JAPAN)
 
-    def display(self, when: WhenFormat) -> dict[str, object]:
-        """What the page shows of the line, as plain strings (a dict is the
-        cheapest thing for a template to read, fifty times a page)."""
-        card = self.card
-        return {
-            "kind": self.kind,
-            "kind_label": self.kind_label,
-            "iso": self.local_time.isoformat(),
-            "when": when(self.local_time),
-            "route": self.route_html,
-            "merchant": place_html(self.merchant),
-            "detail": self.detail,
-            "payment": self.payment_text,
-            "card": f"{card.nickname or 'ICOCA'}",
-            "number": card.masked_number,
-            "amount": self.amount_text,
-            "plus": self.amount > 0,
-            "balance": self.balance_text,
-        }
-
-    @property
-    def payment_text(self) -> str:
-        """How it was paid, or where a refund went, in words."""
-        if not self.payment:
-            return ""
-        if self.kind == REFUND_KIND:
-            return gettext("払いもどし先: %(to)s") % {"to": self.payment}
-        return gettext("支払い: %(by)s") % {"by": self.payment}
-
     @property
     def month(self) -> tuple[int, int]:
         local = self.local_time
         return local.year, local.month
-
-    @property
-    def kind_label(self) -> str:
-        return str(HISTORY_KINDS.get(self.kind, self.kind))
-
-    @property
-    def route(self) -> str:
-        """``大阪 → 京都`` (a ride, a pass's section)."""
-        if self.from_station and self.to_station:
-            return f"{self.from_station} → {self.to_station}"
-        return self.from_station or self.to_station
-
-    @property
-    def route_html(self) -> SafeString:
-        """``route`` with each station in the page's language (cards/stations.py)."""
-        if self.from_station and self.to_station:
-            return format_html("{} → {}", place_html(self.from_station), place_html(self.to_station))
-        return place_html(self.from_station or self.to_station)
-
-    @property
-    def amount_text(self) -> str:
-        return signed_yen(self.amount)
-
-    @property
-    def balance_text(self) -> str:
-        return "" if self.balance is None else yen(self.balance)
 
 
 @dataclass(frozen=True)
@@ -263,13 +204,26 @@ class MemberCards:
 # --- A line from a row ------------------------------------------------------------------
 
 
+# The choices' values, once (``Brand.values`` builds a new list at every use).
+_BRANDS = frozenset(Brand.values)
+_PAYMENT_METHODS = frozenset(PaymentMethodKind.values)
+_PASS_KINDS = frozenset(PassKind.values)
+# Which column says where a usage line happened, by kind (else ``merchant``).
+_WHERE = {
+    UsageKind.PURCHASE: "merchant",
+    UsageKind.BUS: "operator",
+    UsageKind.CHARGE: "place",
+    UsageKind.ADJUSTMENT: "note",
+}
+
+
 def payment_text(method: str, brand: str = "", last4: str = "") -> str:
     """``VISA ••••4242`` for a payment card, else the method's name."""
     if method == PaymentMethodKind.CARD and brand and last4:
-        return payment_card_label(Brand(brand).label if brand in Brand.values else brand, last4)
+        return payment_card_label(Brand(brand).label if brand in _BRANDS else brand, last4)
     if method == DestinationMethod.BANK:
         return str(DestinationMethod.BANK.label)
-    if method in PaymentMethodKind.values:
+    if method in _PAYMENT_METHODS:
         return str(PaymentMethodKind(method).label)
     return ""
 
@@ -306,17 +260,13 @@ def line_from_row(row: Row, cards: dict[int, Card]) -> HistoryLine:
     payment = payment_text(row.payment_method, row.payment_brand, row.payment_last4)
     merchant, detail = "", ""
     if source is Source.USAGE:
-        merchant = {
-            UsageKind.PURCHASE: row.merchant,
-            UsageKind.BUS: row.operator,
-            UsageKind.CHARGE: row.place,
-            UsageKind.ADJUSTMENT: row.note,
-        }.get(row.kind, "") or row.merchant
+        where = _WHERE.get(row.kind)
+        merchant = (getattr(row, where) if where else "") or row.merchant
         if row.kind == UsageKind.POINT_CHARGE and not payment:
             payment = str(PaymentMethodKind.POINTS.label)
     elif source is Source.PASS:
         detail = gettext("%(kind)s・%(months)sか月（%(start)s〜%(end)s）") % {
-            "kind": PassKind(row.pass_kind).label if row.pass_kind in PassKind.values else row.pass_kind,
+            "kind": PassKind(row.pass_kind).label if row.pass_kind in _PASS_KINDS else row.pass_kind,
             "months": row.months,
             "start": date_format(row.valid_from, "SHORT_DATE_FORMAT"),
             "end": date_format(row.valid_until, "SHORT_DATE_FORMAT"),

@@ -155,6 +155,8 @@ def read_lines(query: HistoryQuery, position: Position | None, limit: int) -> li
 def _row(values: tuple) -> Row:
     row = Row(*values)
     occurred_at = row.occurred_at
+    if row.source != Source.PASS and isinstance(occurred_at, datetime) and occurred_at.tzinfo is not None:
+        return row  # PostgreSQL's answer: nothing to convert
     if isinstance(occurred_at, str):  # SQLite answers in text, in UTC
         occurred_at = parse_datetime(occurred_at)
     if occurred_at.tzinfo is None:

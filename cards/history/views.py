@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import groupby
+from operator import attrgetter
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from cards.history import csv as history_csv
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
-from cards.history.formatting import WhenFormat
+from cards.history.rendering import LinesFormat
 from cards.history.selectors import (
     PAGE_SIZE,
     HistoryQuery,
@@ -36,7 +39,7 @@ class MonthGroup:
     """The lines of one Japan month on a page, with the month's totals."""
 
     total: MonthTotal
-    lines: list[dict]  # HistoryLine.display()
+    lines_html: SafeString  # the month's lines on the page (cards/history/rendering.py)
 
     @property
     def anchor(self) -> str:
@@ -120,12 +123,11 @@ def history_list(request: HttpRequest) -> HttpResponse:
     after = form.cleaned_data["after"]
     page = history_page(query, after=after, size=PAGE_SIZE)
     totals = {(t.year, t.month): t for t in month_totals(query, (line.month for line in page.lines))}
-    groups: list[MonthGroup] = []
-    when = WhenFormat()
-    for line in page.lines:
-        if not groups or (groups[-1].total.year, groups[-1].total.month) != line.month:
-            groups.append(MonthGroup(total=totals[line.month], lines=[]))
-        groups[-1].lines.append(line.display(when))
+    lines_format = LinesFormat(many_cards=len(query.cards) > 1)
+    groups = [
+        MonthGroup(total=totals[month], lines_html=lines_format.lines_html(lines))
+        for month, lines in groupby(page.lines, key=attrgetter("month"))
+    ]
     context = {
         "form": form,
         "cards": cards,
@@ -133,7 +135,6 @@ def history_list(request: HttpRequest) -> HttpResponse:
         "earliest": japan_date(form.earliest),
         "is_first_page": after is None,
         "page_size": PAGE_SIZE,
-        "many_cards": len(query.cards) > 1,
         "next_query": form.query_string(after=encode_cursor(page.next_position)) if page.next_position else "",
         "first_query": form.query_string(after=None),
         "export_query": form.query_string(after=None),

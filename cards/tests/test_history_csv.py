@@ -218,3 +218,22 @@ def test_the_first_bytes_go_out_before_the_history_is_read_and_the_file_is_the_s
         f"2026-11-02,10:00:00,{name},払いもどし,,,,2980,\r\n"
         f"2026-11-01,21:04:11,{name},定期券,大阪,三ノ宮,,-36960,\r\n"
     ).encode()
+
+
+def test_a_cards_cell_is_made_once_a_file_not_once_a_line(client, card, monkeypatch):
+    other = CardFactory(member=card.member, nickname="=買い物用")
+    for hour in range(6):
+        UsageRecordFactory(card=card if hour % 2 else other, occurred_at=jst(2026, 11, 20, hour, 5, 9))
+    made = []
+    original = history_csv.card_text
+    monkeypatch.setattr(history_csv, "card_text", lambda c: made.append(c.pk) or original(c))
+
+    _, body = download(client, card.member)
+
+    rows = rows_of(body)[1:]
+    assert [(row[0], row[1], row[2]) for row in rows[:2]] == [
+        ("2026-11-20", "05:05:09", f"仕事用 {card.masked_number}"),
+        ("2026-11-20", "04:05:09", f"'=買い物用 {other.masked_number}"),
+    ]
+    assert len(rows) == 6
+    assert sorted(made) == sorted([card.pk, other.pk])
