@@ -111,3 +111,37 @@ def test_after_a_failure_redis_is_left_alone_for_a_few_seconds(monkeypatch):
     now[0] += cache.PAUSE_SECONDS
     assert get(None, "c", "miss") == "miss"
     assert calls == ["a", "c"]  # asked again after the pause
+
+
+def test_one_redis_client_serves_every_call_and_survives_a_restart(settings, redis_server, tmp_path):
+    port, process = redis_server
+    use_redis(settings, port)
+    backend = caches["default"]
+    backend.set("k", "v")
+    first = backend._cache.get_client("k")
+    assert backend._cache.get_client("other", write=True) is first  # not one per call (0.1 ms each)
+    assert backend.get("k") == "v" and backend.get_many(["k"]) == {"k": "v"}
+
+    process.kill()
+    process.wait(timeout=10)
+    assert backend.get("k", "miss") == "miss"
+    restarted = subprocess.Popen(
+        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
+         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start again"
+                time.sleep(0.05)
+        cache._Outage.retry_at = 0.0  # past the pause after the failure
+        backend.set("k", "again")
+        assert backend.get("k") == "again" and backend._cache.get_client("k") is first  # reconnected, same client
+    finally:
+        restarted.kill()
+        restarted.wait(timeout=10)
