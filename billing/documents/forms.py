@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 
 from django import forms
-from django.utils.formats import date_format
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -17,16 +16,16 @@ from cards import payments, window
 from cards.masking import mask_icoca_number
 from cards.stations import display_name
 from cards.window import JAPAN, OutsideWindow, earliest_date
+from portal.dateformats import DateFormatter
 from portal.money import yen
+from portal.widgets import RENDERER
 
 
 def window_months(today: date) -> list[tuple[str, str]]:
     """The months a member can ask for, newest first: ``("2026-11", "2026年11月")``, in
     English ``("2026-11", "Nov 2026")`` (YEAR_MONTH_FORMAT, as everywhere else)."""
-    return [
-        (f"{year:04d}-{month:02d}", date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"))
-        for year, month in window.window_months(today)
-    ]
+    month_name = DateFormatter("YEAR_MONTH_FORMAT")
+    return [(f"{year:04d}-{month:02d}", month_name(date(year, month, 1))) for year, month in window.window_months(today)]
 
 
 class WindowMonthField(forms.ChoiceField):
@@ -51,6 +50,7 @@ class DocumentLanguageForm(forms.Form):
     field (a page from before it existed) asks in the page's language; any value other
     than ``ja`` or ``en`` is refused."""
 
+    default_renderer = RENDERER
     language = forms.ChoiceField(label=_("書類の言語"), choices=DocumentLanguage.choices, required=False)
     #: The field's HTML id: several of these forms share a page.
     language_id = "id_language"
@@ -113,48 +113,64 @@ class PaymentSelect(forms.Select):
         return option
 
 
-def payment_label(payment: payments.CardPayment, language: str) -> str:
-    """``2026/11/3 08:15 チャージ 3,000円（仕事用）`` / ``3 Nov 2026 08:15 Charge ¥3,000 (Work)``."""
-    if payment.kind == payments.CHARGE:
-        what = gettext("チャージ")
-    else:
-        section = payment.commuter_pass
-        what = gettext("定期券 %(section)s") % {
-            "section": f"{display_name(section.from_station, language)}⇔{display_name(section.to_station, language)}"
-        }
-    card = payment.card.nickname or mask_icoca_number(payment.card.icoca_number)
-    return gettext("%(at)s %(what)s %(amount)s（%(card)s）") % {
-        "at": date_format(payment.at.astimezone(JAPAN), "SHORT_DATETIME_FORMAT"), "what": what,
-        "amount": yen(payment.amount, language), "card": card,
-    }
+class PaymentLabels:
+    """The label and search words of each payment of a list, in ``language`` (the active
+    one): the words and formats are looked up once for the list, not for every payment."""
 
+    def __init__(self, language: str):
+        self.language = language
+        self.charge = gettext("チャージ")
+        self.commuter_pass = gettext("定期券 %(section)s")
+        self.line = gettext("%(at)s %(what)s %(amount)s（%(card)s）")
+        self.at = DateFormatter("SHORT_DATETIME_FORMAT")
+        self.month = DateFormatter("YEAR_MONTH_FORMAT")
+        self.month_line = gettext("%(month)s（%(count)d件）")
+        self.cards: dict[int, str] = {}
 
-def payment_search_words(payment: payments.CardPayment, language: str) -> str:
-    """What a member may type for this payment besides its label: ``2026-11-03 2026/11/03
-    11/3 3000`` (and ``2026年11月3日`` in Japanese, so 11月3日 matches too; English labels
-    already read "3 Nov 2026"). The filter matches parts of words."""
-    day = payment.at.astimezone(JAPAN).date()
-    words = f"{day.isoformat()} {day:%Y/%m/%d} {day.month}/{day.day} {payment.amount}"
-    if language == "ja":
-        words += f" {day.year}年{day.month}月{day.day}日"
-    return words
+    def card(self, card) -> str:
+        if card.pk not in self.cards:
+            self.cards[card.pk] = card.nickname or mask_icoca_number(card.icoca_number)
+        return self.cards[card.pk]
+
+    def label(self, payment: payments.CardPayment, at: datetime) -> str:
+        """``2026/11/3 08:15 チャージ 3,000円（仕事用）`` / ``3 Nov 2026 08:15 Charge ¥3,000 (Work)``
+        (``at``: the payment's time in Japan)."""
+        if payment.kind == payments.CHARGE:
+            what = self.charge
+        else:
+            section = payment.commuter_pass
+            what = self.commuter_pass % {
+                "section": f"{display_name(section.from_station, self.language)}⇔"
+                           f"{display_name(section.to_station, self.language)}"
+            }
+        return self.line % {"at": self.at(at), "what": what, "amount": yen(payment.amount, self.language),
+                            "card": self.card(payment.card)}
+
+    def search_words(self, payment: payments.CardPayment, day: date) -> str:
+        """What a member may type for this payment besides its label: ``2026-11-03 2026/11/03
+        11/3 3000`` (and ``2026年11月3日`` in Japanese, so 11月3日 matches too; English labels
+        already read "3 Nov 2026"). The filter matches parts of words. ``day``: its date in Japan."""
+        words = f"{day.isoformat()} {day:%Y/%m/%d} {day.month}/{day.day} {payment.amount}"
+        if self.language == "ja":
+            words += f" {day.year}年{day.month}月{day.day}日"
+        return words
+
+    def group(self, year: int, month: int, count: int) -> str:
+        """``2026年11月（3件）``."""
+        return self.month_line % {"month": self.month(date(year, month, 1)), "count": count}
 
 
 def payment_choices(found: Iterable[payments.CardPayment]) -> tuple[list, dict[str, str]]:
     """The payments (newest first) as choices grouped by their month in Japan, newest month
     first: ``[("2026年11月（3件）", [(ref, label), ...]), ...]``, and each ref's search words."""
-    language = get_language() or "ja"
+    labels = PaymentLabels(get_language() or "ja")
     months: dict[tuple[int, int], list[tuple[str, str]]] = {}
     search = {}
     for payment in found:
         at = payment.at.astimezone(JAPAN)
-        months.setdefault((at.year, at.month), []).append((payment.ref, payment_label(payment, language)))
-        search[payment.ref] = payment_search_words(payment, language)
-    grouped = [
-        (gettext("%(month)s（%(count)d件）") % {"month": date_format(date(year, month, 1), "YEAR_MONTH_FORMAT"),
-                                          "count": len(options)}, options)
-        for (year, month), options in months.items()
-    ]
+        months.setdefault((at.year, at.month), []).append((payment.ref, labels.label(payment, at)))
+        search[payment.ref] = labels.search_words(payment, at.date())
+    grouped = [(labels.group(year, month, len(options)), options) for (year, month), options in months.items()]
     return grouped, search
 
 
@@ -175,6 +191,7 @@ class PaymentForm(DocumentLanguageForm):
 
 
 class SearchForm(forms.Form):
+    default_renderer = RENDERER
     issued_from = forms.DateField(label=_("発行日（から）"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
     issued_to = forms.DateField(label=_("発行日（まで）"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
