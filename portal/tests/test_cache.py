@@ -34,22 +34,27 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def redis_server(tmp_path):
+def start_redis(port: int, directory) -> subprocess.Popen:
+    """A redis-server on ``port`` that keeps nothing, once it accepts connections."""
     binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    port = free_port()
     process = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(directory)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return process
         except OSError:
             assert time.monotonic() < deadline, "redis-server did not start"
             time.sleep(0.05)
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    port = free_port()
+    process = start_redis(port, tmp_path)
     yield port, process
     process.kill()
     process.wait(timeout=10)
@@ -125,20 +130,8 @@ def test_one_redis_client_serves_every_call_and_survives_a_restart(settings, red
     process.kill()
     process.wait(timeout=10)
     assert backend.get("k", "miss") == "miss"
-    restarted = subprocess.Popen(
-        [shutil.which("redis-server") or "/usr/bin/redis-server", "--port", str(port), "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    restarted = start_redis(port, tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "redis-server did not start again"
-                time.sleep(0.05)
         cache._Outage.retry_at = 0.0  # past the pause after the failure
         backend.set("k", "again")
         assert backend.get("k") == "again" and backend._cache.get_client("k") is first  # reconnected, same client
