@@ -25,6 +25,7 @@ from cards.history.filters import japan_date
 from cards.history.formatting import signed_points
 from cards.models import CardStatus, Device, PointsEntry, PointsKind
 from cards.nicknames import InvalidNickname
+from cards.pass_rendering import pass_items
 from cards.window import JAPAN, earliest_date, japan_midnight, japan_today
 
 
@@ -62,7 +63,14 @@ def _card_page(request, card, form, status=200):
     return render(
         request,
         "cards/card_detail.html",
-        {"card": card, "form": form, "pass_lines": pass_lines, "refund": refund, "statement": statement},
+        {
+            "card": card,
+            "form": form,
+            "pass_lines": pass_lines,
+            "pass_items": pass_items(pass_lines),
+            "refund": refund,
+            "statement": statement,
+        },
         status=status,
     )
 
