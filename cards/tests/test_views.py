@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEvent
+from cards import selectors
 from cards.models import Card, CardStatus, Device
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory
 
@@ -282,6 +283,22 @@ def test_the_card_page_takes_three_queries(member_client, member, django_assert_
 
     with django_assert_num_queries(3):
         assert member_client.get(f"/cards/{card.public_id}/").status_code == 200
+
+
+def test_the_card_pages_passes_are_ordered_without_an_order_by(member):
+    """Latest start first, the later id first on the same day, sorted in Python: the
+    passes' query has no ORDER BY to compile."""
+    card = CardFactory(member=member)
+    made = [
+        CommuterPassFactory(card=card, valid_from=date(2026, month, day), valid_until=date(2026, month + 2, 28))
+        for month, day in ((4, 1), (10, 1), (1, 1), (10, 1), (7, 1))
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        lines = selectors.card_pass_history(card, today=date(2026, 11, 25))
+
+    assert [line.commuter_pass.pk for line in lines] == [made[i].pk for i in (3, 1, 4, 0, 2)]
+    assert len(queries) == 1 and "ORDER BY" not in queries[0]["sql"]
 
 
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):
