@@ -42,28 +42,30 @@ ITEM = (
 
 
 class PassesFormat:
-    """How a page's passes are shown, in the language active when it is made."""
+    """How a page's passes are shown, in the language active when it is made. The words are
+    not escaped, as ``{% translate "..." %}`` does not escape a literal's translation; what
+    comes from the data (stations, a card's brand and digits) is."""
 
     def __init__(self) -> None:
         self.language = get_language() or "ja"
         self.money_language = "en" if self.language.split("-")[0] == "en" else "ja"
         self.date = DateFormatter("SHORT_DATE_FORMAT")
         self.tags = {
-            "refunded": f'<span class="tag">{escape(gettext("払いもどし済み"))}</span>',
-            "past": f'<span class="tag">{escape(gettext("期限切れ"))}</span>',
-            "upcoming": f'<span class="tag tag--next">{escape(gettext("これから"))}</span>',
-            "current": f'<span class="tag tag--current">{escape(gettext("有効"))}</span>',
+            "refunded": f'<span class="tag">{gettext("払いもどし済み")}</span>',
+            "past": f'<span class="tag">{gettext("期限切れ")}</span>',
+            "upcoming": f'<span class="tag tag--next">{gettext("これから")}</span>',
+            "current": f'<span class="tag tag--current">{gettext("有効")}</span>',
         }
-        self.via_term = escape(gettext("経由"))
+        self.via_term = gettext("経由")
         self.kinds = {
-            PassKind.STUDENT: escape(gettext("通学定期券")),
-            PassKind.COMMUTER: escape(gettext("通勤定期券")),
+            PassKind.STUDENT: gettext("通学定期券"),
+            PassKind.COMMUTER: gettext("通勤定期券"),
         }
-        self.kind_term = escape(gettext("種類"))
-        self.validity_term = escape(gettext("有効期間"))
-        self.last_day = escape(gettext("（本日が最終日）"))
-        self.price_term = escape(gettext("発売額"))
-        self.payment_term = escape(gettext("支払い"))
+        self.kind_term = gettext("種類")
+        self.validity_term = gettext("有効期間")
+        self.last_day = gettext("（本日が最終日）")
+        self.price_term = gettext("発売額")
+        self.payment_term = gettext("支払い")
         self.bought = gettext("（%(day)s 購入）")
         self.brands = {value: escape(str(label)) for value, label in Brand.choices}
         self.methods = {value: escape(str(label)) for value, label in PaymentMethodKind.choices}

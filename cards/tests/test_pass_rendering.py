@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from django.template import Context, Engine
 from django.utils import translation
+from django.utils.safestring import SafeData, mark_safe
 
 from cards.pass_rendering import pass_items
 from cards.selectors import card_pass_history
@@ -87,3 +88,20 @@ def test_a_refunded_cards_passes_are_the_markup_the_template_wrote(language):
 
 def test_no_passes_no_markup():
     assert pass_items([]) == ""
+
+
+def test_the_words_are_not_escaped_as_translate_does_not_escape_them(monkeypatch):
+    """``{% translate "..." %}`` trusts a literal's translation (Receipts & statements):
+    so do the passes' words, while the data in them is escaped."""
+
+    def translated(message):
+        result = f"{message} & <b>"
+        return mark_safe(result) if isinstance(message, SafeData) else result  # noqa: S308 (a test's fake)
+
+    card = CardFactory()
+    passes_of_every_kind(card)
+    lines = card_pass_history(card, today=TODAY)
+    monkeypatch.setattr(translation._trans, "gettext", translated, raising=False)
+
+    assert "経由 & <b>" in pass_items(lines)
+    assert str(pass_items(lines)) == reference(lines)
