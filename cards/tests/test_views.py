@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +20,7 @@ from accounts.models import AuditEvent
 from cards import selectors
 from cards.models import Card, CardStatus, Device
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory
+from cards.tests.history_factories import RefundFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -299,6 +301,26 @@ def test_the_card_pages_passes_are_ordered_without_an_order_by(member):
 
     assert [line.commuter_pass.pk for line in lines] == [made[i].pk for i in (3, 1, 4, 0, 2)]
     assert len(queries) == 1 and "ORDER BY" not in queries[0]["sql"]
+
+
+def test_the_card_pages_passes_are_read_without_compiling_a_query(member, monkeypatch):
+    """PASS_HISTORY_SQL, not the ORM's compiler (most of the read's CPU), with each pass's
+    refund found as the Exists() annotation found it, and its card known."""
+    card = CardFactory(member=member)
+    kept = CommuterPassFactory(card=card, valid_from=date(2026, 4, 1), valid_until=date(2026, 9, 30))
+    paid_back = CommuterPassFactory(card=card, valid_from=date(2026, 10, 1), valid_until=date(2027, 3, 31))
+    RefundFactory(card=card, commuter_pass=paid_back)
+    RefundFactory(card=CardFactory(member=member))  # another card's refund, no pass
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(self) or as_sql(self, *a, **k))
+
+    with CaptureQueriesContext(connection) as queries:
+        lines = selectors.card_pass_history(card, today=date(2026, 11, 25))
+        assert all(line.commuter_pass.card is card for line in lines)
+
+    assert [(line.commuter_pass.pk, line.state) for line in lines] == [(paid_back.pk, "refunded"), (kept.pk, "past")]
+    assert len(queries) == 1 and not compiled
 
 
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):
