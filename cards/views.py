@@ -9,7 +9,7 @@ from allauth.account.utils import get_next_redirect_url
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import dateformat
 from django.utils.formats import get_format
@@ -53,7 +53,10 @@ def home(request):
 
 
 def _member_card(request, public_id):
-    return get_object_or_404(selectors.member_cards(request.user), public_id=public_id)
+    card = selectors.member_card(request.user, public_id)
+    if card is None:
+        raise Http404("No such card of the member.")
+    return card
 
 
 def _card_page(request, card, form, status=200):

@@ -323,6 +323,33 @@ def test_the_card_pages_passes_are_read_without_compiling_a_query(member, monkey
     assert len(queries) == 1 and not compiled
 
 
+def test_a_members_card_is_read_with_its_neighbours_without_compiling_a_query(member, monkeypatch):
+    """selectors.member_card (MEMBER_CARD_SQL): the card, the card it replaced and the one
+    that replaced it in one query the ORM does not compile; another member's card is not found."""
+    first = CardFactory(member=member, reissued=True)
+    middle = CardFactory(member=member, reissued=True, replaces=first, nickname="仕事用")
+    last = CardFactory(member=member, replaces=middle)
+    someone_elses = CardFactory()
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(self) or as_sql(self, *a, **k))
+
+    with CaptureQueriesContext(connection) as queries:
+        card = selectors.member_card(member, middle.public_id)
+        assert (card.pk, card.replaces.pk, card.replaced_by.pk) == (middle.pk, first.pk, last.pk)
+        assert card.replaced_by.replaces is card and card.replaces.replaced_by is card
+        alone = selectors.member_card(member, first.public_id)
+        assert alone.replaces is None and alone.replaced_by.pk == middle.pk
+        newest = selectors.member_card(member, str(last.public_id))
+        assert newest.replaces.nickname == "仕事用"
+        with pytest.raises(Card.replaced_by.RelatedObjectDoesNotExist):
+            newest.replaced_by  # noqa: B018 (known to be none, as select_related knew)
+        assert selectors.member_card(member, someone_elses.public_id) is None
+        assert selectors.member_card(member, uuid.uuid4()) is None
+
+    assert len(queries) == 5 and not compiled
+
+
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):
     card = CardFactory(member=member, nickname="仕事用", icoca_number="JW7A0000000001234")
 
