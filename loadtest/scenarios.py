@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import signal
 import subprocess
 import threading
@@ -122,10 +123,11 @@ def last_month_period(today: date | None = None) -> date:
 def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: bool = False) -> dict:
     args = stack.args
     period = last_month_period()
-    count = args.burst_members
     title = "Monthly statements, a documents worker SIGKILLed midway" if kill else "The 1st of the month"
-    log(f"{title}: {count:,} members opted in for {period:%Y-%m}")
-    stack.manage("load_prepare", "--opt-in", str(count), "--monthly", f"{period:%Y-%m}")
+    prepared = stack.manage("load_prepare", "--opt-in", str(args.burst_members), "--monthly", f"{period:%Y-%m}")
+    count = opted_in(prepared)
+    log(f"{title}: {count:,} members opted in for {period:%Y-%m} (of {args.burst_members:,} asked for: "
+        "only members who paid by card that month get a statement)")
     mail_dir = stack.run_dir / "mail"
     emails_before = count_emails(mail_dir) if mail_dir.exists() else 0
     load = locust.start(f"{'kill' if kill else 'burst'}-members", args.burst_users, args.burst_minutes * 60 + 600,
@@ -189,6 +191,14 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
     report.append("")
     return {"per_minute": per_minute, "p95": step.p95, "duplicates": duplicates, "emails": emails,
             "ready": state["ready"], "count": count}
+
+
+def opted_in(prepared: str) -> int:
+    """The members ``load_prepare --opt-in`` opted in, from what it printed."""
+    found = re.search(r"^([\d,]+) members want the monthly statement", prepared, re.MULTILINE)
+    if found is None:
+        raise RuntimeError(f"load_prepare did not say how many members it opted in: {prepared[-500:]}")
+    return int(found.group(1).replace(",", ""))
 
 
 def _duplicate_monthly(stack: Stack, period: date) -> int:

@@ -7,7 +7,9 @@ import logging
 import time
 from types import SimpleNamespace
 
-from loadtest.scenarios import _enqueue_seconds
+import pytest
+
+from loadtest.scenarios import _enqueue_seconds, opted_in
 from portal.logging import JsonFormatter
 
 
@@ -32,3 +34,11 @@ def test_not_logged_is_none(tmp_path):
     (tmp_path / "worker-members.log").write_text(_log_line("something else") + "\n", encoding="utf-8")
     assert _enqueue_seconds(SimpleNamespace(run_dir=tmp_path), time.time()) is None
     assert _enqueue_seconds(SimpleNamespace(run_dir=tmp_path / "missing"), time.time()) is None
+
+
+def test_the_burst_waits_for_the_members_actually_opted_in():
+    # 20,000 asked for, but only members who paid by card that month get a statement.
+    printed = "12,345 members want the monthly statement by e-mail (those who paid by card that month)\n"
+    assert opted_in(printed) == 12345
+    with pytest.raises(RuntimeError, match="did not say"):
+        opted_in("nothing\n")
