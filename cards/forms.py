@@ -3,8 +3,11 @@ rules live in cards/nicknames.py and the services."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorList
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +41,24 @@ class CardRenameForm(forms.Form):
         label=_("新しい名前"),
         help_text=_("1〜20文字。漢字・かな・英数字・記号が使えます（絵文字は使えません）。"),
     )
+
+
+@dataclass(frozen=True)
+class ShownField:
+    """What a page's hand-written field markup reads of a bound field (the card page's name
+    field), read once: the template asked the BoundField for its id six times and its
+    errors four, each time worked out again (a new ErrorList, the id formatted)."""
+
+    id_for_label: str
+    html_name: str
+    value: object
+    label: str
+    help_text: str
+    errors: ErrorList
+
+    @classmethod
+    def of(cls, field: forms.BoundField) -> ShownField:
+        return cls(field.id_for_label, field.html_name, field.value(), field.label, field.help_text, field.errors)
 
 
 class LostDeviceForm(forms.Form):

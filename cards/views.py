@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.documents.selectors import refund_statements
 from cards import selectors, services
 from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
-from cards.forms import CardRenameForm, LostDeviceForm, nickname_error
+from cards.forms import CardRenameForm, LostDeviceForm, ShownField, nickname_error
 from cards.history.filters import japan_date
 from cards.history.formatting import signed_points
 from cards.models import CardStatus, Device, PointsEntry, PointsKind
@@ -69,6 +69,7 @@ def _card_page(request, card, form, status=200):
         {
             "card": card,
             "form": form,
+            "rename_field": ShownField.of(form["nickname"]),
             "pass_lines": pass_lines,
             "pass_items": pass_items(pass_lines),
             "refund": refund,
