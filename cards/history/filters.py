@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from cards import window
 from cards.history.selectors import HISTORY_KINDS, MemberCards, Position
 from cards.window import OutsideWindow, check_in_window, earliest_date
+from portal.widgets import render_input
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 CURSOR_SALT = "cards.history.cursor"
@@ -81,9 +82,9 @@ def window_months(today: date) -> list[tuple[str, str]]:
 
 
 class JapanDateInput(forms.DateInput):
-    """``<input type="date">``, written here rather than by Django's widget templates
-    (input.html with attrs.html: two template renders a field, about a millisecond a page
-    for 開始日 and 終了日); the markup is theirs, byte for byte."""
+    """``<input type="date">``, written by portal.widgets rather than by Django's widget
+    templates (input.html with attrs.html: two template renders a field, about a millisecond
+    a page for 開始日 and 終了日); the markup is theirs, byte for byte."""
 
     input_type = "date"
 
@@ -91,16 +92,7 @@ class JapanDateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
-        widget = self.get_context(name, value, attrs)["widget"]
-        html = [f'<input type="{escape(widget["type"])}" name="{escape(widget["name"])}"']
-        if widget["value"] is not None:
-            html.append(f' value="{escape(str(widget["value"]))}"')
-        for attr, attr_value in widget["attrs"].items():
-            if attr_value is True:
-                html.append(f" {escape(attr)}")
-            elif attr_value is not False:
-                html.append(f' {escape(attr)}="{escape(str(attr_value))}"')
-        return mark_safe("".join(html) + ">")  # noqa: S308 (every value escaped)
+        return render_input(self.get_context(name, value, attrs)["widget"])
 
 
 class HistoryFilterForm(forms.Form):
