@@ -51,8 +51,11 @@ class Locust:
         env = {"LOAD_SESSIONS": str(self.sessions), "LOAD_SIGN_IN_SUBS": self.subs, "LOAD_WAIT": wait,
                "LOAD_SIGN_INS_PER_MINUTE": str(self.stack.args.sign_ins_per_minute)}
         logfile = (self.stack.run_dir / f"{name}.log").open("ab")
-        return subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=logfile,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=logfile,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        # Stopped with the stack too: an interrupted run leaves no Locust loading a port for hours.
+        self.stack.processes[f"locust-{name}"] = process
+        return process
 
     def run(self, name: str, users: int, seconds: int, classes: list[str], wait: str = "0") -> Step:
         before = self.stack.cpu()

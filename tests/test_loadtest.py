@@ -1,5 +1,7 @@
-"""The burst's report reads when the last chunk of monthly statements was sent from the member
-worker's log, as the portal's JSON formatter writes it."""
+"""Pieces of the load harness (``python -m loadtest``): the burst's report reads when the last
+chunk of monthly statements was sent from the member worker's log, as the portal's JSON
+formatter writes it, and waits for the members actually opted in; a Locust it starts is
+stopped with the stack."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from loadtest import steps
 from loadtest.scenarios import _enqueue_seconds, opted_in
 from portal.logging import JsonFormatter
 
@@ -42,3 +45,12 @@ def test_the_burst_waits_for_the_members_actually_opted_in():
     assert opted_in(printed) == 12345
     with pytest.raises(RuntimeError, match="did not say"):
         opted_in("nothing\n")
+
+
+def test_a_locust_started_is_stopped_with_the_stack(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr(steps.subprocess, "Popen", lambda command, **kwargs: started.append(command) or "locust")
+    stack = SimpleNamespace(run_dir=tmp_path, host="http://127.0.0.1:1", processes={},
+                            args=SimpleNamespace(sign_ins_per_minute=12), sign_in_subs=lambda: "")
+    steps.Locust(stack, tmp_path / "sessions.jsonl").start("burst-members", 8, 600, ["SignedInMember"])
+    assert started and stack.processes == {"locust-burst-members": "locust"}  # Stack.down() stops them all
