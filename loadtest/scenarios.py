@@ -212,16 +212,18 @@ def _duplicate_monthly(stack: Stack, period: date) -> int:
 
 
 def _enqueue_seconds(stack: Stack, started_at: float) -> float | None:
-    """Seconds from the burst's start (``time.time()``) to the member worker's log line saying
-    the last chunk of monthly statements was sent, or None when it has not been logged."""
+    """Seconds from the burst's start (``time.time()``) to the end of the last run of
+    ``monthly_statements_queue`` in the member worker's log (Celery's own line for each task
+    that succeeded, written at any log level the portal runs with), or None if none ran."""
     path = stack.run_dir / "worker-members.log"
+    last = None
     with contextlib.suppress(OSError):
         for line in path.read_text(errors="replace").splitlines():
-            if "monthly statements all sent" not in line:
+            if "monthly_statements_queue[" not in line or "succeeded" not in line:
                 continue
             with contextlib.suppress(ValueError, KeyError, TypeError):
-                return datetime.fromisoformat(json.loads(line[line.index("{"):])["time"]).timestamp() - started_at
-    return None
+                last = datetime.fromisoformat(json.loads(line[line.index("{"):])["time"]).timestamp()
+    return None if last is None else last - started_at
 
 
 def _fault_load(stack: Stack, locust: Locust, name: str, users: int, seconds: int, fault) -> tuple[Step, list]:

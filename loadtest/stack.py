@@ -147,8 +147,7 @@ class Stack:
     def start_member_worker(self) -> None:
         self.start("worker-members", [PY, "-m", "celery", "-A", "portal", "worker", "-Q", "default,mail", "-n",
                                       "members@%h", "--pool", "prefork", "--concurrency", "1", "--loglevel", "WARNING",
-                                      "--without-gossip", "--without-mingle"],
-                   LOG_LEVEL="INFO")  # the burst's report reads "monthly statements all sent" from its log
+                                      "--without-gossip", "--without-mingle"])
 
     def start_documents_worker(self) -> None:
         self.start("worker-documents", [PY, "-m", "celery", "-A", "portal", "worker", "-Q", "documents", "-n",

@@ -16,17 +16,19 @@ from loadtest.scenarios import _enqueue_seconds, opted_in
 from portal.logging import JsonFormatter
 
 
-def _log_line(message: str, **extra) -> str:
-    record = logging.LogRecord("billing.documents.tasks", logging.INFO, __file__, 1, message, None, None)
-    record.__dict__.update(extra)
+def _log_line(message: str, logger: str = "celery.app.trace") -> str:
+    record = logging.LogRecord(logger, logging.INFO, __file__, 1, message, None, None)
     return JsonFormatter().format(record)
 
 
 def test_seconds_from_the_start_to_the_last_chunk(tmp_path):
     started_at = time.time() - 42
+    task = "Task billing.documents.tasks.monthly_statements_queue[{}] succeeded in 0.2s: {}"
     (tmp_path / "worker-members.log").write_text(
         "[2026-12-01 00:00:00,000: WARNING/MainProcess] celery@host ready.\n"
-        + _log_line("monthly statements all sent", year=2026, month=11) + "\n",
+        + _log_line(task.format("a", 500)) + "\n"
+        + _log_line("Task billing.documents.tasks.monthly_statements_queue[b] received", "celery.worker.strategy") + "\n"
+        + _log_line(task.format("b", 212)) + "\n",
         encoding="utf-8",
     )
     seconds = _enqueue_seconds(SimpleNamespace(run_dir=tmp_path), started_at)
