@@ -30,8 +30,6 @@ is a member reading), ``LOAD_SIGN_INS_PER_MINUTE``.
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
 import random
 import re
@@ -40,6 +38,8 @@ from http.cookiejar import Cookie
 
 from locust import between, constant, constant_pacing, task
 from locust.contrib.fasthttp import FastHttpUser
+
+from loadtest.member_sessions import Sessions
 
 CARD = re.compile(r'href="(/cards/[0-9a-f-]{36}/)"')
 NEXT = re.compile(r'href="(/history/\?[^"]*after=[^"]+)"')
@@ -50,19 +50,7 @@ DOWNLOAD = re.compile(r'href="(/documents/[0-9a-f-]{36}/download/)"')
 KINDS = ("ride", "charge", "purchase")
 
 
-def _sessions() -> list[dict]:
-    path = os.environ.get("LOAD_SESSIONS", "")
-    if not path:
-        return []
-    with open(path, encoding="utf-8") as stream:
-        return [json.loads(line) for line in stream if line.strip()]
-
-
-SESSIONS = _sessions()
-# Each run (one Locust process per step) starts somewhere else in the list, so the steps of a
-# run do not all fall on the first few members (whose per-member limits, e.g. 30 CSVs an hour,
-# they would reach together).
-_next_session = itertools.count(random.randrange(len(SESSIONS)) if SESSIONS else 0)
+SESSIONS = Sessions(os.environ.get("LOAD_SESSIONS", ""))
 #: A member's visit: this many pages, then another member's visit begins.
 VISIT_PAGES = (10, 30)
 
@@ -100,13 +88,11 @@ class SignedInMember(FastHttpUser):
         return self.pause()
 
     def on_start(self) -> None:
-        if not SESSIONS:
-            raise RuntimeError("LOAD_SESSIONS names no sessions (manage.py load_prepare --sessions N --output FILE)")
         self.visit()
 
     def visit(self) -> None:
         """The next member's visit: their session, from マイページ on."""
-        session = SESSIONS[next(_next_session) % len(SESSIONS)]
+        session = SESSIONS.next()
         self.client.cookiejar.clear()
         self.client.cookiejar.set_cookie(_cookie(session["cookie"], session["session"]))
         self.cards: list[str] = []
@@ -264,7 +250,7 @@ class HomeOnly(FastHttpUser):
     wait_time = _wait()
 
     def on_start(self) -> None:
-        session = SESSIONS[next(_next_session) % len(SESSIONS)]
+        session = SESSIONS.next()
         self.client.cookiejar.set_cookie(_cookie(session["cookie"], session["session"]))
 
     @task

@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from loadtest.services import kill_group, tree_rss_bytes, wait_until
-from loadtest.stack import PY, ROOT, Stack, log
+from loadtest.stack import PY, ROOT, SESSION_RENEW_SECONDS, Stack, log
 from loadtest.steps import P95_LIMIT_MS, Locust, Step, read_stats
 
 MIX = ["SignedInMember", "SignInMember"]
@@ -130,6 +130,8 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
         "only members who paid by card that month get a statement)")
     mail_dir = stack.run_dir / "mail"
     emails_before = count_emails(mail_dir) if mail_dir.exists() else 0
+    # Fresh sessions now and every SESSION_RENEW_SECONDS: the burst outlasts the idle timeout.
+    stack.renew_sessions(locust.sessions)
     load = locust.start(f"{'kill' if kill else 'burst'}-members", args.burst_users, args.burst_minutes * 60 + 600,
                         MIX, wait=args.burst_wait)
     time.sleep(5)
@@ -145,8 +147,12 @@ def scenario_burst(stack: Stack, locust: Locust, report: list[str], *, kill: boo
     samples = []
     deadline = started + args.burst_minutes * 60
     state = monthly_state(stack, period)
+    renewed = time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(2)
+        if time.monotonic() - renewed >= SESSION_RENEW_SECONDS:
+            stack.renew_sessions(locust.sessions)
+            renewed = time.monotonic()
         redis_peak = max(redis_peak, stack.redis.used_memory())
         worker = stack.processes.get("worker-members")
         if worker is not None:

@@ -24,6 +24,10 @@ from loadtest.services import (
     wait_until,
 )
 
+#: The portal ends a session after 30 idle minutes (accounts/sessions.py); a member load longer
+#: than that (the monthly burst) gets fresh sessions this often, before any has idled that long.
+SESSION_RENEW_SECONDS = 20 * 60
+
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 
@@ -166,9 +170,19 @@ class Stack:
             return False
 
     def sessions(self) -> Path:
+        """Signed-in sessions for the Locust members, in a file they read (and read again
+        when :meth:`renew_sessions` replaces it)."""
         path = self.run_dir / "sessions.jsonl"
-        self.manage("load_prepare", "--sessions", str(self.args.sessions), "--output", str(path))
+        self.renew_sessions(path)
         return path
+
+    def renew_sessions(self, path: Path) -> None:
+        """New sessions for the same members (``load_prepare`` picks them with a fixed seed),
+        replacing the file whole, so a Locust reading it never sees half of one: runs longer
+        than the portal's idle timeout (30 minutes) renew them every SESSION_RENEW_SECONDS."""
+        fresh = path.with_name(path.name + ".new")
+        self.manage("load_prepare", "--sessions", str(self.args.sessions), "--output", str(fresh))
+        os.replace(fresh, path)
 
     def sign_in_subs(self) -> str:
         import psycopg

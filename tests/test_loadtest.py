@@ -1,18 +1,22 @@
 """Pieces of the load harness (``python -m loadtest``): the burst's report reads when the last
 chunk of monthly statements was sent from the member worker's log, as the portal's JSON
 formatter writes it, and waits for the members actually opted in; a Locust it starts is
-stopped with the stack."""
+stopped with the stack; the members' sessions are renewed in runs longer than the idle timeout."""
 
 from __future__ import annotations
 
 import logging
+import os
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from loadtest import steps
+from loadtest.member_sessions import Sessions
 from loadtest.scenarios import _enqueue_seconds, opted_in
+from loadtest.stack import SESSION_RENEW_SECONDS, Stack
 from portal.logging import JsonFormatter
 
 
@@ -56,3 +60,46 @@ def test_a_locust_started_is_stopped_with_the_stack(tmp_path, monkeypatch):
                             args=SimpleNamespace(sign_ins_per_minute=12), sign_in_subs=lambda: "")
     steps.Locust(stack, tmp_path / "sessions.jsonl").start("burst-members", 8, 600, ["SignedInMember"])
     assert started and stack.processes == {"locust-burst-members": "locust"}  # Stack.down() stops them all
+
+
+def _write_sessions(path, *names):
+    path.write_text("".join(f'{{"cookie": "sessionid", "session": "{name}"}}\n' for name in names), encoding="utf-8")
+
+
+def test_the_members_take_renewed_sessions_when_the_file_is_replaced(tmp_path):
+    path = tmp_path / "sessions.jsonl"
+    _write_sessions(path, "a", "b")
+    sessions = Sessions(str(path))
+    assert {sessions.next()["session"] for _ in range(4)} == {"a", "b"}
+    fresh = tmp_path / "sessions.jsonl.new"
+    _write_sessions(fresh, "c", "d")
+    os.utime(fresh, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    os.replace(fresh, path)
+    assert {sessions.next()["session"] for _ in range(4)} == {"c", "d"}
+
+
+def test_no_sessions_is_a_clear_error(tmp_path):
+    with pytest.raises(RuntimeError, match="load_prepare --sessions"):
+        Sessions("").next()
+
+
+def test_renewing_sessions_replaces_the_file_whole(tmp_path):
+    written = []
+
+    def manage(*command):
+        output = Path(command[command.index("--output") + 1])
+        assert output != tmp_path / "sessions.jsonl"  # never the file Locust reads, half written
+        _write_sessions(output, f"s{len(written)}")
+        written.append(output)
+
+    stack = SimpleNamespace(run_dir=tmp_path, args=SimpleNamespace(sessions=1), manage=manage)
+    path = tmp_path / "sessions.jsonl"
+    Stack.renew_sessions(stack, path)
+    Stack.renew_sessions(stack, path)
+    assert path.read_text(encoding="utf-8") == '{"cookie": "sessionid", "session": "s1"}\n'
+    assert not written[-1].exists()
+
+
+def test_sessions_are_renewed_before_the_portal_ends_them_for_idling(settings):
+    # With the slide once a minute (accounts/sessions.py), a session may end a minute early.
+    assert SESSION_RENEW_SECONDS <= settings.SESSION_IDLE_SECONDS - 120
