@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from cards import passes
 from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry, Refund
@@ -82,18 +82,35 @@ class CardFace:
         return self.card.status in CURRENT_STATUSES
 
 
+#: The member's cards and the card that replaced each (``card.replaced_by``), in no order;
+#: and the unexpired passes of some cards. Written out rather than built by the ORM:
+#: compiling the reverse one-to-one join and the ``IN`` filter was most of マイページ's reads
+#: (1.10 ms of CPU for a member with three cards through the ORM, 0.58 ms with these; 300
+#: reads, 2026-12-07).
+MEMBER_CARDS_SQL = (
+    "SELECT c.* FROM {cards} c WHERE c.member_id = %s"
+    " OR c.replaces_id IN (SELECT t.id FROM {cards} t WHERE t.member_id = %s)"
+)
+UNEXPIRED_PASSES_SQL = "SELECT p.* FROM {passes} p WHERE p.valid_until >= %s AND p.card_id IN ({cards})"
+
+
 def member_card_faces(*, member, today: date) -> list[CardFace]:
     """The member's cards with the pass each one holds today (and a refunded card's refund):
     the cards in use first (active, then deposited, then suspended), then the past ones.
-    Two queries whatever the number of cards (the cards with the card that replaced each,
-    their unexpired passes), a third only when a card was refunded; the orders are made here
-    rather than by the database (the rows are few, and compiling an ORDER BY and a prefetch
-    was most of this page's time in the ORM)."""
-    cards = list(Card.objects.filter(member=member).select_related("replaced_by").order_by())
+    Two queries whatever the number of cards (:data:`MEMBER_CARDS_SQL`, the cards with the
+    card that replaced each; :data:`UNEXPIRED_PASSES_SQL`), a third only when a card was
+    refunded; the orders are made here rather than by the database (the rows are few)."""
+    rows = list(Card.objects.raw(MEMBER_CARDS_SQL.format(cards=Card._meta.db_table), [member.pk, member.pk]))
+    cards = [card for card in rows if card.member_id == member.pk]
     if not cards:
         return []
+    replaced_by_rel = Card._meta.get_field("replaces").remote_field
+    replacements = {card.replaces_id: card for card in rows if card.replaces_id is not None}
+    for card in cards:
+        replaced_by_rel.set_cached_value(card, replacements.get(card.pk))  # as select_related("replaced_by")
     by_card: dict[int, list[CommuterPass]] = {}
-    for commuter_pass in CommuterPass.objects.filter(card_id__in=[card.pk for card in cards], valid_until__gte=today):
+    sql = UNEXPIRED_PASSES_SQL.format(passes=CommuterPass._meta.db_table, cards=", ".join(["%s"] * len(cards)))
+    for commuter_pass in CommuterPass.objects.raw(sql, [today, *(card.pk for card in cards)]):
         by_card.setdefault(commuter_pass.card_id, []).append(commuter_pass)
     refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
     latest_refund: dict[int, Refund] = {}
@@ -175,9 +192,17 @@ def card_pass_history(card: Card, *, today: date) -> list[PassLine]:
     return lines
 
 
+#: The sum of a member's points ledger, written out: the ORM's aggregate cost 0.31 ms of CPU
+#: to compile, this 0.08 ms (300 reads, 2026-12-07).
+POINTS_BALANCE_SQL = "SELECT COALESCE(SUM(points), 0) FROM {entries} WHERE member_id = %s"
+
+
 def member_points_balance(member) -> int:
-    """The WESTER points balance: the sum of the ledger."""
-    return PointsEntry.objects.filter(member=member).aggregate(total=Sum("points"))["total"] or 0
+    """The WESTER points balance: the sum of the ledger. One query (:data:`POINTS_BALANCE_SQL`)."""
+    database = router.db_for_read(PointsEntry)
+    with connections[database].cursor() as cursor:
+        cursor.execute(POINTS_BALANCE_SQL.format(entries=PointsEntry._meta.db_table), [member.pk])
+        return int(cursor.fetchone()[0])
 
 
 POINTS_PAGE = 100

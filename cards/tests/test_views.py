@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext, override_script_prefix
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import AuditEvent
+from accounts.tests.factories import MemberFactory
 from cards import selectors
 from cards.models import Card, CardStatus, Device
 from cards.tests.factories import CardFactory, CommuterPassFactory, PointsEntryFactory
@@ -348,6 +349,37 @@ def test_a_members_card_is_read_with_its_neighbours_without_compiling_a_query(me
         assert selectors.member_card(member, uuid.uuid4()) is None
 
     assert len(queries) == 5 and not compiled
+
+
+def test_the_home_pages_cards_passes_and_points_are_read_without_compiling_a_query(member, monkeypatch):
+    """selectors.member_card_faces (MEMBER_CARDS_SQL, UNEXPIRED_PASSES_SQL) and
+    member_points_balance (POINTS_BALANCE_SQL): the cards with the card that replaced each (as
+    select_related("replaced_by") knew it, None where there is none), only this member's,
+    only unexpired passes; three queries the ORM does not compile."""
+    old = CardFactory(member=member, reissued=True, issued_at=datetime(2025, 4, 1, tzinfo=UTC))
+    new = CardFactory(member=member, replaces=old, nickname="仕事用", issued_at=datetime(2026, 6, 1, tzinfo=UTC))
+    CardFactory()  # someone else's
+    current = CommuterPassFactory(card=new, valid_from=date(2026, 10, 1), valid_until=date(2026, 12, 31))
+    CommuterPassFactory(card=new, valid_from=date(2026, 4, 1), valid_until=date(2026, 9, 30))  # expired
+    PointsEntryFactory(member=member, points=300)
+    PointsEntryFactory(member=member, points=-120)
+    PointsEntryFactory(points=999)  # someone else's
+    no_points = MemberFactory()
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiled.append(self) or as_sql(self, *a, **k))
+
+    with CaptureQueriesContext(connection) as queries:
+        faces = selectors.member_card_faces(member=member, today=date(2026, 11, 25))
+        assert [face.card.pk for face in faces] == [new.pk, old.pk]
+        assert faces[1].card.replaced_by.pk == new.pk
+        with pytest.raises(Card.replaced_by.RelatedObjectDoesNotExist):
+            faces[0].card.replaced_by  # noqa: B018 (known to be none, as select_related knew)
+        assert faces[0].commuter_pass.pk == current.pk and faces[1].commuter_pass is None
+        assert selectors.member_points_balance(member) == 180
+        assert selectors.member_points_balance(no_points) == 0
+
+    assert len(queries) == 4 and not compiled
 
 
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):
