@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from billing.documents.selectors import refund_statements
 from cards import selectors, services
 from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
+from cards.face_rendering import face_items
 from cards.forms import CardRenameForm, LostDeviceForm, ShownField, nickname_error
 from cards.history.filters import japan_date
 from cards.history.formatting import signed_points
@@ -40,12 +41,14 @@ def home(request):
         return redirect("admin:index")  # staff never see the member site
     member = request.user
     faces = selectors.member_card_faces(member=member, today=japan_today())
+    current_faces = [face for face in faces if face.is_current]
     return render(
         request,
         "cards/home.html",
         {
             "member": member,
-            "current_faces": [face for face in faces if face.is_current],
+            "current_faces": current_faces,
+            "current_face_items": face_items(current_faces),
             "past_faces": [face for face in faces if not face.is_current],
             "points": selectors.member_points_balance(member),
         },
