@@ -18,16 +18,19 @@ every kind in both languages.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
 from html import escape
 
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from cards.history.formatting import WhenFormat
-from cards.history.lines import HISTORY_KINDS, REFUND_KIND, HistoryLine
+from cards.history.lines import HISTORY_KINDS, REFUND_KIND, HistoryLine, MonthTotal
 from cards.models import Card
 from cards.stations import display_name, needs_lang_mark
 from portal import money
+from portal.dateformats import DateFormatter
 
 # One line of the list; {what} holds the optional parts, each on its own line.
 LINE = (
@@ -42,6 +45,28 @@ LINE = (
     "\n      </li>\n      "
 )
 WHAT_INDENT = "\n          "
+# One month of a page: its head with the month's totals, the column heads, then its lines.
+MONTH = (
+    '\n  <section class="month" aria-labelledby="{anchor}">'
+    '\n    <div class="month__head">'
+    '\n      <h3 id="{anchor}" class="month__title">{title}</h3>'
+    '\n      <dl class="month__totals">'
+    "\n        <div><dt>{spent_term}</dt><dd>{spent}</dd></div>"
+    "\n        <div><dt>{received_term}</dt><dd>{received}</dd></div>"
+    '\n        <div class="month__total"><dt>{total_term}</dt><dd>{total}</dd></div>'
+    "\n        <div><dt>{count_term}</dt><dd>{count}</dd></div>"
+    "\n      </dl>"
+    '\n      <p class="month__note">{note}</p>'
+    "\n    </div>"
+    '\n    <div class="lines__head" aria-hidden="true">'
+    '\n      {columns}'
+    "\n    </div>"
+    '\n    <ol class="lines">'
+    "\n      {lines}"
+    "\n    </ol>"
+    "\n  </section>"
+    "\n  "
+)
 
 
 class LinesFormat:
@@ -135,3 +160,59 @@ class LinesFormat:
     def lines_html(self, lines: Iterable[HistoryLine]) -> SafeString:
         """The ``<li>`` of each line, as the list's content."""
         return mark_safe("".join(self.line_html(line) for line in lines))  # noqa: S308 (every value escaped above)
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """The lines of one Japan month on a page, with the month's totals."""
+
+    total: MonthTotal
+    lines_html: SafeString  # the month's lines on the page (LinesFormat)
+
+    @property
+    def anchor(self) -> str:
+        return f"month-{self.total.year:04d}-{self.total.month:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.total.year, self.total.month, 1)
+
+
+class MonthsFormat:
+    """How the months of one page are shown (each month's head, totals and column heads, then
+    its lines from :class:`LinesFormat`), in the language active when it is made. The words are
+    not escaped, as ``{% translate "..." %}`` does not escape a literal's translation."""
+
+    def __init__(self) -> None:
+        self.title = DateFormatter("YEAR_MONTH_FORMAT")
+        self.spent_term = gettext("使った金額")
+        self.received_term = gettext("チャージ・入金")
+        self.total_term = gettext("残額の増減")
+        self.count_term = gettext("件数")
+        self.note = gettext("合計はこの月の、条件に合うすべての利用です（このページに表示していない分も含みます）。")
+        self.columns = (
+            f"<span>{gettext('日時')}</span><span>{gettext('種別')}</span><span>{gettext('内容')}</span>"
+            f'<span class="num">{gettext("金額")}</span><span class="num">{gettext("残額")}</span>'
+        )
+
+    def month_html(self, group: MonthGroup) -> str:
+        total = group.total
+        return MONTH.format(
+            anchor=group.anchor,
+            title=escape(self.title(group.first_day)),
+            spent_term=self.spent_term,
+            spent=escape(total.spent_text),
+            received_term=self.received_term,
+            received=escape(total.received_text),
+            total_term=self.total_term,
+            total=escape(total.total_text),
+            count_term=self.count_term,
+            count=ngettext("%(counter)s件", "%(counter)s件", total.count) % {"counter": total.count},
+            note=self.note,
+            columns=self.columns,
+            lines=group.lines_html,
+        )
+
+    def months_html(self, groups: Iterable[MonthGroup]) -> SafeString:
+        """Each month's ``<section>``, in order, as the results hold them."""
+        return mark_safe("".join(self.month_html(group) for group in groups))  # noqa: S308 (escaped above)

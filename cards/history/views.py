@@ -12,17 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET
 
 from cards.history import csv as history_csv
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
-from cards.history.rendering import LinesFormat
+from cards.history.rendering import LinesFormat, MonthGroup, MonthsFormat
 from cards.history.selectors import (
     PAGE_SIZE,
     HistoryQuery,
     MemberCards,
-    MonthTotal,
     history_page,
     member_cards,
     month_totals,
@@ -32,22 +30,6 @@ from cards.window import japan_today
 from portal import limits
 
 TEMPLATE = "cards/history/history_list.html"
-
-
-@dataclass(frozen=True)
-class MonthGroup:
-    """The lines of one Japan month on a page, with the month's totals."""
-
-    total: MonthTotal
-    lines_html: SafeString  # the month's lines on the page (cards/history/rendering.py)
-
-    @property
-    def anchor(self) -> str:
-        return f"month-{self.total.year:04d}-{self.total.month:02d}"
-
-    @property
-    def first_day(self) -> date:
-        return date(self.total.year, self.total.month, 1)
 
 
 def _bind(request: HttpRequest, cards: MemberCards, today: date) -> HistoryFilterForm:
@@ -132,6 +114,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "cards": cards,
         "groups": groups,
+        "months_html": MonthsFormat().months_html(groups),
         "earliest": japan_date(form.earliest),
         "is_first_page": after is None,
         "page_size": PAGE_SIZE,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import groupby
+from operator import attrgetter
 
 import pytest
 import time_machine
@@ -15,9 +17,12 @@ from django.template import Context, Engine, Template
 from django.template.base import FilterExpression
 from django.urls import reverse
 from django.utils import translation
+from django.utils.safestring import SafeString
 
 from cards.history.filters import HistoryFilterForm, JapanDateInput
-from cards.history.selectors import HISTORY_KINDS, history_page, member_cards, query_for
+from cards.history.lines import MonthTotal
+from cards.history.rendering import LinesFormat, MonthGroup, MonthsFormat
+from cards.history.selectors import HISTORY_KINDS, history_page, member_cards, month_totals, query_for
 from cards.models import UsageKind
 from cards.tests.factories import CardFactory, CommuterPassFactory, UsageRecordFactory
 from cards.tests.history_factories import RefundFactory
@@ -179,3 +184,50 @@ def test_the_filter_options_are_the_markup_the_template_wrote(card, language):
             choices = [(value, str(label)) for value, label in form.fields[name].widget.choices]
             assert options == reference.render(Context({"choices": choices, "selected": selected}))
     assert "買い物用 &lt;b&gt;" in form.card_options
+
+
+# The results' month loop as history_list.html had it before MonthsFormat.
+MONTHS_REFERENCE = """{% load i18n %}  {% for group in groups %}
+  <section class="month" aria-labelledby="{{ group.anchor }}">
+    <div class="month__head">
+      <h3 id="{{ group.anchor }}" class="month__title">{{ group.first_day|date:"YEAR_MONTH_FORMAT" }}</h3>
+      <dl class="month__totals">
+        <div><dt>{% translate "使った金額" %}</dt><dd>{{ group.total.spent_text }}</dd></div>
+        <div><dt>{% translate "チャージ・入金" %}</dt><dd>{{ group.total.received_text }}</dd></div>
+        <div class="month__total"><dt>{% translate "残額の増減" %}</dt><dd>{{ group.total.total_text }}</dd></div>
+        <div><dt>{% translate "件数" %}</dt><dd>{% blocktranslate count counter=group.total.count %}{{ counter }}件{% plural %}{{ counter }}件{% endblocktranslate %}</dd></div>
+      </dl>
+      <p class="month__note">{% translate "合計はこの月の、条件に合うすべての利用です（このページに表示していない分も含みます）。" %}</p>
+    </div>
+    <div class="lines__head" aria-hidden="true">
+      <span>{% translate "日時" %}</span><span>{% translate "種別" %}</span><span>{% translate "内容" %}</span><span class="num">{% translate "金額" %}</span><span class="num">{% translate "残額" %}</span>
+    </div>
+    <ol class="lines">
+      {{ group.lines_html }}
+    </ol>
+  </section>
+  {% endfor %}
+"""
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+def test_the_months_are_the_markup_the_template_wrote(every_kind, language):
+    """Each month's head, totals (one line and many, money in and out) and column heads."""
+    with time_machine.travel(NOW, tick=False):
+        cards = member_cards(every_kind)
+        query = query_for(cards.cards, first_day=NOW.date() - timedelta(days=300), last_day=None, kinds=None)
+        with translation.override(language):
+            lines = history_page(query).lines
+            totals = {(t.year, t.month): t for t in month_totals(query, (line.month for line in lines))}
+            lines_format = LinesFormat(many_cards=True)
+            groups = [
+                MonthGroup(total=totals[month], lines_html=lines_format.lines_html(month_lines))
+                for month, month_lines in groupby(lines, key=attrgetter("month"))
+            ]
+            groups.append(MonthGroup(total=MonthTotal(2026, 9, total=-580, paid=-580, received=0, count=1),
+                                     lines_html=SafeString("")))
+            expected = Engine.get_default().from_string(MONTHS_REFERENCE).render(Context({"groups": groups}))
+            written = "  " + MonthsFormat().months_html(groups) + "\n"
+
+    assert len(groups) == 3
+    assert written == expected
