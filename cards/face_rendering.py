@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
@@ -179,9 +179,22 @@ class FacesFormat:
         )
 
 
+_formats: dict[tuple[str, str | None, str], FacesFormat] = {}
+
+
+def faces_format() -> FacesFormat:
+    """The faces' words and formats in the active language, made once per language and process
+    (they are constants of the language, the formats and the URL configuration)."""
+    key = (get_language() or "ja", get_urlconf(), get_script_prefix())
+    found = _formats.get(key)
+    if found is None:
+        found = _formats[key] = FacesFormat()
+    return found
+
+
 def face_items(faces: list[CardFace]) -> SafeString:
     """The ``<li>`` of each card in use, in order, as マイページ's list holds them."""
     if not faces:
         return SafeString("")
-    faces_format = FacesFormat()
-    return SafeString("".join(f"<li>{faces_format.face(face)}</li>" for face in faces))
+    shown = faces_format()
+    return SafeString("".join(f"<li>{shown.face(face)}</li>" for face in faces))

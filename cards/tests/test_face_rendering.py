@@ -10,7 +10,7 @@ from django.template import Context, Engine
 from django.utils import translation
 
 from accounts.tests.factories import MemberFactory
-from cards.face_rendering import face_items
+from cards.face_rendering import face_items, faces_format
 from cards.models import CardStatus
 from cards.selectors import member_card_faces
 from cards.tests.factories import CardFactory, CommuterPassFactory
@@ -114,3 +114,13 @@ def test_a_past_card_keeps_its_template():
     CardFactory(member=member, status=CardStatus.REFUNDED)
     with pytest.raises(ValueError, match="in use"):
         face_items(member_card_faces(member=member, today=TODAY))
+
+
+def test_the_words_and_formats_are_made_once_per_language():
+    with translation.override("ja"):
+        japanese = faces_format()
+        assert faces_format() is japanese
+    with translation.override("en"):
+        english = faces_format()
+    assert english is not japanese
+    assert (japanese.balance_term, english.balance_term) == ("残額", "Balance")
