@@ -5,11 +5,12 @@ Django renders every widget, and every <option> of a <select>, through its templ
 (``select.html`` includes ``select_option.html`` and ``attrs.html`` once per option). On
 /documents/ that was most of the page's CPU: a hundred payments are a hundred template
 includes, each with its loop over the attributes. ``RENDERER`` builds the HTML of the plain
-widgets (``<input>`` of every text-like type, ``<select>`` with or without <optgroup>) with
-``format_html`` from the same context Django's templates read, byte for byte the same
+widgets (``<input>`` of every text-like type, ``<select>`` with or without <optgroup>) and
+the error lists (a template each, even for a field without errors) with ``format_html``
+from the same context Django's templates read, byte for byte the same
 (portal/tests/test_widgets.py compares them; like Django's renderer, a widget's HTML
 is stripped of the whitespace around it); any other template (checkboxes, radios,
-error lists, a form's own layout) goes to Django's renderer as before.
+a form's own layout) goes to Django's renderer as before.
 
 A form uses it with ``default_renderer = RENDERER``.
 """
@@ -29,6 +30,8 @@ INPUT_TEMPLATES = frozenset(
 )
 SELECT_TEMPLATE = "django/forms/widgets/select.html"
 OPTION_TEMPLATE = "django/forms/widgets/select_option.html"
+#: A field's or a form's errors: default.html is nothing but ``{% include "…/ul.html" %}``.
+ERROR_LIST_TEMPLATES = frozenset({"django/forms/errors/list/default.html", "django/forms/errors/list/ul.html"})
 
 
 def _value(value) -> str:
@@ -75,6 +78,18 @@ def render_select(widget: dict) -> str:
     return SafeString("".join(parts))
 
 
+def render_error_list(context: dict) -> str:
+    """django/forms/errors/list/ul.html: nothing without errors (most fields, every time a
+    page is shown), else ``<ul class="errorlist" id="id_x_error"><li>…</li></ul>``."""
+    errors = context["errors"]
+    if not errors:
+        return SafeString("")
+    field_id = getattr(errors, "field_id", None)
+    id_attr = f' id="{conditional_escape(field_id)}_error"' if field_id else ""
+    items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+    return SafeString(f'<ul class="{conditional_escape(context["error_class"])}"{id_attr}>{items}</ul>')
+
+
 class WidgetRenderer(BaseRenderer):
     """The project's form renderer, with the plain widgets built in Python."""
 
@@ -86,6 +101,8 @@ class WidgetRenderer(BaseRenderer):
             for option in group
         ):
             return render_select(context["widget"])
+        if template_name in ERROR_LIST_TEMPLATES:
+            return render_error_list(context)
         return get_default_renderer().render(template_name, context, request=request)
 
     def get_template(self, template_name):

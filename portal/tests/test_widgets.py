@@ -53,3 +53,33 @@ def test_a_select_with_its_own_option_template_goes_to_djangos_templates():
     widget = OwnOption(choices=[("1", "one")])
     assert RENDERER.render(widget.template_name, widget.get_context("x", "1", {})) == get_default_renderer().render(
         widget.template_name, widget.get_context("x", "1", {}))
+
+
+def test_error_lists_are_djangos_without_its_templates(monkeypatch):
+    """A field's and a form's errors (none, one, several, safe or to be escaped, with the
+    field's id or without) as Django's error templates write them, built in Python."""
+    from django.forms.utils import ErrorList
+
+    class Checked(Everything):
+        def clean(self):
+            self.add_error(None, 'A <"form"> error')
+            self.add_error(None, mark_safe("<b>safe</b>"))
+            raise forms.ValidationError("& one more")
+
+    for data in ({"text": "", "day": "x"}, {"text": "ok", "day": "2026-11-03"}):
+        ours, djangos = Checked(data, renderer=RENDERER), Checked(data, renderer=get_default_renderer())
+        assert str(ours.non_field_errors()) == str(djangos.non_field_errors())
+        assert str(ours.non_field_errors()).count("<li>") == 3
+        for name in ours.fields:
+            assert str(ours[name].errors) == str(djangos[name].errors), name
+    for errors in (ErrorList(["x < y"], renderer=RENDERER, field_id="id_a"), ErrorList([], renderer=RENDERER),
+                   ErrorList(["a", "b"], error_class="nonfield", renderer=RENDERER)):
+        djangos = errors.copy()
+        djangos.renderer, djangos.field_id = get_default_renderer(), errors.field_id
+        assert str(errors) == str(djangos)
+
+    rendered = []
+    monkeypatch.setattr(type(get_default_renderer()), "render", lambda *args, **kwargs: rendered.append(args))
+    assert str(ErrorList(["x"], renderer=RENDERER, field_id="id_a")) == '<ul class="errorlist" id="id_a_error"><li>x</li></ul>'
+    assert str(Everything(renderer=RENDERER)["text"].errors) == ""
+    assert rendered == []
