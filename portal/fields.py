@@ -26,6 +26,16 @@ def shown(value: datetime | None) -> datetime | None:
     return value
 
 
+def read_datetime(value: datetime | str | None) -> datetime | None:
+    """A time as a written-out query reads it, past the field's ``from_db_value``: aware in
+    UTC (SQLite answers in text or naive, in UTC; PostgreSQL aware), and :func:`shown`."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return shown(value)
+
+
 class ShownDateTimeField(models.DateTimeField):
     """A ``DateTimeField`` whose values read from the database can always be shown in Japan time."""
 

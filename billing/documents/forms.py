@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from django import forms
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -268,3 +270,68 @@ class UsageHistoryForm(DocumentLanguageForm):
         else:
             data["stations"] = None
         return data
+
+
+class ShownFields:
+    """A form's fields as /documents/ shows them, each written once in Python:
+    ``{{ fields.month }}`` is ``<div class="field"><label for="…">…</label>(widget)(errors)</div>``,
+    the language field's div is ``field doc-language`` (as
+    billing/_document_language_field.html writes it), ``fields.every`` is every
+    field in order (the search form's loop) and ``fields.errors`` the form's own errors in their
+    alert. The same markup as the template's, looked up once instead of four lookups a field
+    (the id, the label, the widget, the errors), each escaped as the template escaped it."""
+
+    def __init__(self, form: forms.Form):
+        self.form = form
+
+    def __getitem__(self, name: str) -> SafeString:
+        field = self.form[name]
+        return format_html(
+            '<div class="{}"><label for="{}">{}</label>{}{}</div>',
+            "field doc-language" if name == "language" else "field", field.id_for_label, field.label, field,
+            field.errors,
+        )
+
+    @property
+    def every(self) -> SafeString:
+        return SafeString("".join(self[name] for name in self.form.fields))
+
+    @property
+    def errors(self) -> SafeString:
+        errors = self.form.non_field_errors()
+        if not errors:
+            return SafeString("")
+        items = "".join(f"<li>{conditional_escape(error)}</li>" for error in errors)
+        return SafeString(f'<div role="alert"><ul class="errorlist">{items}</ul></div>')
+
+
+#: The fields of the forms nothing of the member's is in, unbound (the month, the period,
+#: the search), by form, language and arguments (the day): see :func:`unbound_fields`.
+_UNBOUND: dict[tuple, dict[str, SafeString]] = {}
+
+
+def unbound_fields(form_class: type[forms.Form], **kwargs) -> dict[str, SafeString]:
+    """What :class:`ShownFields` gives for ``form_class(**kwargs)`` unbound, made once a
+    process for each language and ``kwargs`` (``today``: the month form's months and the
+    period's bounds change with the day) rather than on every page: these forms' HTML
+    depends on nothing else (not the member, not the request). ``fields[name]``,
+    ``fields["every"]``, ``fields["errors"]`` (empty). The payment and usage history forms
+    take the fields that are not the member's (the language, the dates, the kinds) from
+    here, with ``card_payments`` and ``cards`` empty, and make only their own."""
+    key = (form_class, get_language(), repr(sorted(kwargs.items())))
+    shown = _UNBOUND.get(key)
+    if shown is None:
+        fields = ShownFields(form_class(**kwargs))
+        shown = {name: fields[name] for name in fields.form.fields}
+        shown.update(every=fields.every, errors=fields.errors)
+        if len(_UNBOUND) >= 64:  # days gone by
+            _UNBOUND.clear()
+        _UNBOUND[key] = shown
+    return shown
+
+
+def member_fields(form: forms.Form, own: str, unbound: dict[str, SafeString]) -> dict[str, SafeString]:
+    """An unbound form whose field ``own`` is the member's (their payments, their cards): that
+    field made from ``form``, the others taken from ``unbound`` (:func:`unbound_fields` of the
+    same form without the member's choices)."""
+    return {**unbound, own: ShownFields(form)[own]}

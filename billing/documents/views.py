@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_cache_control
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.exceptions import PortalError
 from billing.documents import composing as documents
 from billing.documents import emailing as document_mail
+from billing.documents import list_rows
 from billing.documents import selectors as document_selectors
 from billing.documents import services as document_services
 from billing.documents.forms import (
@@ -30,7 +32,10 @@ from billing.documents.forms import (
     PaymentForm,
     PeriodForm,
     SearchForm,
+    ShownFields,
     UsageHistoryForm,
+    member_fields,
+    unbound_fields,
 )
 from billing.documents.models import Document, DocumentLanguage
 from cards import payments
@@ -49,48 +54,83 @@ def _document(request: HttpRequest, public_id: uuid.UUID) -> Document:
         raise Http404("no such document") from None
 
 
-def _card_payments(member, today) -> list[payments.CardPayment]:
+def _card_payments(member, today, cards=None) -> list[payments.CardPayment]:
     """The member's card payments inside the window, newest first, as the
-    「1件のお支払い」 choice offers them."""
+    「1件のお支払い」 choice offers them (``cards``: the member's, if read already)."""
     start = datetime(*earliest_date(today).timetuple()[:3], tzinfo=JAPAN)
-    return payments.member_card_payments(member, start=start, end=datetime.now(JAPAN), limit=PAYMENT_CHOICES)
+    return payments.member_card_payments(member, start=start, end=datetime.now(JAPAN), limit=PAYMENT_CHOICES,
+                                         cards=cards)
 
 
-def _card_choices(member) -> list[tuple[str, str]]:
+def _card_choices(member_cards: history_selectors.MemberCards) -> list[tuple[str, str]]:
     """The member's cards (the newest of each reissue chain) for the usage history's card choice."""
     return [
         (str(card.public_id), f"{card.nickname or 'ICOCA'} {mask_icoca_number(card.icoca_number)}")
-        for card in history_selectors.member_cards(member).current
+        for card in member_cards.current
     ]
 
 
-def _usage_form(member, today, data=None) -> UsageHistoryForm:
-    return UsageHistoryForm(data, today=today, cards=_card_choices(member),
-                            initial={"start": earliest_date(today), "end": today})
+def _usage_form_arguments(today, *, cards) -> dict:
+    return {"today": today, "cards": cards, "initial": {"start": earliest_date(today), "end": today}}
+
+
+def _usage_form(member, today, data=None, member_cards=None) -> UsageHistoryForm:
+    if member_cards is None:
+        member_cards = history_selectors.member_cards(member)
+    return UsageHistoryForm(data, **_usage_form_arguments(today, cards=_card_choices(member_cards)))
 
 
 def _list_page(request: HttpRequest, *, forms: dict | None = None, status: int = 200) -> HttpResponse:
+    """The page: its forms (``forms``: one posted back with its errors) and the member's
+    documents. The member's cards are read once for the payment and usage forms; the fields
+    that are not the member's come from forms.unbound_fields; the documents' rows are written
+    by billing/documents/list_rows.py. Four queries, none compiled by the ORM, whatever the
+    number of documents: the cards, their payments, the documents' count and their page (none
+    when there are none)."""
     member, today = request.user, japan_today()
     search_form = SearchForm(request.GET or None)
     search = document_selectors.DocumentSearch()
     if search_form.is_bound and search_form.is_valid():
         search = document_selectors.DocumentSearch(**search_form.cleaned_data)
-    page = Paginator(document_selectors.search_documents(member, search), PAGE_SIZE).get_page(request.GET.get("page"))
+    documents = document_selectors.DocumentList(member, search)
+    page = Paginator(documents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     forms = forms or {}
+    member_cards = history_selectors.member_cards(member)
+    csrf_token = get_token(request)  # the page's, for every form on it (rows included)
+    rows = "" if not page.object_list else list_rows.RowsFormat(
+        csrf_token=csrf_token, has_email=bool(member.email),
+        support_center=lambda: list_rows.support_center_html(request),
+    ).rows_html(page.object_list)
+    payment_form = forms.get("payment") or PaymentForm(card_payments=_card_payments(member, today, member_cards.cards))
+    if "payment" in forms:
+        payment_fields = ShownFields(payment_form)
+    else:
+        payment_fields = member_fields(payment_form, "payment", unbound_fields(PaymentForm, card_payments=()))
+    if "usage" in forms:
+        usage_fields = ShownFields(forms["usage"])
+    else:
+        usage_fields = member_fields(
+            _usage_form(member, today, member_cards=member_cards), "card",
+            unbound_fields(UsageHistoryForm, **_usage_form_arguments(today, cards=[])),
+        )
     context = {
-        "month_form": forms.get("month") or MonthForm(today=today),
-        "period_form": forms.get("period") or PeriodForm(today=today),
-        "payment_form": forms.get("payment") or PaymentForm(card_payments=_card_payments(member, today)),
-        "usage_form": forms.get("usage") or _usage_form(member, today),
+        "month_fields": ShownFields(forms["month"]) if "month" in forms else unbound_fields(MonthForm, today=today),
+        "period_fields": ShownFields(forms["period"]) if "period" in forms else unbound_fields(PeriodForm, today=today),
+        "payment_form": payment_form,
+        "payment_fields": payment_fields,
+        "usage_fields": usage_fields,
+        "search_fields": ShownFields(search_form) if search_form.is_bound else unbound_fields(SearchForm),
         "active_mode": forms.get("mode", ""),
         "search_form": search_form,
         "search": search,
         "page": page,
+        "rows": rows,
         "query": query.urlencode(),
         "earliest": earliest_date(today),
         "has_email": bool(member.email),
+        "csrf_token": csrf_token,
     }
     response = render(request, "billing/document_list.html", context, status=status)
     patch_cache_control(response, private=True, no_store=True)
