@@ -1,13 +1,19 @@
 """WESTER ID out of reach (network error, timeout, a broken discovery
-document) is a clear page for the member, not a stack trace."""
+document) is a clear page for the member, not a stack trace; allauth's local-account
+pages closed to members; ``request.user`` read without compiling the member's query."""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 import requests
+from django.contrib.auth.middleware import AuthenticationMiddleware, auser
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.functional import SimpleLazyObject
+
+from accounts import authentication
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +108,21 @@ class LocalAccountPagesMiddleware:
         if name == "account_login" and request.user.is_authenticated and not is_staff_account(request.user):
             raise Http404
         return None
+
+
+def _signed_in_user(request):
+    if not hasattr(request, "_cached_user"):  # the attribute Django's middleware caches it in
+        request._cached_user = authentication.get_user(request)
+    return request._cached_user
+
+
+class MemberAuthenticationMiddleware(AuthenticationMiddleware):
+    """Django's ``AuthenticationMiddleware`` with ``request.user`` read by
+    :func:`accounts.authentication.get_user` (the member row without compiling its query);
+    ``request.auser`` is Django's."""
+
+    def process_request(self, request):
+        if not hasattr(request, "session"):
+            super().process_request(request)  # Django's ImproperlyConfigured
+        request.user = SimpleLazyObject(lambda: _signed_in_user(request))
+        request.auser = partial(auser, request)

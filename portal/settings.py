@@ -94,7 +94,8 @@ MIDDLEWARE = [
     "portal.locale.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, the member row read without compiling its query (accounts/authentication.py).
+    "accounts.middleware.MemberAuthenticationMiddleware",
     "accounts.middleware.ProviderUnavailableMiddleware",
     "accounts.middleware.LocalAccountPagesMiddleware",
     "allauth.account.middleware.AccountMiddleware",
