@@ -263,3 +263,36 @@ def test_a_visitors_sign_in_page_is_left_to_the_defaults(client):
     # Nothing of a member on it; the header is for signed-in users only.
     response = client.get("/help/")
     assert "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    "cache_control",
+    [None, "", "max-age=0, no-cache, no-store, must-revalidate, private", "public, max-age=600",
+     "Max-Age=60", 'no-cache="Set-Cookie", private', "private, no-store"],
+)
+def test_the_signed_in_header_is_the_one_patch_cache_control_makes(cache_control):
+    from django.http import HttpResponse
+    from django.utils.cache import patch_cache_control
+
+    from portal.middleware import private_no_store
+
+    response = HttpResponse()
+    if cache_control is not None:
+        response["Cache-Control"] = cache_control
+    patch_cache_control(response, private=True, no_store=True)
+    assert private_no_store(cache_control) == response["Cache-Control"]
+
+
+def test_the_signed_in_header_is_worked_out_once_per_value(client, monkeypatch):
+    from django.utils import cache
+
+    from portal import middleware
+
+    middleware.private_no_store.cache_clear()
+    patched = []
+    original = cache.patch_cache_control
+    monkeypatch.setattr(middleware, "patch_cache_control", lambda *a, **k: patched.append(1) or original(*a, **k))
+    client.force_login(MemberFactory())
+    for _ in range(3):
+        assert client.get("/help/")["Cache-Control"] == "private, no-store"
+    assert len(patched) == 1
