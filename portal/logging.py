@@ -69,7 +69,16 @@ def _card_numbers(match: re.Match[str]) -> str:
     return "".join(out)
 
 
+# What each of the three needs: a digit (a card number), "JW" (an ICOCA number), ":" or "="
+# (after a secret's name). A text with none of them is returned as it is, without the three
+# passes: most values of a request's line (its message, method and path) have none, and the
+# passes were about 10 us of the line's 23 us (2026-12-07).
+_MAY_HOLD = re.compile(r"\d|JW|[:=]")
+
+
 def redact(text: str) -> str:
+    if _MAY_HOLD.search(text) is None:
+        return text
     text = _ICOCA.sub(lambda match: mask_icoca_number(match[0]), text)
     text = _DIGIT_RUN.sub(_card_numbers, text)
     return _SECRET.sub(r"\1\2[removed]", text)

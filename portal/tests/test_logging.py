@@ -128,3 +128,28 @@ def test_an_unusable_incoming_request_id_is_replaced(client):
     response = client.get("/help/", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert response["X-Request-ID"] != "bad id\nwith newline"
     assert len(response["X-Request-ID"]) == 32
+
+
+class _Unused:
+    def sub(self, *args, **kwargs):
+        raise AssertionError("a pass ran over a text with nothing to mask")
+
+
+@pytest.mark.parametrize("text", ["request", "GET", "/load/baseline", "/history/csv/", "wester id unreachable"])
+def test_a_text_with_no_digit_jw_colon_or_equals_is_kept_without_the_three_passes(text, monkeypatch):
+    for name in ("_ICOCA", "_DIGIT_RUN", "_SECRET"):
+        monkeypatch.setattr(f"portal.logging.{name}", _Unused())
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("JW7A0000000001234", "JW•••••••••••1234"),
+        ("card 4100000000000100", "card [card number removed]"),
+        ("password:hunter", "password:[removed]"),
+        ("token=abcdef", "token=[removed]"),
+    ],
+)
+def test_a_text_with_one_of_them_still_goes_through_the_passes(text, masked):
+    assert redact(text) == masked
