@@ -243,15 +243,35 @@ class Baseline(FastHttpUser):
 
 
 
-class HomeOnly(FastHttpUser):
-    """マイページ alone, for the comparison with the bare view."""
+class SignedIn(FastHttpUser):
+    """A member's session, for the steps that ask for one page only."""
 
-    weight = 1  # run by name only (python -m loadtest)
+    abstract = True
     wait_time = _wait()
 
     def on_start(self) -> None:
         session = SESSIONS.next()
         self.client.cookiejar.set_cookie(_cookie(session["cookie"], session["session"]))
+
+
+class BaselineSignedIn(SignedIn):
+    """The bare view asked for by a signed-in member: the same view as ``Baseline`` with a
+    member's request cycle (the session, the member's row, the idle timeout) around it."""
+
+    weight = 1  # run by name only (python -m loadtest)
+
+    @task
+    def baseline(self) -> None:
+        with self.client.get("/load/baseline", name="bare view, signed in", allow_redirects=False,
+                             catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"{response.status_code}")
+
+
+class HomeOnly(SignedIn):
+    """マイページ alone, for the comparison with the bare view."""
+
+    weight = 1  # run by name only (python -m loadtest)
 
     @task
     def home(self) -> None:

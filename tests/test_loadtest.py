@@ -15,8 +15,9 @@ import pytest
 
 from loadtest import steps
 from loadtest.member_sessions import Sessions
-from loadtest.scenarios import _enqueue_seconds, opted_in
+from loadtest.scenarios import _enqueue_seconds, best, opted_in, scenario_members
 from loadtest.stack import SESSION_RENEW_SECONDS, Stack
+from loadtest.steps import Step
 from portal.logging import JsonFormatter
 
 
@@ -103,3 +104,39 @@ def test_renewing_sessions_replaces_the_file_whole(tmp_path):
 def test_sessions_are_renewed_before_the_portal_ends_them_for_idling(settings):
     # With the slide once a minute (accounts/sessions.py), a session may end a minute early.
     assert SESSION_RENEW_SECONDS <= settings.SESSION_IDLE_SECONDS - 120
+
+
+def _step(users: int, rps: float, p95: float = 50, failures: int = 0) -> Step:
+    cpu = {"database": 0.1, "web": 1.0, "worker-members": 0.0, "worker-documents": 0.0, "redis": 0.0}
+    return Step(users=users, rps=rps, failures=failures, requests=100, p50=10, p95=p95, p99=p95, cpu=cpu)
+
+
+def test_each_member_measure_is_taken_at_its_best_step_within_the_limits():
+    """The mix, the bare view, マイページ alone and the bare view signed in are each stepped up the
+    same way and taken where they serve most with p95 ≤ 250 ms and no error."""
+    figures = {
+        "mix": [_step(2, 40), _step(4, 60), _step(8, 70, p95=300)],
+        "baseline": [_step(2, 300), _step(4, 500), _step(8, 480)],
+        "home": [_step(2, 150), _step(4, 210), _step(8, 260, failures=1)],
+        "baseline-signed-in": [_step(2, 200), _step(4, 350), _step(8, 300)],
+    }
+    asked = []
+
+    def run(name, users, seconds, classes):
+        kind = name.rsplit("-", 1)[0]
+        asked.append((kind, users, tuple(classes)))
+        return figures[kind].pop(0)
+
+    stack = SimpleNamespace(args=SimpleNamespace(warmup=1, steps=[2, 4, 8], duration=1, sign_ins_per_minute=12))
+    figures["warmup"] = [_step(2, 1)]
+    report: list[str] = []
+    summary = scenario_members(stack, SimpleNamespace(run=run), report)
+
+    assert [kind for kind, _users, _classes in asked].count("home") == 3
+    assert ("baseline-signed-in", 2, ("BaselineSignedIn",)) in asked
+    assert summary == {"mix_rps": 60, "baseline_rps": 500, "ratio": 0.12, "home_rps": 210,
+                       "baseline_signed_in_rps": 350}
+    text = "\n".join(report)
+    assert "**12%** of the bare view's throughput" in text and "**42%** of the bare view" in text
+    assert "against it: the mix 17%, マイページ 60%" in text
+    assert best([_step(2, 10, failures=1)]) is None
