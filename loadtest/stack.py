@@ -25,8 +25,9 @@ from loadtest.services import (
 )
 
 #: The portal ends a session after 30 idle minutes (accounts/sessions.py); a member load longer
-#: than that (the monthly burst) gets fresh sessions this often, before any has idled that long.
-SESSION_RENEW_SECONDS = 20 * 60
+#: than that (the monthly burst) gets fresh sessions this often, before any has idled that long
+#: (``LOAD_SESSION_RENEW`` seconds, to see it happen in a short run).
+SESSION_RENEW_SECONDS = int(os.environ.get("LOAD_SESSION_RENEW", str(20 * 60)))
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
