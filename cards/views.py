@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from allauth.account.utils import get_next_redirect_url
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import dateformat
-from django.utils.formats import get_format
-from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -23,11 +18,11 @@ from cards.exceptions import CardClosed, CardNotFound, NoCardToSuspend
 from cards.face_rendering import face_items
 from cards.forms import CardRenameForm, LostDeviceForm, ShownField, nickname_error
 from cards.history.filters import japan_date
-from cards.history.formatting import signed_points
-from cards.models import CardStatus, Device, PointsEntry, PointsKind
+from cards.models import CardStatus, Device
 from cards.nicknames import InvalidNickname
 from cards.pass_rendering import pass_items
-from cards.window import JAPAN, earliest_date, japan_midnight, japan_today
+from cards.points_rendering import points_items
+from cards.window import earliest_date, japan_midnight, japan_today
 
 
 @require_GET
@@ -161,38 +156,6 @@ def lost_device_done(request):
     )
 
 
-@dataclass(frozen=True)
-class PointsLine:
-    """A ledger line as the points page shows it."""
-
-    entry: PointsEntry
-    iso: str  # <time datetime="...">
-    when: str  # Japan time, in the page's language
-    kind_label: str
-    category_label: str  # "" when the line has no category
-    shown: str  # +128 P
-
-
-def points_lines(entries: list[PointsEntry]) -> list[PointsLine]:
-    """The page's lines, formatted here rather than by a dozen template lookups and filters
-    on each of its (up to 100) lines, with the format and the kinds' labels looked up once:
-    the same text as ``|date:'c'``, ``|timezone:"Asia/Tokyo"|date:"SHORT_DATETIME_FORMAT"``
-    and ``get_kind_display`` give."""
-    when_format = get_format("SHORT_DATETIME_FORMAT")
-    kinds = {value: str(label) for value, label in PointsKind.choices}
-    return [
-        PointsLine(
-            entry=entry,
-            iso=template_localtime(entry.occurred_at).isoformat(),
-            when=dateformat.format(entry.occurred_at.astimezone(JAPAN), when_format),
-            kind_label=kinds.get(entry.kind, entry.kind),
-            category_label=entry.category_label,
-            shown=signed_points(entry.points),
-        )
-        for entry in entries
-    ]
-
-
 @login_required
 @require_GET
 def points(request):
@@ -200,7 +163,9 @@ def points(request):
     first, back to the first day of the month one year ago (the history's window)."""
     earliest = earliest_date(japan_today())
     after = request.GET.get("after", "")
-    page = selectors.member_points_page(request.user, since=japan_midnight(earliest), after=after)
+    page = selectors.member_points_page(
+        request.user, since=japan_midnight(earliest), after=after, size=selectors.POINTS_PAGE
+    )
     if page.position_ignored:
         messages.warning(request, _("ページの指定を読み取れなかったため、最新の履歴から表示しています。"))
     return render(
@@ -208,7 +173,8 @@ def points(request):
         "cards/points.html",
         {
             "points": selectors.member_points_balance(request.user),
-            "lines": points_lines(page.entries),
+            "entries": page.entries,
+            "line_items": points_items(page.entries),
             "next_after": page.next_after,
             "earliest": japan_date(earliest),
             "first_page": not after or page.position_ignored,

@@ -51,16 +51,18 @@ def test_pages_follow_each_other_in_a_fixed_number_of_queries(
     for points in range(1, 11):  # ten lines, three of them at one time: the id decides
         at = same_time if points <= 3 else NOW - timedelta(days=points, hours=1)
         PointsEntryFactory(member=member, occurred_at=at, points=points)
-    seen, url = [], "/points/"
+    seen, url, pages = [], "/points/", 0
     while url:
+        pages += 1
         with django_assert_max_num_queries(8):
             response = member_client.get(url)
         context = response.context
-        seen += [line.entry.points for line in context["lines"]]
+        seen += [entry.points for entry in context["entries"]]
         url = f"/points/?after={context['next_after']}" if context["next_after"] else ""
         if url:
             assert "次の4件" in text(response)
-    assert sorted(seen) == list(range(1, 11)) and len(seen) == 10
+    assert seen == [3, 2, 1, *range(4, 11)], "newest first, the later id first at one time"
+    assert pages == 3
 
 
 @pytest.mark.parametrize(
@@ -132,8 +134,8 @@ def _lines_html(response) -> str:
 
 
 def test_a_ledger_line_as_the_page_shows_it_in_japanese_and_english(member_client, member):
-    """The lines are formatted once per page in the view (cards.views.points_lines): the same
-    markup as the template's filters gave, time, kind, category and figure."""
+    """The lines are written by cards.points_rendering, the words and formats made once per
+    language: the same markup as the template's filters gave, time, kind, category and figure."""
     PointsEntryFactory(member=member, occurred_at=datetime(2026, 12, 10, 8, 5, tzinfo=JAPAN), points=128)
     PointsEntryFactory(member=member, occurred_at=datetime(2026, 12, 9, 23, 59, tzinfo=JAPAN),
                        kind=PointsKind.CHARGE, points=-1500, category="")
