@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from html import escape
 
 from django import forms
 from django.core import signing
 from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from cards import window
@@ -125,7 +126,7 @@ class HistoryFilterForm(forms.Form):
             ("", _("すべてのカード")),
             *((str(card.public_id), card_label(card, reissued=len(cards.chain(card)) > 1)) for card in cards.current),
         ]
-        self.fields["month"].widget.choices = [("", _("指定しない")), *window_months(today)]
+        self.fields["month"].widget.choices = [("", _("指定しない")), *_window_months(get_language(), today)]
         self.fields["kind"].widget.choices = [("", _("すべて")), *HISTORY_KINDS.items()]
 
     def full_clean(self) -> None:
@@ -210,11 +211,14 @@ class HistoryFilterForm(forms.Form):
 
     def _options(self, name: str, selected: str) -> SafeString:
         """A select's ``<option>`` elements, ``selected`` marked: written here, cheaper
-        than Django's widget templates and than a template loop over the options."""
+        than Django's widget templates and than a template loop over the options. The kinds'
+        and the months' are the same for every member on a day: escaped once per language
+        and day (:func:`option_parts`); a member's cards each time."""
+        key = None if name == "card" else (name, get_language(), self.today)
         return mark_safe(  # noqa: S308 (every value escaped)
             "".join(
-                f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(str(label))}</option>'
-                for value, label in self.fields[name].widget.choices
+                f'{start}{" selected" if value == selected else ""}{end}'
+                for value, start, end in option_parts(self.fields[name].widget.choices, key)
             )
         )
 
@@ -272,6 +276,30 @@ class HistoryFilterForm(forms.Form):
             else:
                 query.pop(name, None)
         return query.urlencode()
+
+
+_option_parts: dict[tuple, tuple[tuple[str, str, str], ...]] = {}
+
+
+def option_parts(choices, key: tuple | None = None) -> tuple[tuple[str, str, str], ...]:
+    """Each choice as ``(value, '<option value="…"', '>label</option>')``, escaped; kept under
+    ``key`` (choices that are a function of it) for the process, a few a day."""
+    found = _option_parts.get(key) if key is not None else None
+    if found is not None:
+        return found
+    parts = tuple(
+        (value, f'<option value="{escape(value)}"', f">{escape(str(label))}</option>") for value, label in choices
+    )
+    if key is not None:
+        if len(_option_parts) >= 64:
+            _option_parts.clear()
+        _option_parts[key] = parts
+    return parts
+
+
+@lru_cache(maxsize=8)
+def _window_months(language: str, today: date) -> tuple[tuple[str, str], ...]:
+    return tuple(window_months(today))
 
 
 def card_label(card, *, reissued: bool = False) -> str:

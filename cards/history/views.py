@@ -15,6 +15,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from cards.history import csv as history_csv
+from cards.history.filter_panel import filter_panel
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
 from cards.history.rendering import LinesFormat, MonthGroup, MonthsFormat
 from cards.history.selectors import (
@@ -90,7 +91,14 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 def _refused(request: HttpRequest, form: HistoryFilterForm, cards: MemberCards) -> HttpResponse:
     """The form with its messages and no history: 400."""
-    context = {"form": form, "cards": cards, "earliest": japan_date(form.earliest), "refused": True}
+    earliest = japan_date(form.earliest)
+    context = {
+        "form": form,
+        "cards": cards,
+        "earliest": earliest,
+        "filters_html": filter_panel(form, earliest),
+        "refused": True,
+    }
     return _private(render(request, TEMPLATE, context, status=400))
 
 
@@ -110,12 +118,14 @@ def history_list(request: HttpRequest) -> HttpResponse:
         MonthGroup(total=totals[month], lines_html=lines_format.lines_html(lines))
         for month, lines in groupby(page.lines, key=attrgetter("month"))
     ]
+    earliest = japan_date(form.earliest)
     context = {
         "form": form,
         "cards": cards,
         "groups": groups,
         "months_html": MonthsFormat().months_html(groups),
-        "earliest": japan_date(form.earliest),
+        "earliest": earliest,
+        "filters_html": filter_panel(form, earliest),
         "is_first_page": after is None,
         "page_size": PAGE_SIZE,
         "next_query": form.query_string(after=encode_cursor(page.next_position)) if page.next_position else "",
