@@ -66,15 +66,21 @@ def ensure_usage_partitions(*, first: date, last: date) -> list[str]:
             continue
         lower, upper = japan_month_bounds(year, month)
         with transaction.atomic(), connection.cursor() as cursor:
-            # Rows that landed in DEFAULT for this month move into the new one.
+            # Rows that landed in DEFAULT for this month move into the new one. The bounds are
+            # written into the statements (compose_sql quotes them), not sent as parameters:
+            # with the server binding parameters (docs/decisions.md), DDL cannot take any.
             cursor.execute(
-                f"CREATE TEMP TABLE moving AS "  # noqa: S608 (names are ours)
-                f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} "
-                f"WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) SELECT * FROM moved",
-                [lower, upper],
+                connection.ops.compose_sql(
+                    f"CREATE TEMP TABLE moving AS "  # noqa: S608 (names are ours)
+                    f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} "
+                    f"WHERE occurred_at >= %s AND occurred_at < %s RETURNING *) SELECT * FROM moved",
+                    [lower, upper],
+                )
             )
             cursor.execute(
-                f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)", [lower, upper]
+                connection.ops.compose_sql(
+                    f"CREATE TABLE {name} PARTITION OF {TABLE} FOR VALUES FROM (%s) TO (%s)", [lower, upper]
+                )
             )
             cursor.execute(f"INSERT INTO {TABLE} SELECT * FROM moving")  # noqa: S608
             cursor.execute("DROP TABLE moving")

@@ -137,6 +137,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+# PostgreSQL: parameters bound by the server and a statement prepared on its connection once it
+# has run DATABASE_PREPARE_THRESHOLD times (psycopg's own default, 5), so the member pages' few
+# statements, sent again and again on connections kept for CONN_MAX_AGE, are no longer parsed
+# and planned every time (docs/decisions.md). DATABASE_PREPARE_THRESHOLD=off turns it off
+# (psycopg's None): for a pooler that cannot keep prepared statements (PgBouncer before 1.21).
+_PREPARE_THRESHOLD = env.str("DATABASE_PREPARE_THRESHOLD", default="5").strip().lower()
+if _PREPARE_THRESHOLD != "off" and not _PREPARE_THRESHOLD.isdigit():
+    raise ImproperlyConfigured(
+        f"DATABASE_PREPARE_THRESHOLD={_PREPARE_THRESHOLD!r}: give how many times a statement runs on a "
+        "connection before it is prepared (0 or more, 5 by default), or off"
+    )
+POSTGRESQL_OPTIONS = {
+    "server_side_binding": True,
+    "prepare_threshold": None if _PREPARE_THRESHOLD == "off" else int(_PREPARE_THRESHOLD),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(POSTGRESQL_OPTIONS)
 # A read replica (streaming replication of the primary): the usage history pages read from it
 # (portal/routers.py); everything else, the feed import and the receipts included, reads
 # and writes the primary.
@@ -147,6 +164,7 @@ if "DATABASE_REPLICA_URL" in env:
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":  # a replica down fails fast
         DATABASES["replica"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        DATABASES["replica"]["OPTIONS"].update(POSTGRESQL_OPTIONS)
 DATABASE_ROUTERS = ["portal.routers.HistoryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.Member"

@@ -88,3 +88,16 @@ def test_the_check_finds_a_whole_table_read(member_with_everything):
     sql = (f"SELECT c.* FROM cards_card c WHERE c.member_id = {member_with_everything.pk}"  # noqa: S608 (an int)
            f" OR c.replaces_id IN (SELECT t.id FROM cards_card t WHERE t.member_id = {member_with_everything.pk})")
     assert LARGE.search(_plans([sql])[0])
+
+
+def test_a_statement_run_again_on_a_connection_is_prepared(member_with_everything):
+    """The member pages' statements are parsed and planned once per connection, not every time
+    (docs/decisions.md: parameters bound by the server, statements prepared)."""
+    for _ in range(6):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(SUM(points), 0) FROM cards_pointsentry WHERE member_id = %s",
+                           [member_with_everything.pk])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any("FROM cards_pointsentry WHERE member_id = $1" in statement for statement in prepared), prepared

@@ -245,7 +245,8 @@ class Lanes:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SET synchronous_commit TO OFF")  # see CopyUsageWriter.start
-                cursor.execute("SET lock_timeout = %s", [LANE_LOCK_TIMEOUT])
+                # set_config, not SET: SET takes no parameter when the server binds them.
+                cursor.execute("SELECT set_config('lock_timeout', %s, false)", [LANE_LOCK_TIMEOUT])
         except Exception as problem:  # each job reports it
             error = problem
         while (job := jobs.get()) is not None:

@@ -243,3 +243,23 @@ def test_local_settings_have_demo_support_center_values():
     result = manage("shell", "-c", "from django.conf import settings as s; print(s.SUPPORT_CENTER_PHONE, s.SUPPORT_CENTER_HOURS_EN)")
     assert result.returncode == 0, result.stderr
     assert "0570-000-000 9:00–20:00, every day (demo)" in result.stdout
+
+
+def show_database_options(**env: str) -> subprocess.CompletedProcess:
+    return manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default'].get('OPTIONS'))",
+                  **env)
+
+
+def test_postgresql_binds_on_the_server_and_prepares_repeated_statements():
+    postgres = "postgres://postgres@127.0.0.1:5432/portal_unused"
+    result = show_database_options(DATABASE_URL=postgres)
+    assert "'server_side_binding': True" in result.stdout and "'prepare_threshold': 5" in result.stdout, result.stderr
+    assert "'prepare_threshold': None" in show_database_options(DATABASE_URL=postgres,
+                                                              DATABASE_PREPARE_THRESHOLD="off").stdout
+    assert "server_side_binding" not in show_database_options(DATABASE_URL="sqlite:///:memory:").stdout
+
+
+def test_a_prepare_threshold_that_is_not_a_number_stops_the_start_with_what_to_give():
+    result = show_database_options(DATABASE_PREPARE_THRESHOLD="five")
+    assert result.returncode != 0
+    assert "DATABASE_PREPARE_THRESHOLD='five': give how many times a statement runs" in result.stderr
