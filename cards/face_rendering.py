@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from html import escape
 
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext, ngettext
 
@@ -23,6 +23,8 @@ from cards.templatetags.stations import place_html
 from cards.window import JAPAN
 from portal import money
 from portal.dateformats import DateFormatter
+from portal.per_language import once_per_language
+from portal.templatetags.money import shown_language
 
 # One face, inside home.html's <li>, with the whitespace the include left around it.
 FACE = (
@@ -75,7 +77,7 @@ class FacesFormat:
 
     def __init__(self) -> None:
         self.language = get_language() or "ja"
-        self.money_language = "en" if self.language.split("-")[0] == "en" else "ja"
+        self.money_language = shown_language()
         self.date = DateFormatter("SHORT_DATE_FORMAT")
         self.date_time = DateFormatter("SHORT_DATETIME_FORMAT")
         self.unnamed = f'ICOCA <span class="card-face__unnamed">{gettext("（名前なし）")}</span>'
@@ -179,17 +181,9 @@ class FacesFormat:
         )
 
 
-_formats: dict[tuple[str, str | None, str], FacesFormat] = {}
-
-
-def faces_format() -> FacesFormat:
-    """The faces' words and formats in the active language, made once per language and process
-    (they are constants of the language, the formats and the URL configuration)."""
-    key = (get_language() or "ja", get_urlconf(), get_script_prefix())
-    found = _formats.get(key)
-    if found is None:
-        found = _formats[key] = FacesFormat()
-    return found
+#: The faces' words and formats in the active language (constants of the language, the formats
+#: and the URL configuration).
+faces_format = once_per_language(FacesFormat)
 
 
 def face_items(faces: list[CardFace]) -> SafeString:

@@ -21,6 +21,7 @@ from cards.stations import display_name, needs_lang_mark
 from cards.window import JAPAN
 from portal import money
 from portal.dateformats import DateFormatter
+from portal.templatetags.money import shown_language
 
 # One pass of the list, with the whitespace the template's loop left around it.
 ITEM = (
@@ -48,7 +49,7 @@ class PassesFormat:
 
     def __init__(self) -> None:
         self.language = get_language() or "ja"
-        self.money_language = "en" if self.language.split("-")[0] == "en" else "ja"
+        self.money_language = shown_language()
         self.date = DateFormatter("SHORT_DATE_FORMAT")
         self.tags = {
             "refunded": f'<span class="tag">{gettext("払いもどし済み")}</span>',

@@ -17,13 +17,14 @@ from html import escape
 
 from django.utils.safestring import SafeString
 from django.utils.timezone import get_current_timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from cards.models import PointsCategory, PointsKind
 from cards.selectors import PointsLine
 from cards.window import JAPAN
 from portal.dateformats import DateFormatter
 from portal.money import MINUS
+from portal.per_language import once_per_language
 
 # One line, inside points.html's <ol>, with the whitespace the template's loop left around it.
 LINE = (
@@ -68,17 +69,8 @@ class PointsFormat:
         )
 
 
-_formats: dict[str, PointsFormat] = {}
-
-
-def points_format() -> PointsFormat:
-    """The lines' words and formats in the active language, made once per language and
-    process (they are constants of the language and its formats)."""
-    language = get_language() or "ja"
-    found = _formats.get(language)
-    if found is None:
-        found = _formats[language] = PointsFormat()
-    return found
+#: The lines' words and formats in the active language (constants of the language and its formats).
+points_format = once_per_language(PointsFormat)
 
 
 def points_items(entries: Iterable[PointsLine]) -> SafeString:

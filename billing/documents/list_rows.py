@@ -35,6 +35,7 @@ from cards.templatetags.stations import place_html
 from portal import money
 from portal.dateformats import DateFormatter
 from portal.fields import read_datetime
+from portal.templatetags.money import shown_language
 
 # A row of the list; {reissued} and {status} hold the optional parts.
 ROW = (
@@ -113,7 +114,7 @@ class RowsFormat:
 
     def __init__(self, *, csrf_token: str, has_email: bool, support_center: Callable[[], str]) -> None:
         self.language = get_language() or "ja"
-        self.money_language = "en" if self.language.split("-")[0] == "en" else "ja"
+        self.money_language = shown_language()
         self.date = DateFormatter("DATE_FORMAT")
         self.csrf = format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', csrf_token)
         self.has_email = has_email

@@ -16,12 +16,13 @@ reference in both languages.
 from __future__ import annotations
 
 from django.forms import BoundField
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import reverse
 from django.utils.html import conditional_escape, escape
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 
 from cards.history.filters import HistoryFilterForm
+from portal.per_language import once_per_language
 
 PANEL = (
     '<details class="panel filters"{open}>'
@@ -84,16 +85,8 @@ class PanelFormat:
         self.clear = gettext("条件をクリア")
 
 
-_formats: dict[tuple[str, str | None, str], PanelFormat] = {}
-
-
-def panel_format() -> PanelFormat:
-    """The panel's words and address in the active language, made once per language and process."""
-    key = (get_language() or "ja", get_urlconf(), get_script_prefix())
-    found = _formats.get(key)
-    if found is None:
-        found = _formats[key] = PanelFormat()
-    return found
+#: The panel's words and address in the active language.
+panel_format = once_per_language(PanelFormat)
 
 
 def _select(field: BoundField, options: str, *, wide: bool = False) -> str:

@@ -31,6 +31,7 @@ from cards.models import Card
 from cards.stations import display_name, needs_lang_mark
 from portal import money
 from portal.dateformats import DateFormatter
+from portal.templatetags.money import shown_language
 
 # One line of the list; {what} holds the optional parts, each on its own line.
 LINE = (
@@ -75,7 +76,7 @@ class LinesFormat:
     def __init__(self, *, many_cards: bool) -> None:
         self.many_cards = many_cards
         self.language = get_language() or "ja"
-        self.money_language = "en" if self.language.split("-")[0] == "en" else "ja"
+        self.money_language = shown_language()
         self.when = WhenFormat()
         self.kind_labels = {kind: escape(str(label)) for kind, label in HISTORY_KINDS.items()}
         self.paid_by = gettext("支払い: %(by)s")

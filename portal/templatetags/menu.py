@@ -24,6 +24,8 @@ from django.utils.safestring import SafeString
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from portal.per_language import once_per_language
+
 register = template.Library()
 
 #: Key in ``nav`` → URL name.
@@ -80,16 +82,12 @@ WORDS = {
     "switch_language": _("切り替え"),
 }
 
-_translated: dict[str | None, dict[str, SafeString]] = {}
+def _words() -> dict[str, SafeString]:
+    """The chrome's words in the active language."""
+    return {key: SafeString(text) for key, text in WORDS.items()}
 
 
-@register.simple_tag
-def menu_words() -> dict[str, SafeString]:
-    language = get_language()
-    words = _translated.get(language)
-    if words is None:
-        words = _translated[language] = {key: SafeString(text) for key, text in WORDS.items()}
-    return words
+menu_words = register.simple_tag(once_per_language(_words), name="menu_words")
 
 
 # The chrome's two parts that change with the request, written here rather than by base.html's
