@@ -34,6 +34,28 @@ MEMBER_STEPS = (
 )
 
 
+#: The stack's own processes, as ``Stack.cpu`` names them, then Locust (``Locust.run``).
+CPU_PARTS = ("database", "web", "worker-members", "worker-documents", "beat", "redis", "locust")
+
+
+def cpu_per_request(found: dict[str, Step | None]) -> list[str]:
+    """Where each request's CPU went, at each kind's best step: milliseconds of CPU (all cores)
+    per request by process, and what the whole machine spent beyond them (the kernel's
+    loopback networking, other processes)."""
+    lines = ["CPU per request at each best step, ms (CPU seconds a second ÷ requests a second):\n",
+             "| what | " + " | ".join(CPU_PARTS) + " | the rest | the machine |",
+             "|---|" + "---:|" * (len(CPU_PARTS) + 2)]
+    for kind, step in found.items():
+        if step is None or not step.rps or "host" not in step.cpu:
+            continue
+        parts = [step.cpu.get(part, 0.0) * 1000 / step.rps for part in CPU_PARTS]
+        machine = step.cpu["host"] * 1000 / step.rps
+        lines.append(f"| {kind} | " + " | ".join(f"{value:.2f}" for value in parts)
+                     + f" | {machine - sum(parts):.2f} | {machine:.2f} |")
+    lines.append("")
+    return lines
+
+
 def best(steps: list[Step]) -> Step | None:
     """The highest throughput among the steps with p95 ≤ P95_LIMIT_MS and no error."""
     return max((step for step in steps if step.ok), key=lambda step: step.rps, default=None)
@@ -71,6 +93,7 @@ def scenario_members(stack: Stack, locust: Locust, report: list[str]) -> dict:
                           f"| {s.cpu['database']:.2f} | {s.cpu['web']:.2f} | "
                           f"{s.cpu['worker-members'] + s.cpu['worker-documents']:.2f} | {s.cpu['redis']:.2f} |")
     report.append("")
+    report.extend(cpu_per_request(found))
     summary: dict = {}
     if best_mix:
         report.append(f"**The mix: {best_mix.rps:.1f} requests/s with p95 ≤ {P95_LIMIT_MS} ms and 0 errors** "

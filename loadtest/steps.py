@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import resource
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -58,18 +59,34 @@ class Locust:
         return process
 
     def run(self, name: str, users: int, seconds: int, classes: list[str], wait: str = "0") -> Step:
-        before = self.stack.cpu()
+        before = {**self.stack.cpu(), "locust": reaped_children_cpu(), "host": host_busy_cpu()}
         started = time.monotonic()
         process = self.start(name, users, seconds, classes, wait)
         process.wait(timeout=seconds + 120)
         elapsed = time.monotonic() - started
-        after = self.stack.cpu()
+        after = {**self.stack.cpu(), "locust": reaped_children_cpu(), "host": host_busy_cpu()}
         step = read_stats(self.stack.run_dir / f"{name}_stats.csv", users)
         step.seconds = elapsed
         step.cpu = {k: (after[k] - before.get(k, 0.0)) / max(elapsed, 1) for k in after}
         (self.stack.run_dir / f"{name}_cpu.json").write_text(json.dumps({"before": before, "after": after,
                                                                          "seconds": elapsed}))
         return step
+
+
+def reaped_children_cpu() -> float:
+    """User + system CPU seconds of this process's children that have ended and been waited
+    for: a step's Locust, once ``run`` has waited for it (no other child ends during a step)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def host_busy_cpu() -> float:
+    """CPU seconds the whole machine has been busy since it started (all cores; not idle, not
+    waiting for a disk), from /proc/stat: what no process of the stack accounts for shows as
+    the difference (the kernel's network work, the load generator, anything else running)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def read_stats(path: Path, users: int) -> Step:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,7 +17,7 @@ import pytest
 
 from loadtest import steps
 from loadtest.member_sessions import Sessions
-from loadtest.scenarios import _enqueue_seconds, best, opted_in, scenario_members
+from loadtest.scenarios import _enqueue_seconds, best, cpu_per_request, opted_in, scenario_members
 from loadtest.stack import SESSION_RENEW_SECONDS, Stack
 from loadtest.steps import Step
 from portal.logging import JsonFormatter
@@ -140,3 +142,25 @@ def test_each_member_measure_is_taken_at_its_best_step_within_the_limits():
     assert "**12%** of the bare view's throughput" in text and "**42%** of the bare view" in text
     assert "against it: the mix 17%, マイページ 60%" in text
     assert best([_step(2, 10, failures=1)]) is None
+
+
+def test_the_report_splits_each_requests_cpu_by_process_and_what_the_machine_spent_beyond_them():
+    step = _step(4, 200)
+    step.cpu.update({"beat": 0.0, "locust": 0.4, "host": 2.0})
+    lines = cpu_per_request({"mix": step, "home": None, "baseline": _step(2, 100)})
+
+    rows = [line for line in lines if line.startswith("| mix")]
+    # database 0.1 s/s and web 1.0 s/s at 200 req/s: 0.5 and 5 ms; Locust 2 ms; the machine 10 ms,
+    # of which 2.5 ms no process of the stack or Locust accounts for.
+    assert rows == ["| mix | 0.50 | 5.00 | 0.00 | 0.00 | 0.00 | 0.00 | 2.00 | 2.50 | 10.00 |"]
+    # A step measured without the machine's CPU (an older run) or not reached is left out.
+    assert not [line for line in lines if line.startswith(("| home", "| baseline"))]
+
+
+def test_the_machines_busy_cpu_only_grows_and_the_childrens_counts_locust_once_it_is_waited_for():
+    first = steps.host_busy_cpu()
+    children = steps.reaped_children_cpu()
+    sum(range(2_000_000))
+    subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
+    assert steps.host_busy_cpu() > first
+    assert steps.reaped_children_cpu() > children
