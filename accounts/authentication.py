@@ -3,8 +3,8 @@
 Django's ``auth.get_user`` reads the member with ``Member._default_manager.get(pk=...)``
 (``ModelBackend.get_user``): compiling that query was about 0.28 ms of the 0.40 ms the read
 cost, on every signed-in page (2026-12-07, 2,000 reads, PostgreSQL on this host). Here the same
-row is read with :data:`MEMBER_SQL`, written once per process from the model's own columns, and
-built into the same ``Member`` as the ORM builds it (``Model.from_db``, with the columns'
+row is read with :data:`MEMBER_SQL`, of the model's own columns, and built into the same
+``Member`` as the ORM builds it (portal.model_rows: ``Model.from_db``, with the columns'
 converters: ``ShownDateTimeField``, and SQLite's datetimes and booleans).
 
 Everything else is ``auth.get_user``'s, step for step (Django 5.2): the session's user id and
@@ -17,60 +17,35 @@ or by "end all sessions" is gone from the store, so it has no user id to read. A
 
 from __future__ import annotations
 
-import weakref
-
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, load_backend
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections, router
-from django.db.models.sql import Query
 from django.utils.crypto import constant_time_compare
 
 from accounts.models import Member
+from portal import model_rows
 
 #: The member row ``Member.objects.get(pk=...)`` reads, every column in the model's order.
 MEMBER_SQL = "SELECT {columns} FROM {table} WHERE {pk} = %s"
 
-# Per database connection: the statement and the converters of its columns.
-_statements: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 # Per backend path: the backend, when its get_user is ModelBackend's (else None).
 _model_backends: dict[str, ModelBackend | None] = {}
 
 
-def _statement(connection):
-    statement = _statements.get(connection)
-    if statement is None:
-        meta = Member._meta
-        quote = connection.ops.quote_name
-        fields = meta.concrete_fields
-        sql = MEMBER_SQL.format(
-            columns=", ".join(quote(field.column) for field in fields),
-            table=quote(meta.db_table),
-            pk=quote(meta.pk.column),
-        )
-        compiler = Query(Member).get_compiler(connection=connection)
-        columns = [field.get_col(meta.db_table) for field in fields]
-        statement = _statements[connection] = (sql, [field.attname for field in fields], compiler,
-                                               compiler.get_converters(columns))
-    return statement
-
-
 def member_by_id(member_id) -> Member | None:
     """The member with primary key ``member_id`` as ``Member.objects.get(pk=...)`` reads it,
-    or ``None`` when there is none. One query, not compiled by the ORM."""
+    or ``None`` when there is none. One query, not compiled by the ORM (portal.model_rows)."""
     database = router.db_for_read(Member)
     connection = connections[database]
-    sql, names, compiler, converters = _statement(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Member._meta.pk.get_db_prep_value(member_id, connection)])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    if converters:
-        row = next(compiler.apply_converters([row], converters))
-    return Member.from_db(database, names, row)
+    meta = Member._meta
+    quote = connection.ops.quote_name
+    sql = MEMBER_SQL.format(columns=model_rows.columns(Member, using=database), table=quote(meta.db_table),
+                            pk=quote(meta.pk.column))
+    found = model_rows.read(Member, sql, [meta.pk.get_db_prep_value(member_id, connection)], using=database)
+    return found[0] if found else None
 
 
 def _model_backend(backend_path: str) -> ModelBackend | None:

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 
 from cards import passes
 from cards.models import Card, CardStatus, CommuterPass, Device, PointsEntry, Refund
+from portal import model_rows
 from portal.fields import read_datetime
 
 #: Cards a lost-device report stops: in use on the phone, or parked on the server.
@@ -36,7 +37,7 @@ def member_cards(member) -> QuerySet[Card]:
 #: because compiling that query was most of its CPU (1.7 ms a card page with the ORM, 0.5 ms
 #: with this; 200 reads x 7, medians, 2026-12-06). Up to three rows, in no order.
 MEMBER_CARD_SQL = (
-    "SELECT c.* FROM {cards} c WHERE c.id = (SELECT t.id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
+    "SELECT {columns} FROM {cards} c WHERE c.id = (SELECT t.id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
     " OR c.id = (SELECT t.replaces_id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
     " OR c.replaces_id = (SELECT t.id FROM {cards} t WHERE t.member_id = %s AND t.public_id = %s)"
 )
@@ -49,8 +50,8 @@ def member_card(member, public_id: uuid.UUID) -> Card | None:
     public_id = uuid.UUID(str(public_id))
     database = router.db_for_read(Card)
     stored = Card._meta.get_field("public_id").get_db_prep_value(public_id, connections[database])  # SQLite: hex
-    sql = MEMBER_CARD_SQL.format(cards=Card._meta.db_table)
-    found = list(Card.objects.raw(sql, [member.pk, stored] * 3, using=database))
+    sql = MEMBER_CARD_SQL.format(cards=Card._meta.db_table, columns=model_rows.columns(Card, "c", using=database))
+    found = model_rows.read(Card, sql, [member.pk, stored] * 3, using=database)
     card = next((row for row in found if row.public_id == public_id and row.member_id == member.pk), None)
     if card is None:
         return None
@@ -92,11 +93,11 @@ class CardFace:
 #: (member_id, replaces_id): an ``OR`` of the two conditions made PostgreSQL read the whole
 #: table (17 ms at 33,033 cards).
 MEMBER_CARDS_SQL = (
-    "SELECT c.* FROM {cards} c WHERE c.member_id = %s"
-    " UNION ALL SELECT r.* FROM {cards} r JOIN {cards} t ON r.replaces_id = t.id"
+    "SELECT {c} FROM {cards} c WHERE c.member_id = %s"
+    " UNION ALL SELECT {r} FROM {cards} r JOIN {cards} t ON r.replaces_id = t.id"
     " WHERE t.member_id = %s AND r.member_id <> %s"
 )
-UNEXPIRED_PASSES_SQL = "SELECT p.* FROM {passes} p WHERE p.valid_until >= %s AND p.card_id IN ({cards})"
+UNEXPIRED_PASSES_SQL = "SELECT {columns} FROM {passes} p WHERE p.valid_until >= %s AND p.card_id IN ({cards})"
 
 
 def member_card_faces(*, member, today: date) -> list[CardFace]:
@@ -105,7 +106,9 @@ def member_card_faces(*, member, today: date) -> list[CardFace]:
     Two queries whatever the number of cards (:data:`MEMBER_CARDS_SQL`, the cards with the
     card that replaced each; :data:`UNEXPIRED_PASSES_SQL`), a third only when a card was
     refunded; the orders are made here rather than by the database (the rows are few)."""
-    rows = list(Card.objects.raw(MEMBER_CARDS_SQL.format(cards=Card._meta.db_table), [member.pk] * 3))
+    sql = MEMBER_CARDS_SQL.format(cards=Card._meta.db_table, c=model_rows.columns(Card, "c"),
+                                  r=model_rows.columns(Card, "r"))
+    rows = model_rows.read(Card, sql, [member.pk] * 3)
     cards = [card for card in rows if card.member_id == member.pk]
     if not cards:
         return []
@@ -114,8 +117,9 @@ def member_card_faces(*, member, today: date) -> list[CardFace]:
     for card in cards:
         replaced_by_rel.set_cached_value(card, replacements.get(card.pk))  # as select_related("replaced_by")
     by_card: dict[int, list[CommuterPass]] = {}
-    sql = UNEXPIRED_PASSES_SQL.format(passes=CommuterPass._meta.db_table, cards=", ".join(["%s"] * len(cards)))
-    for commuter_pass in CommuterPass.objects.raw(sql, [today, *(card.pk for card in cards)]):
+    sql = UNEXPIRED_PASSES_SQL.format(passes=CommuterPass._meta.db_table, cards=", ".join(["%s"] * len(cards)),
+                                      columns=model_rows.columns(CommuterPass, "p"))
+    for commuter_pass in model_rows.read(CommuterPass, sql, [today, *(card.pk for card in cards)]):
         by_card.setdefault(commuter_pass.card_id, []).append(commuter_pass)
     refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
     latest_refund: dict[int, Refund] = {}
@@ -164,7 +168,7 @@ class PassLine:
 #: read (1.9 ms of CPU a page with the ORM, 0.6 ms with this; 200 reads x 7, medians,
 #: 2026-12-06). The rows are in no order (ordered in Python).
 PASS_HISTORY_SQL = (
-    "SELECT p.*, EXISTS (SELECT 1 FROM {refunds} r WHERE r.commuter_pass_id = p.id) AS was_refunded"  # noqa: S105
+    "SELECT {columns}, EXISTS (SELECT 1 FROM {refunds} r WHERE r.commuter_pass_id = p.id) AS was_refunded"  # noqa: S105
     " FROM {passes} p WHERE p.card_id = %s"
 )
 
@@ -173,9 +177,10 @@ def card_pass_history(card: Card, *, today: date) -> list[PassLine]:
     """Every commuter pass of the card, the latest first (the later id first on the same
     day). A refunded pass, or one on a refunded card that had not ended, is ``refunded``.
     One query (:data:`PASS_HISTORY_SQL`), ordered here: a card's passes are few."""
-    sql = PASS_HISTORY_SQL.format(refunds=Refund._meta.db_table, passes=CommuterPass._meta.db_table)
+    sql = PASS_HISTORY_SQL.format(refunds=Refund._meta.db_table, passes=CommuterPass._meta.db_table,
+                                  columns=model_rows.columns(CommuterPass, "p"))
     history = sorted(
-        CommuterPass.objects.raw(sql, [card.pk]),
+        model_rows.read(CommuterPass, sql, [card.pk], extra=["was_refunded"]),
         key=lambda commuter_pass: (commuter_pass.valid_from, commuter_pass.pk),
         reverse=True,
     )
