@@ -85,50 +85,61 @@ class CardFace:
         return self.card.status in CURRENT_STATUSES
 
 
-#: The member's cards and, when another member holds it, the card that replaced one of them
-#: (``card.replaced_by``), in no order; and the unexpired passes of some cards. Written out
-#: rather than built by the ORM: compiling the reverse one-to-one join and the ``IN`` filter
-#: was most of マイページ's reads (1.10 ms of CPU for a member with three cards through the ORM,
-#: 0.58 ms with these; 300 reads, 2026-12-07). Each part of the union is an index scan
-#: (member_id, replaces_id): an ``OR`` of the two conditions made PostgreSQL read the whole
-#: table (17 ms at 33,033 cards).
-MEMBER_CARDS_SQL = (
-    "SELECT {c} FROM {cards} c WHERE c.member_id = %s"
-    " UNION ALL SELECT {r} FROM {cards} r JOIN {cards} t ON r.replaces_id = t.id"
+#: The member's cards, each with its unexpired passes (one row per pass, or one row with no
+#: pass), and, when another member holds it, the card that replaced one of them
+#: (``card.replaced_by``, with no pass), in no order. Written out rather than built by the ORM:
+#: compiling the reverse one-to-one join and the ``IN`` filter was most of マイページ's reads
+#: (1.10 ms of CPU for a member with three cards through the ORM, 0.58 ms written out in two
+#: statements; 2026-12-07), and one statement rather than two saves a round trip (0.32 ->
+#: 0.2 ms). Each part of the union is an index scan (member_id, replaces_id; the passes by
+#: card_id): an ``OR`` of the two conditions made PostgreSQL read the whole table (17 ms at
+#: 33,033 cards).
+MEMBER_FACES_SQL = (
+    "SELECT {c}, {p} FROM {cards} c LEFT JOIN {passes} p ON p.card_id = c.id AND p.valid_until >= %s"
+    " WHERE c.member_id = %s"
+    " UNION ALL SELECT {r}, {no_pass} FROM {cards} r JOIN {cards} t ON r.replaces_id = t.id"
     " WHERE t.member_id = %s AND r.member_id <> %s"
 )
-UNEXPIRED_PASSES_SQL = "SELECT {columns} FROM {passes} p WHERE p.valid_until >= %s AND p.card_id IN ({cards})"
+
+
+def _member_faces_sql() -> str:
+    return MEMBER_FACES_SQL.format(
+        cards=Card._meta.db_table, passes=CommuterPass._meta.db_table, c=model_rows.columns(Card, "c"),
+        p=model_rows.columns(CommuterPass, "p"), r=model_rows.columns(Card, "r"),
+        no_pass=", ".join(["NULL"] * len(CommuterPass._meta.concrete_fields)),
+    )
 
 
 def member_card_faces(*, member, today: date) -> list[CardFace]:
     """The member's cards with the pass each one holds today (and a refunded card's refund):
     the cards in use first (active, then deposited, then suspended), then the past ones.
-    Two queries whatever the number of cards (:data:`MEMBER_CARDS_SQL`, the cards with the
-    card that replaced each; :data:`UNEXPIRED_PASSES_SQL`), a third only when a card was
+    One query whatever the number of cards (:data:`MEMBER_FACES_SQL`: the cards with their
+    unexpired passes and the card that replaced each), a second only when a card was
     refunded; the orders are made here rather than by the database (the rows are few)."""
-    sql = MEMBER_CARDS_SQL.format(cards=Card._meta.db_table, c=model_rows.columns(Card, "c"),
-                                  r=model_rows.columns(Card, "r"))
-    rows = model_rows.read(Card, sql, [member.pk] * 3)
-    cards = [card for card in rows if card.member_id == member.pk]
+    rows = model_rows.read_joined((Card, CommuterPass), _member_faces_sql(), [today, member.pk, member.pk, member.pk])
+    cards: dict[int, Card] = {}
+    replacements: dict[int, Card] = {}
+    by_card: dict[int, list[CommuterPass]] = {}
+    for card, commuter_pass in rows:
+        if card.member_id == member.pk:
+            card = cards.setdefault(card.pk, card)  # a card with two passes comes in two rows
+            if commuter_pass is not None:
+                by_card.setdefault(card.pk, []).append(commuter_pass)
+        if card.replaces_id is not None:
+            replacements[card.replaces_id] = card
     if not cards:
         return []
     replaced_by_rel = Card._meta.get_field("replaces").remote_field
-    replacements = {card.replaces_id: card for card in rows if card.replaces_id is not None}
-    for card in cards:
+    for card in cards.values():
         replaced_by_rel.set_cached_value(card, replacements.get(card.pk))  # as select_related("replaced_by")
-    by_card: dict[int, list[CommuterPass]] = {}
-    sql = UNEXPIRED_PASSES_SQL.format(passes=CommuterPass._meta.db_table, cards=", ".join(["%s"] * len(cards)),
-                                      columns=model_rows.columns(CommuterPass, "p"))
-    for commuter_pass in model_rows.read(CommuterPass, sql, [today, *(card.pk for card in cards)]):
-        by_card.setdefault(commuter_pass.card_id, []).append(commuter_pass)
-    refunded = [card.pk for card in cards if card.status == CardStatus.REFUNDED]
+    refunded = [card.pk for card in cards.values() if card.status == CardStatus.REFUNDED]
     latest_refund: dict[int, Refund] = {}
     for refund in Refund.objects.filter(card_id__in=refunded) if refunded else ():
         latest = latest_refund.get(refund.card_id)
         if latest is None or (refund.refunded_at, refund.pk) > (latest.refunded_at, latest.pk):
             latest_refund[refund.card_id] = refund
     faces = []
-    for card in cards:
+    for card in cards.values():
         face = CardFace(card=card)
         unexpired = sorted(by_card.get(card.pk, ()), key=lambda p: (p.valid_from, p.valid_until, p.pk))
         if card.status == CardStatus.REFUNDED:

@@ -61,17 +61,20 @@ def _spec(model: type[Model], connection):
     return spec
 
 
+def _fetch(sql: str, params: Sequence, database: str) -> list:
+    with connections[database].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def read(model: type[M], sql: str, params: Sequence, *, using: str | None = None,
          extra: Sequence[str] = ()) -> list[M]:
     """The rows of ``sql``, which selects :func:`columns` of ``model`` (then the ``extra``
     columns, set on each instance under those names, as ``raw`` sets an annotation), as
     instances of it."""
     database = using or router.db_for_read(model)
-    connection = connections[database]
-    names, compiler, converters = _spec(model, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
+    names, compiler, converters = _spec(model, connections[database])
+    rows = _fetch(sql, params, database)
     if converters:
         rows = compiler.apply_converters(rows, converters)
     from_db = model.from_db
@@ -84,4 +87,34 @@ def read(model: type[M], sql: str, params: Sequence, *, using: str | None = None
         for name, value in zip(extra, row[width:], strict=True):
             setattr(instance, name, value)
         found.append(instance)
+    return found
+
+
+def read_joined(models: Sequence[type[Model]], sql: str, params: Sequence, *,
+                using: str | None = None) -> list[tuple[Model | None, ...]]:
+    """The rows of ``sql``, which selects :func:`columns` of each of ``models`` one after the
+    other (a join), as a tuple of instances per row: ``None`` for a model whose primary key
+    is NULL in the row (an outer join that found nothing). One query where ``read`` would need
+    one per model; the same row of a model met twice is two equal instances."""
+    database = using or router.db_for_read(models[0])
+    connection = connections[database]
+    parts = []
+    start = 0
+    for model in models:
+        names, compiler, converters = _spec(model, connection)
+        pk_at = start + names.index(model._meta.pk.attname)
+        parts.append((model.from_db, names, compiler, converters, start, start + len(names), pk_at))
+        start += len(names)
+    found = []
+    for row in _fetch(sql, params, database):
+        instances = []
+        for from_db, names, compiler, converters, begin, end, pk_at in parts:
+            if row[pk_at] is None:
+                instances.append(None)
+                continue
+            values = row[begin:end]
+            if converters:
+                values = next(compiler.apply_converters([values], converters))
+            instances.append(from_db(database, names, values))
+        found.append(tuple(instances))
     return found

@@ -86,7 +86,7 @@ def test_my_page_shows_the_latest_refund_of_a_card_in_one_more_query(
     CardFactory(member=member, nickname="仕事用")
     member_client.get("/")
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         page = text(member_client.get("/"))
 
     assert "払いもどし額 7,920円" in page and "払いもどし額 100円" not in page

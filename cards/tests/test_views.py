@@ -224,10 +224,10 @@ def test_the_home_page_query_budget(member_client, member, django_assert_max_num
         assert commuter_pass.card.masked_number in page
 
 
-def test_the_home_page_takes_four_queries(member_client, member, django_assert_num_queries):
-    """The member, the cards (with the card that replaced each), their unexpired passes and the
-    points balance, however many cards and passes; no refunds are read without a refunded card
-    (test_refunded_card.py)."""
+def test_the_home_page_takes_three_queries(member_client, member, django_assert_num_queries):
+    """The member, the cards (with the card that replaced each and their unexpired passes) and
+    the points balance, however many cards and passes; no refunds are read without a refunded
+    card (test_refunded_card.py)."""
     for _ in range(3):
         CommuterPassFactory(card__member=member)
     old = CardFactory(member=member, reissued=True)
@@ -235,7 +235,7 @@ def test_the_home_page_takes_four_queries(member_client, member, django_assert_n
     PointsEntryFactory(member=member)
     member_client.get("/")  # warm the session
 
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = member_client.get("/")
 
     assert response.status_code == 200
@@ -352,14 +352,18 @@ def test_a_members_card_is_read_with_its_neighbours_without_compiling_a_query(me
 
 
 def test_the_home_pages_cards_passes_and_points_are_read_without_compiling_a_query(member, monkeypatch):
-    """selectors.member_card_faces (MEMBER_CARDS_SQL, UNEXPIRED_PASSES_SQL) and
-    member_points_balance (POINTS_BALANCE_SQL): the cards with the card that replaced each (as
-    select_related("replaced_by") knew it, None where there is none), only this member's,
-    only unexpired passes; three queries the ORM does not compile."""
+    """selectors.member_card_faces (MEMBER_FACES_SQL) and member_points_balance
+    (POINTS_BALANCE_SQL): the cards with the card that replaced each (as
+    select_related("replaced_by") knew it, None where there is none), only this member's, each
+    once however many passes it has, only unexpired passes; one query for the cards and their
+    passes, one for the points, none compiled by the ORM."""
     old = CardFactory(member=member, reissued=True, issued_at=datetime(2025, 4, 1, tzinfo=UTC))
     new = CardFactory(member=member, replaces=old, nickname="仕事用", issued_at=datetime(2026, 6, 1, tzinfo=UTC))
     CardFactory()  # someone else's
+    handed_on = CardFactory(member=member, reissued=True, issued_at=datetime(2025, 1, 1, tzinfo=UTC))
+    elsewhere = CardFactory(replaces=handed_on)  # its replacement went to another member's WESTER ID
     current = CommuterPassFactory(card=new, valid_from=date(2026, 10, 1), valid_until=date(2026, 12, 31))
+    renewal = CommuterPassFactory(card=new, valid_from=date(2027, 1, 1), valid_until=date(2027, 3, 31))
     CommuterPassFactory(card=new, valid_from=date(2026, 4, 1), valid_until=date(2026, 9, 30))  # expired
     PointsEntryFactory(member=member, points=300)
     PointsEntryFactory(member=member, points=-120)
@@ -371,15 +375,16 @@ def test_the_home_pages_cards_passes_and_points_are_read_without_compiling_a_que
 
     with CaptureQueriesContext(connection) as queries:
         faces = selectors.member_card_faces(member=member, today=date(2026, 11, 25))
-        assert [face.card.pk for face in faces] == [new.pk, old.pk]
-        assert faces[1].card.replaced_by.pk == new.pk
+        assert [face.card.pk for face in faces] == [new.pk, handed_on.pk, old.pk]
+        assert faces[2].card.replaced_by.pk == new.pk and faces[1].card.replaced_by.pk == elsewhere.pk
         with pytest.raises(Card.replaced_by.RelatedObjectDoesNotExist):
             faces[0].card.replaced_by  # noqa: B018 (known to be none, as select_related knew)
-        assert faces[0].commuter_pass.pk == current.pk and faces[1].commuter_pass is None
+        assert faces[0].commuter_pass.pk == current.pk and faces[2].commuter_pass is None
+        assert faces[0].renewal.pk == renewal.pk
         assert selectors.member_points_balance(member) == 180
         assert selectors.member_points_balance(no_points) == 0
 
-    assert len(queries) == 4 and not compiled
+    assert len(queries) == 3 and not compiled
 
 
 def test_the_card_page_shows_the_full_number_and_details(member_client, member):

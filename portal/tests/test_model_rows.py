@@ -56,3 +56,23 @@ def test_the_columns_are_the_models_in_its_order_quoted_and_prefixed():
     expected = ", ".join(f"{quote('c')}.{quote(field.column)}" for field in Card._meta.concrete_fields)
     assert model_rows.columns(Card, "c") == expected
     assert model_rows.columns(Card) == ", ".join(quote(field.column) for field in Card._meta.concrete_fields)
+
+
+CARDS_AND_PASSES = (
+    "SELECT {c}, {p} FROM cards_card c LEFT JOIN cards_commuterpass p ON p.card_id = c.id"
+    " WHERE c.member_id = %s ORDER BY c.id, p.id"
+)
+
+
+def test_a_join_gives_each_rows_instances_and_none_where_the_outer_join_found_nothing():
+    member = MemberFactory()
+    with_passes, without = CardFactory(member=member), CardFactory(member=member, suspended=True)
+    first, second = CommuterPassFactory(card=with_passes), CommuterPassFactory(card=with_passes, months=1)
+    sql = CARDS_AND_PASSES.format(c=model_rows.columns(Card, "c"), p=model_rows.columns(CommuterPass, "p"))
+
+    rows = model_rows.read_joined((Card, CommuterPass), sql, [member.pk])
+
+    assert [(card.pk, commuter_pass and commuter_pass.pk) for card, commuter_pass in rows] == [
+        (with_passes.pk, first.pk), (with_passes.pk, second.pk), (without.pk, None)]
+    assert _fields(rows[2][0]) == _fields(Card.objects.get(pk=without.pk))  # converted: suspended_at
+    assert _fields(rows[1][1]) == _fields(CommuterPass.objects.get(pk=second.pk))
