@@ -80,3 +80,19 @@ def test_sign_in_works_against_another_provider_with_another_client(client, sett
 
     assert response.status_code == 302
     assert Member.objects.get(wester_id="elsewhere-1").name == "別 IdP"
+
+
+def test_the_local_provider_starts_beside_a_web_concurrency_set_for_gunicorn():
+    """``WEB_CONCURRENCY`` sizes the portal's gunicorn; uvicorn, under the local provider, read
+    it as its own worker count and stopped at once (``WEB_CONCURRENCY=3 make load``)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_identity_provider", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "WEB_CONCURRENCY": "3"},
+    )
+    try:
+        wait_for_url(f"http://127.0.0.1:{port}/.well-known/openid-configuration")
+        assert process.poll() is None
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

@@ -27,6 +27,14 @@ def identity_provider_command(port: int, members=DEMO_MEMBERS + NAME_ONLY_MEMBER
     return command
 
 
+def identity_provider_environment() -> dict[str, str]:
+    """This process's environment but ``WEB_CONCURRENCY``, the portal's gunicorn worker count
+    (gunicorn.conf.py): uvicorn, which serves the mock, reads it as its own number of workers,
+    and with more than one it stops at once (it would need the application as an import
+    string), so ``WEB_CONCURRENCY=3 make run`` or ``make load`` had no provider."""
+    return {name: value for name, value in os.environ.items() if name != "WEB_CONCURRENCY"}
+
+
 class Command(BaseCommand):
     help = "Run the local OpenID Connect provider (oidc-provider-mock) with the demo members, on 127.0.0.1."
 
@@ -37,4 +45,4 @@ class Command(BaseCommand):
         if not 1024 <= port <= 65535:
             raise CommandError(f"--port must be between 1024 and 65535 (got {port})")
         command = identity_provider_command(port)
-        os.execv(command[0], command)  # noqa: S606 (replaces this process; no shell)
+        os.execve(command[0], command, identity_provider_environment())  # noqa: S606 (replaces this process; no shell)
