@@ -45,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=int(env("LOAD_DURATION", "30")), help="seconds per step")
     parser.add_argument("--warmup", type=int, default=int(env("LOAD_WARMUP", "10")))
     parser.add_argument("--steps", default=env("LOAD_STEPS", "2,4,8,16"))
+    parser.add_argument("--pairs", type=int, default=int(env("LOAD_PAIRS", "3")),
+                        help="the bare view and マイページ asked for alternately this many times")
     parser.add_argument("--sessions", type=int, default=int(env("LOAD_SESSIONS_COUNT", "500")))
     parser.add_argument("--web-workers", type=int, default=int(env("WEB_CONCURRENCY", "5")))
     parser.add_argument("--document-workers", type=int, default=int(env("LOAD_DOCUMENT_WORKERS", "2")))

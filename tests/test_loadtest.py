@@ -17,7 +17,14 @@ import pytest
 
 from loadtest import steps
 from loadtest.member_sessions import Sessions
-from loadtest.scenarios import _enqueue_seconds, best, cpu_per_request, opted_in, scenario_members
+from loadtest.scenarios import (
+    _enqueue_seconds,
+    alternated_ratios,
+    best,
+    cpu_per_request,
+    opted_in,
+    scenario_members,
+)
 from loadtest.stack import SESSION_RENEW_SECONDS, Stack
 from loadtest.steps import Step
 from portal.logging import JsonFormatter
@@ -129,7 +136,8 @@ def test_each_member_measure_is_taken_at_its_best_step_within_the_limits():
         asked.append((kind, users, tuple(classes)))
         return figures[kind].pop(0)
 
-    stack = SimpleNamespace(args=SimpleNamespace(warmup=1, steps=[2, 4, 8], duration=1, sign_ins_per_minute=12))
+    stack = SimpleNamespace(args=SimpleNamespace(warmup=1, steps=[2, 4, 8], duration=1, sign_ins_per_minute=12,
+                                                 pairs=0))
     figures["warmup"] = [_step(2, 1)]
     report: list[str] = []
     summary = scenario_members(stack, SimpleNamespace(run=run), report)
@@ -164,3 +172,24 @@ def test_the_machines_busy_cpu_only_grows_and_the_childrens_counts_locust_once_i
     subprocess.run([sys.executable, "-c", "sum(range(3_000_000))"], check=True)
     assert steps.host_busy_cpu() > first
     assert steps.reaped_children_cpu() > children
+
+
+def test_the_bare_view_and_my_page_are_asked_for_alternately_at_their_best_steps_and_the_median_reported():
+    figures = {"baseline": [_step(8, 500), _step(8, 400), _step(8, 500)],
+               "home": [_step(4, 240), _step(4, 210), _step(4, 300, failures=1)]}
+    asked = []
+
+    def run(name, users, seconds, classes):
+        kind = name.split("-")[1]
+        asked.append((name, users, tuple(classes)))
+        return figures[kind].pop(0)
+
+    report: list[str] = []
+    args = SimpleNamespace(pairs=3, duration=1)
+    ratios = alternated_ratios(SimpleNamespace(run=run), _step(8, 510), _step(4, 230), args, report)
+
+    assert [name for name, _users, _classes in asked] == [
+        "pair0-baseline-8", "pair0-home-4", "pair1-baseline-8", "pair1-home-4", "pair2-baseline-8", "pair2-home-4"]
+    assert ratios == [0.48, 0.525]  # the third pair had a failure: left out
+    assert report == ["マイページ against the bare view, asked for alternately at their best steps 3 times: "
+                      "48%, 52%; **median 50%** (target ≥ 50 %)."]
