@@ -81,12 +81,13 @@ def reaped_children_cpu() -> float:
 
 
 def host_busy_cpu() -> float:
-    """CPU seconds the whole machine has been busy since it started (all cores; not idle, not
-    waiting for a disk), from /proc/stat: what no process of the stack accounts for shows as
-    the difference (the kernel's network work, the load generator, anything else running)."""
+    """CPU seconds the whole machine has been busy since it started (all cores: user, nice,
+    system, irq and softirq; not idle, not waiting for a disk, not stolen by the hypervisor),
+    from /proc/stat: what no process of the stack accounts for shows as the difference (the
+    kernel's network work, anything else running)."""
     fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    user, nice, system, _idle, _iowait, irq, softirq = fields[:7]
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def read_stats(path: Path, users: int) -> Step:
