@@ -31,17 +31,16 @@ class TranslateOnceNode(django_i18n.TranslateNode):
 
     def __init__(self, node: django_i18n.TranslateNode) -> None:
         super().__init__(node.filter_expression, node.noop, node.asvar, node.message_context)
+        # Django's node for the text alone (no ``as``): nothing of this node changes while a
+        # language's text is made, so a thread rendering it meanwhile reads it whole.
+        self.text_node = django_i18n.TranslateNode(node.filter_expression, node.noop, None, node.message_context)
         self.made: dict[str | None, str] = {}
 
     def render(self, context):
         language = get_language()
         text = self.made.get(language)
         if text is None:
-            asvar, self.asvar = self.asvar, None
-            try:
-                text = self.made[language] = super().render(context)
-            finally:
-                self.asvar = asvar
+            text = self.made[language] = self.text_node.render(context)
         if self.asvar:
             context[self.asvar] = text
             return ""
