@@ -16,6 +16,8 @@ Everything else (``{% translate variable %}``, a filter, a ``context`` that is a
 
 from __future__ import annotations
 
+import copy
+
 from django.template import Library
 from django.templatetags import i18n as django_i18n
 from django.utils.translation import get_language
@@ -31,16 +33,17 @@ class TranslateOnceNode(django_i18n.TranslateNode):
 
     def __init__(self, node: django_i18n.TranslateNode) -> None:
         super().__init__(node.filter_expression, node.noop, node.asvar, node.message_context)
-        # Django's node for the text alone (no ``as``): nothing of this node changes while a
-        # language's text is made, so a thread rendering it meanwhile reads it whole.
-        self.text_node = django_i18n.TranslateNode(node.filter_expression, node.noop, None, node.message_context)
         self.made: dict[str | None, str] = {}
 
     def render(self, context):
         language = get_language()
         text = self.made.get(language)
         if text is None:
-            text = self.made[language] = self.text_node.render(context)
+            # Django's render of a copy without ``as``, for the text alone: nothing of this node
+            # changes while it is made, so a thread rendering it meanwhile reads it whole.
+            alone = copy.copy(self)
+            alone.asvar = None
+            text = self.made[language] = django_i18n.TranslateNode.render(alone, context)
         if self.asvar:
             context[self.asvar] = text
             return ""

@@ -98,3 +98,22 @@ def test_i18n_is_the_only_library_name_given_to_two_modules(settings):
         "'i18n' is used for multiple template tag modules: 'django.templatetags.i18n', "
         "'portal.templatetags.i18n_once'"
     ]
+
+
+def test_making_a_languages_text_leaves_the_node_as_it_is(monkeypatch):
+    """The text is made from a copy: a thread rendering the same node meanwhile (gthread
+    workers) still finds its ``as``."""
+    template = Template('{% load i18n %}{% translate "マイページ" as title %}[{{ title }}]')
+    [node] = list(_nodes(template.nodelist, TranslateOnceNode))
+    seen = []
+    render = TranslateNode.render
+
+    def spy(making, context):
+        seen.append((making is node, node.asvar))
+        return render(making, context)
+
+    monkeypatch.setattr(TranslateNode, "render", spy)
+    with translation.override("en"):
+        assert template.render(Context()) == "[My page]"
+        assert template.render(Context()) == "[My page]"
+    assert seen == [(False, "title")]  # made once, from a copy, the node's "as" in place
