@@ -10,6 +10,7 @@ from django.utils.formats import get_format
 from django.utils.translation import gettext
 
 from portal.money import MINUS
+from portal.per_language import once_per_language
 
 
 def signed_points(points: int) -> str:
@@ -18,15 +19,25 @@ def signed_points(points: int) -> str:
     return gettext("%(sign)s%(points)s P") % {"sign": sign, "points": f"{abs(points):,}"}
 
 
+def _when_words() -> tuple[str, str, list[str]]:
+    """The line's time pattern, the month-and-day format and the weekdays' abbreviations."""
+    return (
+        gettext("%(month_day)s(%(weekday)s) %(time)s"),
+        get_format("MONTH_DAY_FORMAT"),
+        [str(WEEKDAYS_ABBR[day]) for day in range(7)],
+    )
+
+
+when_words = once_per_language(_when_words)
+
+
 class WhenFormat:
     """``11月20日(金) 08:12``, ``Fri 20 Nov 08:12``: a line's Japan time, formatted with
     what the current language says once per page rather than once per line, and each
     day's date once (a page's fifty lines fall on a few days)."""
 
     def __init__(self) -> None:
-        self.pattern = gettext("%(month_day)s(%(weekday)s) %(time)s")
-        self.month_day = get_format("MONTH_DAY_FORMAT")
-        self.weekdays = [str(WEEKDAYS_ABBR[day]) for day in range(7)]
+        self.pattern, self.month_day, self.weekdays = when_words()
         self._days: dict[date, tuple[str, str]] = {}
 
     def __call__(self, local: datetime) -> str:

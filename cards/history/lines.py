@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from cards.masking import payment_card_label
 from cards.models import Brand, Card, DestinationMethod, PassKind, PaymentMethodKind, UsageKind
 from cards.window import JAPAN
+from portal.per_language import once_per_language
 from portal.templatetags.money import signed_yen, yen
 
 PAGE_SIZE = 50
@@ -217,15 +218,25 @@ _WHERE = {
 }
 
 
+def _payment_names() -> dict[str, dict[str, str]]:
+    """The brands' and the payment methods' names in the active language (a history page
+    names a payment on most of its lines: each name was a lazy translation made again)."""
+    return {
+        "brands": {brand: str(Brand(brand).label) for brand in _BRANDS},
+        "methods": {method: str(PaymentMethodKind(method).label) for method in _PAYMENT_METHODS}
+        | {DestinationMethod.BANK.value: str(DestinationMethod.BANK.label)},
+    }
+
+
+payment_names = once_per_language(_payment_names)
+
+
 def payment_text(method: str, brand: str = "", last4: str = "") -> str:
     """``VISA ••••4242`` for a payment card, else the method's name."""
+    names = payment_names()
     if method == PaymentMethodKind.CARD and brand and last4:
-        return payment_card_label(Brand(brand).label if brand in _BRANDS else brand, last4)
-    if method == DestinationMethod.BANK:
-        return str(DestinationMethod.BANK.label)
-    if method in _PAYMENT_METHODS:
-        return str(PaymentMethodKind(method).label)
-    return ""
+        return payment_card_label(names["brands"].get(brand, brand), last4)
+    return names["methods"].get(method, "")
 
 
 @dataclass(frozen=True)

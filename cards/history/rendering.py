@@ -31,6 +31,7 @@ from cards.models import Card
 from cards.stations import display_name, needs_lang_mark
 from portal import money
 from portal.dateformats import DateFormatter
+from portal.per_language import once_per_language
 from portal.templatetags.money import shown_language
 
 # One line of the list; {what} holds the optional parts, each on its own line.
@@ -70,19 +71,44 @@ MONTH = (
 )
 
 
+@dataclass(frozen=True)
+class LineWords:
+    """What every line of a page says the same way, in the active language."""
+
+    language: str
+    money_language: str
+    kind_labels: dict[str, str]
+    paid_by: str
+    refunded_to: str
+    amount_label: str
+    balance_label: str
+
+
+def _line_words() -> LineWords:
+    return LineWords(
+        language=get_language() or "ja",
+        money_language=shown_language(),
+        kind_labels={kind: escape(str(label)) for kind, label in HISTORY_KINDS.items()},
+        paid_by=gettext("支払い: %(by)s"),
+        refunded_to=gettext("払いもどし先: %(to)s"),
+        amount_label=escape(gettext("金額")),
+        balance_label=escape(gettext("残額")),
+    )
+
+
+line_words = once_per_language(_line_words)
+
+
 class LinesFormat:
     """How the lines of one page are shown, in the language active when it is made."""
 
     def __init__(self, *, many_cards: bool) -> None:
         self.many_cards = many_cards
-        self.language = get_language() or "ja"
-        self.money_language = shown_language()
         self.when = WhenFormat()
-        self.kind_labels = {kind: escape(str(label)) for kind, label in HISTORY_KINDS.items()}
-        self.paid_by = gettext("支払い: %(by)s")
-        self.refunded_to = gettext("払いもどし先: %(to)s")
-        self.amount_label = escape(gettext("金額"))
-        self.balance_label = escape(gettext("残額"))
+        words = line_words()
+        self.language, self.money_language, self.kind_labels = words.language, words.money_language, words.kind_labels
+        self.paid_by, self.refunded_to = words.paid_by, words.refunded_to
+        self.amount_label, self.balance_label = words.amount_label, words.balance_label
         self._places: dict[str, str] = {}
         self._cards: dict[int, str] = {}
 
@@ -217,3 +243,8 @@ class MonthsFormat:
     def months_html(self, groups: Iterable[MonthGroup]) -> SafeString:
         """Each month's ``<section>``, in order, as the results hold them."""
         return mark_safe("".join(self.month_html(group) for group in groups))  # noqa: S308 (escaped above)
+
+
+#: The months' format of the active language, made once per language and process: it holds
+#: nothing of a page.
+months_format = once_per_language(MonthsFormat)

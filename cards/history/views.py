@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from cards.history import csv as history_csv
 from cards.history.filter_panel import filter_panel
 from cards.history.filters import HistoryFilterForm, encode_cursor, japan_date
-from cards.history.rendering import LinesFormat, MonthGroup, MonthsFormat
+from cards.history.rendering import LinesFormat, MonthGroup, months_format
 from cards.history.selectors import (
     PAGE_SIZE,
     HistoryQuery,
@@ -123,7 +123,7 @@ def history_list(request: HttpRequest) -> HttpResponse:
         "form": form,
         "cards": cards,
         "groups": groups,
-        "months_html": MonthsFormat().months_html(groups),
+        "months_html": months_format().months_html(groups),
         "earliest": earliest,
         "filters_html": filter_panel(form, earliest),
         "is_first_page": after is None,

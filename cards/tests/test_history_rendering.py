@@ -231,3 +231,23 @@ def test_the_months_are_the_markup_the_template_wrote(every_kind, language):
 
     assert len(groups) == 3
     assert written == expected
+
+
+def test_a_pages_words_are_made_once_per_language_and_each_language_keeps_its_own():
+    """The months' format, the lines' words, the times' words and the payments' names are
+    made the first time a language asks and kept: a page no longer translates them again;
+    a page in the other language still gets its own."""
+    from cards.history.formatting import when_words
+    from cards.history.lines import payment_text
+    from cards.history.rendering import line_words, months_format
+
+    made = {}
+    for language in ("ja", "en", "ja", "en"):
+        with translation.override(language):
+            now = (months_format(), line_words(), when_words())
+            assert made.setdefault(language, now) == now and all(a is b for a, b in zip(made[language], now, strict=True))
+            made[language + " words"] = (payment_text("cash"), payment_text("bank"),
+                                         payment_text("card", "MASTERCARD", "4242"), payment_text("card"))
+    assert made["ja"][0] is not made["en"][0]
+    assert made["ja words"] == ("現金", "銀行口座", "Mastercard ••••4242", "カード")
+    assert made["en words"][0] != "現金" and made["en words"][2] == "Mastercard ••••4242"
