@@ -48,7 +48,8 @@ class DateFormatter:
     """Formats dates (or datetimes, as they are: convert them to Japan time first) with
     ``format_name`` (a format's name such as ``YEAR_MONTH_FORMAT``, or a format) as
     ``date_format`` does in the active language (the format is looked up when the
-    formatter is made: make one per page, not one for the whole process)."""
+    formatter is made: make one per page, or one per language with
+    ``portal.per_language.once_per_language``, never one for the whole process)."""
 
     def __init__(self, format_name: str):
         self.format = get_format(format_name)
