@@ -31,6 +31,8 @@ from portal import model_rows
 #: The member row ``Member.objects.get(pk=...)`` reads, every column in the model's order.
 MEMBER_SQL = "SELECT {columns} FROM {table} WHERE {pk} = %s"
 
+# Per database: MEMBER_SQL written for it (quoted as it quotes), once a process.
+_member_sql: dict[str, str] = {}
 # Per backend path: the backend, when its get_user is ModelBackend's (else None).
 _model_backends: dict[str, ModelBackend | None] = {}
 
@@ -41,9 +43,12 @@ def member_by_id(member_id) -> Member | None:
     database = router.db_for_read(Member)
     connection = connections[database]
     meta = Member._meta
-    quote = connection.ops.quote_name
-    sql = MEMBER_SQL.format(columns=model_rows.columns(Member, using=database), table=quote(meta.db_table),
-                            pk=quote(meta.pk.column))
+    sql = _member_sql.get(database)
+    if sql is None:
+        quote = connection.ops.quote_name
+        sql = _member_sql[database] = MEMBER_SQL.format(
+            columns=model_rows.columns(Member, using=database), table=quote(meta.db_table), pk=quote(meta.pk.column)
+        )
     found = model_rows.read(Member, sql, [meta.pk.get_db_prep_value(member_id, connection)], using=database)
     return found[0] if found else None
 
