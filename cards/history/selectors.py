@@ -27,6 +27,7 @@ from cards.history.lines import (
     Position,
     Source,
     line_from_row,
+    payment_names,
 )
 from cards.history.reads import read_lines, read_month_totals
 from cards.models import Card
@@ -70,7 +71,8 @@ def member_cards(member) -> MemberCards:
 def history_page(query: HistoryQuery, *, after: Position | None = None, size: int = PAGE_SIZE) -> HistoryPage:
     """One page of ``size`` lines, newest first, after ``after``: one query."""
     cards = {card.pk: card for card in query.cards}
-    lines = [line_from_row(row, cards) for row in read_lines(query, after, size + 1)]
+    names = payment_names()
+    lines = [line_from_row(row, cards, names) for row in read_lines(query, after, size + 1)]
     if len(lines) > size:
         return HistoryPage(lines[:size], lines[size - 1].position)
     return HistoryPage(lines, None)

@@ -251,3 +251,23 @@ def test_a_pages_words_are_made_once_per_language_and_each_language_keeps_its_ow
     assert made["ja"][0] is not made["en"][0]
     assert made["ja words"] == ("現金", "銀行口座", "Mastercard ••••4242", "カード")
     assert made["en words"][0] != "現金" and made["en words"][2] == "Mastercard ••••4242"
+
+
+def test_a_pages_lines_look_up_the_languages_payment_names_once_not_once_a_line(card, monkeypatch):
+    """Each look-up of a language's words reads the language, the URL configuration and the
+    script prefix from their context-local stores: a page of fifty lines paid by card looks
+    the payments' names up once, not fifty times."""
+    from portal import per_language
+
+    make_usage(card, 50, start=NOW - timedelta(hours=1), kind=UsageKind.CHARGE, amount=1000,
+               from_station="", to_station="")
+    card.usage_records.update(payment_method="card", payment_brand="VISA", payment_last4="4242")
+    looked_up = []
+    real = per_language.get_language
+    monkeypatch.setattr(per_language, "get_language", lambda: looked_up.append(1) or real())
+    query = query_for([card], first_day=NOW.date() - timedelta(days=30), last_day=None, kinds=None)
+    with time_machine.travel(NOW, tick=False), translation.override("en"):
+        lines = history_page(query).lines
+
+    assert len(lines) == 50 and {line.payment for line in lines} == {"VISA ••••4242"}
+    assert len(looked_up) == 1
