@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.db import connection
 
 from accounts.models import Member
 from cards.feed import blocks, importer, postgres, usage
@@ -294,7 +295,9 @@ def test_a_file_of_new_cards_takes_a_few_queries_a_batch(run, django_assert_max_
     query after another per line; the members already known are found, not created again."""
     run(card(number="JW7A9999999999999", wester_id="member-7"))
     lines = [card(number=f"JW7A{i:013d}", wester_id=f"member-{i // 2}") for i in range(1000)]
-    with django_assert_max_num_queries(40):
+    # 22 on PostgreSQL. SQLite binds at most 999 parameters a statement, so Django splits each
+    # batch's inserts further (a member has over twenty columns: 12 statements for 500 members).
+    with django_assert_max_num_queries(40 if connection.vendor == "postgresql" else 60):
         report = run(*lines)
     assert counts(report) == (1000, 1000, 0, 0)
     assert Member.objects.filter(wester_id__startswith="member-").count() == 500
@@ -520,8 +523,6 @@ def test_a_refund_of_a_pass_bought_on_the_card_it_replaces(run):
 
 
 def test_on_postgresql_new_lines_go_by_copy_and_stored_ids_take_the_careful_way(run, monkeypatch):
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("the COPY path is PostgreSQL's")
     calls = []

@@ -186,6 +186,9 @@ def test_monthly_statements_and_staff_reruns_are_not_limited(hanako, queued):
 def test_thirty_requests_at_once_make_three_documents(hanako, queued):
     """The issue's 30 requests in 1.7 s: in parallel, the member's row lock counts them one
     after another, so only three are stored (the three-at-once limit) and the rest get 429."""
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("threads sharing SQLite's in-memory test database get 'table is locked' at once instead of "
+                    "waiting; a file database (the laptop's) waits its turn, and PostgreSQL (CI) runs this")
     statuses: list[int] = []
     barrier = threading.Barrier(10)
     last_day_charge(hanako)  # every period asked for (10-01 … 10-30 to 10-31) holds a card payment

@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -18,6 +20,8 @@ from support import roles, selectors, services
 from support.admin.display import when
 
 ICOCA_NUMBER_IN_TEXT = re.compile(r"JW[0-9A-Z]{15}")
+#: The largest id a row can have (a 64-bit column, on PostgreSQL and SQLite).
+LARGEST_ID = 2**63 - 1
 
 
 def _line_count(field: str, label: str):
@@ -94,6 +98,14 @@ class FeedRejectAdmin(ReadOnlyAdmin):
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup == "feed_import" or super().lookup_allowed(lookup, value, request)
+
+    def changelist_view(self, request, extra_context=None):
+        # An import id no row can have is a wrong address, as "abc" is: the admin's own answer
+        # to a wrong filter (the list with ?e=1), never a query SQLite cannot even bind.
+        value = request.GET.get("feed_import", "").strip()
+        if value.isdigit() and int(value) > LARGEST_ID and ERROR_FLAG not in request.GET:
+            return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
+        return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
         return queryset & selectors.feed_rejects(search_term, recent_only=False), False
