@@ -102,8 +102,11 @@ class FeedRejectAdmin(ReadOnlyAdmin):
     def changelist_view(self, request, extra_context=None):
         # An import id no row can have is a wrong address, as "abc" is: the admin's own answer
         # to a wrong filter (the list with ?e=1), never a query SQLite cannot even bind.
-        value = request.GET.get("feed_import", "").strip()
-        if value.isdigit() and int(value) > LARGEST_ID and ERROR_FLAG not in request.GET:
+        try:
+            beyond = abs(int(request.GET.get("feed_import", ""))) > LARGEST_ID
+        except ValueError:
+            beyond = False
+        if beyond:
             return HttpResponseRedirect(f"{request.path}?{ERROR_FLAG}=1")
         return super().changelist_view(request, extra_context)
 
